@@ -199,6 +199,7 @@ export class TraceControl {
         verbosity: this.i32[w + W_VERB] === 0 ? 'quiet' : 'default',
         sink: sinks[this.i32[w + W_SINK]] ?? 'none',
         lock: this.i32[w + W_LOCK] === 0 ? 'nothing' : 'thread',
+        dropped: this.i32[w + W_DROPPED],
         events: c.events.map((e, k) => ({
           name: e.name,
           desc: e.desc,
@@ -264,7 +265,7 @@ export class TraceControl {
    */
   command(args: string[]): TraceCommandResult {
     const [name, kw, arg] = args;
-    if (!name) return { ok: true, message: this.listSources(false) };
+    if (!name) return { ok: true, message: this.listSources() };
     if (name === '0') {
       for (let s = 0; s < this.sourceCount(); s++) Atomics.store(this.i32, sourceWord(s) + W_STATE, 0);
       this.recompute();
@@ -392,38 +393,13 @@ export class TraceControl {
     );
   }
 
-  /**
-   * The source list, as `trace` alone (withSinks=false) or `show trace` (withSinks=true) print it.
-   */
-  listSources(withSinks: boolean): string {
-    const st = this.status();
+  /** The source list `trace` alone prints (HAProxy's wording). `show trace` is diag/render/events.ts. */
+  listSources(): string {
     const ch = (s: TraceState) => (s === 'running' ? 'R' : s === 'waiting' ? 'w' : '.');
     let out = 'Supported trace sources and states (.=stopped, w=waiting, R=running) :\n';
-    if (!withSinks) out += ' [.] 0          : not a source, will immediately stop all traces\n';
-    for (let i = 0; i < st.length; i++) {
-      const s = st[i];
-      const dropped = this.i32[sourceWord(i) + W_DROPPED];
-      out += withSinks
-        ? ` [${ch(s.state)}] ${s.name.padEnd(10)} -> ${s.sink} [drp ${dropped}]  [${s.desc}]\n`
-        : ` [${ch(s.state)}] ${s.name.padEnd(10)} : ${s.desc}\n`;
-    }
+    out += ' [.] 0          : not a source, will immediately stop all traces\n';
+    for (const s of this.status()) out += ` [${ch(s.state)}] ${s.name.padEnd(10)} : ${s.desc}\n`;
     return out;
-  }
-
-  /** `show trace [<src>]`, in HAProxy's format. */
-  showTrace(args: string[]): TraceCommandResult {
-    if (!args[0]) return { ok: true, message: this.listSources(true) };
-    const i = this.findSource(args[0]);
-    if (i < 0) return { ok: false, message: 'No such trace source' };
-    const s = this.status()[i];
-    const yn = (b: boolean) => (b ? '+' : '-');
-    let out = `Trace status for ${s.name}:\n`;
-    out += `  - sink: ${s.sink} [${this.i32[sourceWord(i) + W_DROPPED]} dropped]\n`;
-    out += `  - state: ${s.state}, level: ${s.level}, verbosity: ${s.verbosity}, lock: ${s.lock}\n`;
-    out += '  - event name   :     report    start    stop    pause\n';
-    for (const e of s.events)
-      out += `    ${e.name.padEnd(12)} :        ${yn(e.report)}        ${yn(e.start)}        ${yn(e.stop)}       ${yn(e.pause)}\n`;
-    return { ok: true, message: out };
   }
 
   private writeJson(off: number, cap: number, v: unknown): void {

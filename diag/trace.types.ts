@@ -41,5 +41,7 @@ export interface TraceSourceStatus {
   verbosity: 'quiet' | 'default';
   sink: string;
   lock: string;
+  /** Events dropped because the sink could not take them. */
+  dropped: number;
   events: { name: string; desc: string; report: boolean; start: boolean; stop: boolean; pause: boolean }[];
 }

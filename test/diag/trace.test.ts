@@ -3,6 +3,7 @@ import { TraceControl } from '../../diag/trace-control.ts';
 import { attachTrace, declareTraceSource, detachTrace, tracePoints } from '../../diag/trace.ts';
 import { createRingMemory, readRing, RingWriter } from '../../diag/ring.ts';
 import { formatTraceLine } from '../../diag/render/trace-line.ts';
+import { renderShowTrace } from '../../diag/render/events.ts';
 
 const EVENTS = [
   { name: 'rcv', desc: 'received something' },
@@ -94,8 +95,8 @@ describe('trace points', () => {
     expect(ctl.command(['ttest', 'frobnicate'])).toEqual({ ok: false, message: 'Unknown trace keyword' });
     expect(ctl.command(['ttest', 'event']).message).toContain('  + rcv          : received something');
     expect(ctl.command(['ttest', 'level']).message).toContain('  * state      : also report internal state changes');
-    expect(ctl.showTrace([]).message).toMatch(/ \[R\] ttest {6}-> flight \[drp 0\]  \[trace unit test source\]/);
-    expect(ctl.showTrace(['ttest']).message).toContain('    rcv          :        +        -        -       -');
+    expect(renderShowTrace(ctl.status(), [])).toMatch(/ \[R\] ttest {6}-> flight \[drp 0\]  \[trace unit test source\]/);
+    expect(renderShowTrace(ctl.status(), ['ttest'])).toContain('    rcv          :        +        -        -       -');
     expect(ctl.command(['all', 'level', 'user']).ok).toBe(true);
     expect(TP_RCV.on).toBe(false);
   });
