@@ -33,10 +33,26 @@ export function setPanicHandler(h: PanicHandler, threadNumber: number): void {
   thread = threadNumber;
 }
 
+let mirror: Float64Array | undefined;
+let mirrorAt = 0;
+
+/**
+ * Also writes the current connection/stream ids into shared memory (`f64[at]`, `f64[at + 1]`), so
+ * the supervisor can name them when this thread stalls or runs out of memory.
+ */
+export function mirrorCurrentObject(f64: Float64Array, at: number): void {
+  mirror = f64;
+  mirrorAt = at;
+}
+
 /** Notes which connection/stream this thread is handling, so a fault can name it. 0 clears. */
 export function setCurrentObject(connId: number, streamId: number): void {
   current.connId = connId;
   current.streamId = streamId;
+  if (mirror !== undefined) {
+    mirror[mirrorAt] = connId;
+    mirror[mirrorAt + 1] = streamId;
+  }
 }
 
 /** Returns the connection/stream this thread is handling now. */

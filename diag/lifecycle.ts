@@ -13,6 +13,7 @@
  */
 import { LC_EVENTS, OBJ_KINDS, type LcEvent, type LcLogEntry, type LiveObject, type ObjKind } from './lifecycle.types.ts';
 import { declareTraceSource, type TracePoint } from './trace.ts';
+import { clockEpochMs } from './ring.ts';
 
 const SLOT_BYTES = 384;
 const INFO_OFF = 40;
@@ -29,6 +30,8 @@ const dec = new TextDecoder();
 export interface LcHandle {
   readonly id: number;
   readonly kind: ObjKind;
+  /** The parent's id (a stream's connection), 0 if none. */
+  readonly parentId: number;
   slot: number;
 }
 
@@ -51,10 +54,17 @@ const LC_TRACE_EVENTS = LC_EVENTS.map((name) => ({ name, desc: `object ${name}` 
 const SRC_CONN = declareTraceSource('conn', 'Connection lifecycle', LC_TRACE_EVENTS);
 const SRC_STREAM = declareTraceSource('stream', 'Stream lifecycle', LC_TRACE_EVENTS);
 const SRC_OTHER = declareTraceSource('objects', 'Lifecycle of applets and other objects', LC_TRACE_EVENTS);
+const MESSAGES: Partial<Record<LcEvent, string>> = {
+  create: 'created: {s}',
+  free: 'freed',
+  error: 'error {0}',
+  timeout: 'timeout after {0} ms',
+  request: 'request #{0}',
+  response: 'response {0}',
+  state: 'state {0} {s}',
+};
 const pointsFor = (src: typeof SRC_CONN, fn: string) =>
-  LC_EVENTS.map((e) =>
-    src.point(e, e === 'error' ? 'error' : e === 'create' || e === 'free' ? 'state' : 'state', fn, `${e} {0} {s}`),
-  );
+  LC_EVENTS.map((e) => src.point(e, e === 'error' ? 'error' : 'state', fn, MESSAGES[e] ?? e));
 const TP: Record<string, TracePoint[]> = {
   conn: pointsFor(SRC_CONN, 'conn_lifecycle'),
   stream: pointsFor(SRC_STREAM, 'stream_lifecycle'),
@@ -86,7 +96,7 @@ export class Lifecycle {
   create(kind: ObjKind, parentId: number, info: string): LcHandle {
     const id = Atomics.add(this.ids, 0, 1) + 1;
     const slot = this.free.shift() ?? -1;
-    const h: LcHandle = { id, kind, slot };
+    const h: LcHandle = { id, kind, parentId, slot };
     if (slot < 0) this.overflow++;
     else {
       const b = (HEADER_BYTES + slot * SLOT_BYTES) / 4;
@@ -94,7 +104,7 @@ export class Lifecycle {
       this.i32[b] = id;
       this.i32[b + 1] = OBJ_KINDS.indexOf(kind);
       this.i32[b + 2] = parentId;
-      this.f64[b / 2 + 3] = Date.now();
+      this.f64[b / 2 + 3] = clockEpochMs();
       this.setInfo(h, info);
       this.i32[b + 3] = 1;
     }
@@ -114,14 +124,14 @@ export class Lifecycle {
   event(h: LcHandle, event: LcEvent, arg = 0, text?: string): void {
     const e = LC_EVENTS.indexOf(event);
     const tp = (TP[h.kind] ?? TP.other)[e];
-    if (tp.on) tp.emit(h.kind === 'stream' ? 0 : h.id, h.kind === 'stream' ? h.id : 0, arg, 0, 0, text);
+    if (tp.on) tp.emit(h.kind === 'stream' ? h.parentId : h.id, h.kind === 'stream' ? h.id : 0, arg, 0, 0, text);
     if (h.slot < 0) return;
     const b = (HEADER_BYTES + h.slot * SLOT_BYTES) / 4;
     if (this.i32[b] !== h.id) return; // slot reused: the handle is stale
     const n = this.i32[b + 4];
     const entry = n < FIRST ? n : FIRST + ((n - FIRST) % LAST);
     const eb = b + LOG_OFF / 4 + entry * 4;
-    const now = Date.now();
+    const now = clockEpochMs();
     this.f64[eb / 2] = now;
     this.i32[eb + 2] = e;
     this.i32[eb + 3] = arg;

@@ -14,6 +14,24 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
+ * The recorder's clock, as HAProxy's traces use the date of the current poll-loop wakeup: reading
+ * a clock costs ~60 ns here (more than a whole record), so records take the time cached by the
+ * last tickClock(). Drivers call tickClock() when an I/O callback starts; the worker's heartbeat
+ * calls it too, which bounds how stale a time can be on a path that forgot to.
+ */
+let clockNow = performance.now();
+
+/** Refreshes the recorder's clock (call at the start of each I/O callback). */
+export function tickClock(): void {
+  clockNow = performance.now();
+}
+
+/** The recorder's clock in epoch milliseconds (as of the last tickClock()). */
+export function clockEpochMs(): number {
+  return performance.timeOrigin + clockNow;
+}
+
+/**
  * Allocates a ring of about `bytes` bytes (records take 3/4, text 1/4) for thread `thread`.
  * The record capacity is rounded down to a power of two; at least 16 records.
  */
@@ -63,6 +81,7 @@ export class RingWriter {
   /**
    * Appends one record. `text` is optional; when given it is stored UTF-8 in the text area (at most
    * a quarter of the text area, longer text is cut). Allocation-free when `text` is undefined.
+   * The timestamp is the recorder's clock (see tickClock).
    */
   write(point: number, connId: number, streamId: number, a0: number, a1: number, a2: number, text?: string): void {
     const seq = this.seq;
@@ -70,7 +89,7 @@ export class RingWriter {
     const f64 = this.f64;
     const i32 = this.i32;
     f64[w + 1] = 0; // invalidate while writing
-    f64[w] = performance.now();
+    f64[w] = clockNow;
     i32[2 * w + 4] = connId;
     i32[2 * w + 5] = streamId;
     i32[2 * w + 6] = point;
@@ -203,7 +222,7 @@ export function readRing(buf: SharedArrayBuffer | ArrayBuffer | Uint8Array, limi
 export function copyRing(ring: SharedArrayBuffer | Uint8Array, maxBytes = Infinity): Uint8Array {
   const src = ring instanceof Uint8Array ? ring : new Uint8Array(ring);
   const info = ringInfo(src);
-  if (src.byteLength <= maxBytes) return Uint8Array.from(src);
+  if (src.byteLength <= maxBytes) return src.slice();
   let cap = info.capacity;
   let textCap = info.textCapacity;
   while (cap > 16 && RING_HEADER_BYTES + cap * RING_RECORD_BYTES + textCap > maxBytes) {

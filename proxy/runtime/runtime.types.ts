@@ -56,6 +56,13 @@ export interface CommandContext {
   readonly words: readonly string[];
   /** Controls the session (levels, modes, quit); see {@link SessionControl}. */
   readonly session: SessionControl;
+  /**
+   * Writes part of the response now, for commands that follow a source (`show events -w`). The
+   * returned text of the handler still ends the response. Resolves when the socket takes more.
+   */
+  write(text: string): Promise<void>;
+  /** Aborted when the client disconnects: a following command stops on it. */
+  readonly closed: AbortSignal;
 }
 
 /**

@@ -173,6 +173,9 @@ function serveSession(sock: Socket, cfg: SessionSettings): void {
     setTimeout(() => sock.destroy(), cfg.idleTimeoutMs).unref();
   }
 
+  const gone = new AbortController();
+  sock.once('close', () => gone.abort());
+
   /** Writes `text`; resolves once the socket can take more (backpressure) or is gone. */
   function write(text: string): Promise<void> {
     if (text === '' || sock.destroyed || !sock.writable) return Promise.resolve();
@@ -231,6 +234,8 @@ function serveSession(sock: Socket, cfg: SessionSettings): void {
       payload: payloadText,
       words: cmd.words,
       session: control,
+      write,
+      closed: gone.signal,
     };
     try {
       const out = await cmd.handler(match.args, ctx);

@@ -64,3 +64,21 @@ describe('ring', () => {
     expect(() => readRing(new Uint8Array(100))).toThrow(/not a ring/);
   });
 });
+
+describe('recorder clock', () => {
+  it('records carry the time of the last tickClock(), like HAProxy traces carry the poll-loop date', async () => {
+    const { tickClock } = await import('../../diag/ring.ts');
+    const sab = createRingMemory(4096, 1);
+    const w = new RingWriter(sab);
+    tickClock();
+    w.write(1, 0, 0, 0, 0, 0);
+    w.write(2, 0, 0, 0, 0, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    tickClock();
+    w.write(3, 0, 0, 0, 0, 0);
+    const [a, b, c] = readRing(sab);
+    expect(b.time).toBe(a.time);
+    expect(c.time - a.time).toBeGreaterThanOrEqual(15);
+    expect(Math.abs(c.time - Date.now())).toBeLessThan(1000);
+  });
+});

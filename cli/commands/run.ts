@@ -1,0 +1,150 @@
+/**
+ * `flightbox run`: start the proxy (supervisor + worker threads) in the foreground, on the given
+ * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -dM.
+ */
+import type { Command } from 'commander';
+import { parseConfigFiles, parseConfigText } from '../../proxy/config/parser.ts';
+import { DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_NAME } from '../../proxy/config/default-config.ts';
+import type { Config } from '../../proxy/config/config.types.ts';
+import { parseDashDM } from '../../diag/pool.ts';
+import type { PoolOptions } from '../../diag/pool.types.ts';
+import { Supervisor } from '../../proxy/supervisor/supervisor.ts';
+import { registerSupervisorCommands } from '../../proxy/supervisor/commands.ts';
+import { createRegistry } from '../../proxy/runtime/registry.ts';
+import { startRuntimeServer } from '../../proxy/runtime/server.ts';
+import type { RuntimeServer } from '../../proxy/runtime/runtime.types.ts';
+import { currentBuild } from '../../diag/build-info.ts';
+import { constants } from 'node:os';
+
+/** Options of `run`, as commander parses them. */
+interface RunOptions {
+  file: string[];
+  check?: boolean;
+  debug?: boolean;
+  memory?: string;
+  maxconn?: string;
+  dM?: string[];
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Registers `run`. */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('start the proxy in the foreground (embedded default configuration without -f)')
+    .option('-f, --file <file>', 'configuration file (repeatable, read in order)', collect, [])
+    .option('-c, --check', 'check the configuration and exit (like haproxy -c)')
+    .option('-d, --debug', 'foreground debug mode: error traces are printed on stderr')
+    .option('-m, --memory <megabytes>', 'cap the memory of the pools (like haproxy -m)')
+    .option('-n, --maxconn <n>', 'global maxconn (like haproxy -n)')
+    .option('--dM <options>', 'pool debugging, as haproxy -dM (write -dMtag,no-merge,integrity,...)', collect)
+    .action(async (opts: RunOptions) => {
+      // Exit explicitly: a stopped proxy must not linger on a handle some library left open.
+      process.exit(await run(opts));
+    });
+}
+
+function fail(lines: string[]): number {
+  for (const l of lines) process.stderr.write(l + '\n');
+  return 1;
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  const parseOpts = { env: process.env, cwd: process.cwd() };
+  const parsed =
+    opts.file.length > 0
+      ? parseConfigFiles(opts.file, parseOpts)
+      : { ...parseConfigText(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TEXT, parseOpts), sources: [{ name: DEFAULT_CONFIG_NAME, text: DEFAULT_CONFIG_TEXT }] };
+  for (const w of parsed.warnings) process.stderr.write(w.formatted + '\n');
+  if (parsed.alerts.length > 0 || !parsed.config) {
+    return fail([...parsed.alerts.map((a) => a.formatted), '[ALERT] config : Fatal errors found in configuration.']);
+  }
+  const config: Config = parsed.config;
+  if (opts.check) {
+    process.stdout.write('Configuration file is valid\n');
+    return 0;
+  }
+  const pools: Partial<PoolOptions> = {};
+  for (const dm of opts.dM ?? []) {
+    const r = parseDashDM(dm);
+    if (r.kind === 'help') {
+      process.stdout.write(r.text + '\n');
+      return 0;
+    }
+    if (r.kind === 'error') return fail([`[ALERT] -dM${dm}: ${r.error}`]);
+    for (const w of r.warnings) process.stderr.write(`[WARNING] -dM${dm}: ${w}\n`);
+    Object.assign(pools, r.options);
+  }
+  if (opts.memory !== undefined) {
+    const mb = Number(opts.memory);
+    if (!Number.isFinite(mb) || mb <= 0) return fail([`[ALERT] -m expects a size in megabytes, got '${opts.memory}'`]);
+    pools.memLimitBytes = mb * 1024 * 1024;
+  }
+  if (opts.maxconn !== undefined) {
+    const n = Number(opts.maxconn);
+    if (!Number.isInteger(n) || n <= 0) return fail([`[ALERT] -n expects a positive integer, got '${opts.maxconn}'`]);
+    config.global.maxconn = n;
+  }
+
+  const sup = new Supervisor({ config, configSources: parsed.sources, pools, debug: !!opts.debug, argv: process.argv.slice(2) });
+  let listening: string[];
+  try {
+    listening = await sup.start();
+  } catch (e) {
+    await sup.stop('start failed', 1);
+    return fail([`[ALERT] ${(e as Error).message}`]);
+  }
+  const registry = createRegistry();
+  registerSupervisorCommands(registry, sup);
+  const sockets: RuntimeServer[] = [];
+  for (const s of config.global.statsSockets) {
+    try {
+      sockets.push(await startRuntimeServer({ path: s.path, mode: s.mode, level: s.level, registry }));
+    } catch (e) {
+      process.stderr.write(`[ALERT] stats socket ${s.path} (${s.file}:${s.line}): ${(e as Error).message}\n`);
+      await sup.stop('stats socket failed', 1);
+      return 1;
+    }
+  }
+
+  const b = currentBuild();
+  const lines = [`Flightbox ${b.version} (build ${b.buildId}) running with ${sup.nbthread} worker thread${sup.nbthread > 1 ? 's' : ''}, pid ${process.pid}`];
+  for (const l of listening) {
+    const [fe, addr] = l.split(' ');
+    lines.push(`  listening on http://${addr}/ (frontend ${fe})`);
+  }
+  for (const s of config.global.statsSockets)
+    lines.push(`  runtime socket: ${s.path} (level ${s.level}); try: echo 'show info' | socat stdio UNIX-CONNECT:${s.path}`);
+  lines.push(`  snapshots go to ${config.global.snapshotDir}`);
+  process.stdout.write(lines.join('\n') + '\n');
+
+  const stop = (sig: string) => {
+    process.stderr.write(`${sig} received: stopping gracefully (hard-stop-after ${config.global.hardStopAfter} ms)\n`);
+    void sup.stop(sig);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGUSR2', () => {
+    const p = sup.writeSnapshotSafe('on-demand', undefined);
+    if (p) process.stderr.write(`SIGUSR2: snapshot written to ${p}\n`);
+  });
+  // A fatal signal sent to the process: leave a snapshot of every thread, then die of it.
+  for (const sig of ['SIGQUIT', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGILL'] as const) {
+    process.on(sig, () => {
+      const p = sup.writeSnapshotSafe('signal', {
+        kind: 'signal',
+        message: `fatal signal ${sig} received by the process`,
+        thread: 0,
+        time: Date.now(),
+        frames: [],
+        context: { connId: 0, streamId: 0 },
+      });
+      process.stderr.write(`${sig}: ${p ? `snapshot written to ${p}` : 'no snapshot written'}\n`);
+      process.exit(128 + (constants.signals[sig] ?? 0));
+    });
+  }
+  const code = await sup.done;
+  await Promise.all(sockets.map((s) => s.close()));
+  return code;
+}

@@ -1,0 +1,301 @@
+/**
+ * The HTTP/1.1 connection driver of a worker: owns a socket, feeds the sans-IO request parser
+ * (proxy/h1/parser.ts), applies the frontend's `http-request` rules and writes responses
+ * (proxy/h1/response.ts), with timeouts, keep-alive and pipelining (requests answered in order).
+ *
+ * Everything it does is recorded: trace points of source `h1`, lifecycle events of its connection
+ * and streams, pooled receive buffers (pool `buffer`, tune.bufsize) and pooled connection/stream
+ * objects, so a snapshot can tell which request a crash happened on and how it got there.
+ */
+import type { Socket } from 'node:net';
+import type { FrontendConfig, HttpReturnRule } from '../config/config.types.ts';
+import type { H1HeadEvent, H1Event } from './h1.types.ts';
+import { createRequestParser } from './parser.ts';
+import { writeResponse } from './response.ts';
+import { errorResponse } from './errors.ts';
+import { TP } from './trace.ts';
+import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
+import { setCurrentObject, BUG_ON } from '../../diag/invariants.ts';
+import { declareFaultSite } from '../../diag/fault-sites.ts';
+import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
+import { redactUrl } from '../../diag/redact.ts';
+import { tickClock } from '../../diag/ring.ts';
+
+/** Per-connection state, pooled (pool `connection`). */
+interface H1Conn {
+  lc: LcHandle | undefined;
+  rx: Uint8Array | null;
+  streams: number;
+}
+
+/** Per-request state, pooled (pool `stream`). */
+interface H1Stream {
+  lc: LcHandle | undefined;
+  status: number;
+  head: H1HeadEvent | undefined;
+}
+
+const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
+  kind: 'object',
+  size: 384,
+  create: () => ({ lc: undefined, rx: null, streams: 0 }),
+  reset: (c) => {
+    c.lc = undefined;
+    c.rx = null;
+    c.streams = 0;
+  },
+});
+const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
+  kind: 'object',
+  size: 896,
+  create: () => ({ lc: undefined, status: 0, head: undefined }),
+  reset: (s) => {
+    s.lc = undefined;
+    s.status = 0;
+    s.head = undefined;
+  },
+});
+
+// Call sites recorded in the pool tags, so a pool report names where an item was allocated and freed.
+const SITE = {
+  connAlloc: declarePoolSite('serveH1'),
+  rxAlloc: declarePoolSite('serveH1'),
+  streamAlloc: declarePoolSite('onEvent'),
+  streamFree: declarePoolSite('endStream'),
+  rxFree: declarePoolSite('release'),
+  connFree: declarePoolSite('release'),
+} as const;
+
+/** Fault sites of this driver (`debug dev fault <name>`). */
+export const H1_FAULTS = {
+  uncaught: declareFaultSite('h1.uncaught', 'throw an uncaught error while building a response'),
+  bug: declareFaultSite('h1.bug', 'trip a BUG_ON while building a response'),
+  doubleFree: declareFaultSite('h1.stream-double-free', 'free the stream object twice after the response'),
+  wrongPool: declareFaultSite('h1.buffer-wrong-pool', 'free the receive buffer into the stream pool'),
+  useAfterFree: declareFaultSite('h1.buffer-use-after-free', 'write into the receive buffer after freeing it'),
+} as const;
+
+/** What the driver needs from its worker. */
+export interface H1Context {
+  lifecycle: Lifecycle;
+  bufferPool: Pool<Uint8Array>;
+  bufsize: number;
+  maxhdr: number;
+  /** Counts a request (show info CumReq). */
+  onRequest(): void;
+  /** True while the worker drains for a graceful stop: keep-alive ends after the current request. */
+  draining(): boolean;
+  redactQueries: string[];
+}
+
+const DEFAULT_CLIENT_TIMEOUT = 30_000;
+
+/**
+ * Serves one accepted socket until it closes. Returns a function that closes the connection when it
+ * is idle (between requests), used for graceful stops.
+ */
+export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { closeIfIdle(): void } {
+  const peer = `${sock.remoteAddress}:${sock.remotePort}`;
+  const allocated = CONN_POOL.alloc(0, SITE.connAlloc);
+  if (!allocated) {
+    if (TP.allocFail.on) TP.allocFail.emit(0, 0, 0, 0, 0, 'connection');
+    sock.destroy();
+    return { closeIfIdle() {} };
+  }
+  const conn = allocated;
+  conn.lc = ctx.lifecycle.create('conn', 0, `${peer} -> ${sock.localAddress}:${sock.localPort} fe=${fe.name}`);
+  const connId = conn.lc.id;
+  if (TP.accept.on) TP.accept.emit(connId, 0, 0, 0, 0, peer);
+  conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
+  if (!conn.rx) {
+    if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'buffer');
+    ctx.lifecycle.event(conn.lc, 'error', 500);
+    sock.end(errorResponse(500));
+    release('buffer allocation failed');
+    return { closeIfIdle() {} };
+  }
+
+  const parser = createRequestParser({ maxHeaderBytes: ctx.bufsize, maxHeaders: ctx.maxhdr });
+  let stream: H1Stream | null = null;
+  let closing = false;
+  let released = false;
+  const clientTimeout = fe.timeouts.client ?? DEFAULT_CLIENT_TIMEOUT;
+  const requestTimeout = fe.timeouts.httpRequest;
+  const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
+  let reqTimer: NodeJS.Timeout | undefined;
+
+  sock.setNoDelay(true);
+  sock.setTimeout(clientTimeout, () => onTimeout('timeout client', clientTimeout));
+  armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
+
+  sock.on('data', (chunk: Buffer) => {
+    tickClock();
+    if (closing) return;
+    // Copy through the pooled receive buffer, at most bufsize bytes at a time.
+    for (let off = 0; off < chunk.length && !closing; off += ctx.bufsize) {
+      const part = chunk.subarray(off, Math.min(chunk.length, off + ctx.bufsize));
+      const rx = conn.rx!;
+      rx.set(part);
+      handle(parser.push(rx.subarray(0, part.length)));
+    }
+  });
+  sock.on('end', () => {
+    tickClock();
+    if (!closing) handle(parser.end());
+    if (!sock.writableEnded) sock.end();
+  });
+  sock.on('error', () => {
+    /* reset by peer etc.: recorded at close */
+  });
+  sock.on('close', (hadError) => {
+    tickClock();
+    release(hadError ? 'socket error' : 'closed');
+  });
+
+  function armRequestTimer(ms: number | undefined, what: string): void {
+    clearTimeout(reqTimer);
+    if (ms !== undefined) reqTimer = setTimeout(() => onTimeout(what, ms), ms);
+  }
+
+  function onTimeout(what: string, ms: number): void {
+    tickClock();
+    if (closing) return;
+    if (TP.timeout.on) TP.timeout.emit(connId, 0, ms, 0, 0, what);
+    ctx.lifecycle.event(conn.lc!, 'timeout', ms);
+    // HAProxy's rules (parser.timeout): 408 when a request was started, silent close when idle.
+    const evs = parser.timeout();
+    if (evs.length > 0) handle(evs);
+    if (!closing) {
+      closing = true;
+      sock.end();
+    }
+  }
+
+  function handle(events: H1Event[]): void {
+    for (const ev of events) {
+      if (closing) return;
+      // Not cleared in a `finally`: if onEvent throws, the uncaught-error handler must still see
+      // which connection and stream were being handled.
+      setCurrentObject(connId, stream?.lc?.id ?? 0);
+      onEvent(ev);
+      setCurrentObject(0, 0);
+    }
+  }
+
+  function onEvent(ev: H1Event): void {
+    switch (ev.type) {
+      case 'head': {
+        armRequestTimer(undefined, '');
+        const s = STREAM_POOL.alloc(connId, SITE.streamAlloc);
+        if (!s) {
+          if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'stream');
+          fail(500, 'stream allocation failed');
+          return;
+        }
+        stream = s;
+        const line = `${ev.method} ${redactUrl(ev.target, { queries: ctx.redactQueries })} HTTP/${ev.version}`;
+        s.lc = ctx.lifecycle.create('stream', connId, line);
+        s.head = ev;
+        conn.streams++;
+        ctx.onRequest();
+        ctx.lifecycle.event(s.lc, 'request', conn.streams);
+        if (TP.head.on) TP.head.emit(connId, s.lc.id, 0, 0, 0, line);
+        if (requestTimeout !== undefined) armRequestTimer(requestTimeout, 'timeout http-request');
+        return;
+      }
+      case 'data':
+        if (stream && TP.data.on) TP.data.emit(connId, stream.lc!.id, ev.bytes.length);
+        return;
+      case 'trailers':
+        return;
+      case 'end':
+        armRequestTimer(undefined, '');
+        if (stream) respond(stream);
+        return;
+      case 'error':
+        if (TP.error.on) TP.error.emit(connId, stream?.lc?.id ?? 0, ev.status, 0, 0, `${ev.code}: ${ev.reason}`);
+        fail(ev.status, ev.reason);
+        return;
+    }
+  }
+
+  function respond(s: H1Stream): void {
+    const head = s.head!;
+    const rule = fe.httpRequestRules.find((r): r is HttpReturnRule => r.kind === 'return');
+    if (H1_FAULTS.uncaught.armed && H1_FAULTS.uncaught.fire())
+      throw new Error(`injected fault h1.uncaught while answering ${head.method} ${head.target}`);
+    if (H1_FAULTS.bug.armed && H1_FAULTS.bug.fire()) BUG_ON(true, 'injected fault h1.bug: response state is inconsistent');
+    const keepAlive = head.keepAlive && !ctx.draining();
+    let bytes: Uint8Array[];
+    if (rule) {
+      const headers: [string, string][] = [];
+      if (rule.contentType) headers.push(['content-type', rule.contentType]);
+      headers.push(...rule.headers);
+      s.status = rule.status;
+      bytes = writeResponse({ status: rule.status, headers, body: rule.body, head: head.method === 'HEAD', close: !keepAlive });
+    } else {
+      // No rule answered and there are no backends yet: HAProxy's 503.
+      s.status = 503;
+      bytes = [errorResponse(503)];
+    }
+    let n = 0;
+    sock.cork();
+    for (const b of bytes) {
+      n += b.length;
+      sock.write(b);
+    }
+    sock.uncork();
+    if (TP.response.on) TP.response.emit(connId, s.lc!.id, s.status, n);
+    ctx.lifecycle.event(s.lc!, 'response', s.status);
+    endStream(s);
+    if (!keepAlive) {
+      closing = true;
+      sock.end();
+    } else armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
+  }
+
+  function endStream(s: H1Stream): void {
+    ctx.lifecycle.release(s.lc!);
+    STREAM_POOL.free(s, SITE.streamFree);
+    if (H1_FAULTS.doubleFree.armed && H1_FAULTS.doubleFree.fire()) STREAM_POOL.free(s, SITE.streamFree);
+    stream = null;
+  }
+
+  function fail(status: number, reason: string): void {
+    if (stream) {
+      ctx.lifecycle.event(stream.lc!, 'error', status);
+      stream.status = status;
+      endStream(stream);
+    } else ctx.lifecycle.event(conn.lc!, 'error', status);
+    closing = true;
+    sock.end(errorResponse(status));
+    void reason;
+  }
+
+  function release(why: string): void {
+    if (released) return;
+    released = true;
+    clearTimeout(reqTimer);
+    if (stream) endStream(stream);
+    if (TP.close.on) TP.close.emit(connId, 0, 0, 0, 0, why);
+    ctx.lifecycle.event(conn.lc!, 'close');
+    ctx.lifecycle.release(conn.lc!);
+    if (conn.rx) {
+      const rx = conn.rx;
+      conn.rx = null;
+      if (H1_FAULTS.wrongPool.armed && H1_FAULTS.wrongPool.fire()) (STREAM_POOL as unknown as Pool<Uint8Array>).free(rx, SITE.rxFree);
+      else ctx.bufferPool.free(rx, SITE.rxFree);
+      if (H1_FAULTS.useAfterFree.armed && H1_FAULTS.useAfterFree.fire()) rx.fill(0x41, 0, 16);
+    }
+    CONN_POOL.free(conn, SITE.connFree);
+  }
+
+  return {
+    closeIfIdle() {
+      if (!stream && !closing) {
+        closing = true;
+        sock.end();
+      }
+    },
+  };
+}

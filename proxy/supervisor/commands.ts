@@ -1,0 +1,142 @@
+/**
+ * Runtime commands served by the supervisor (HAProxy's management.txt names and levels where HAProxy
+ * has the command). Everything is read from the workers' shared recorder memory through the same
+ * renderers that `flightbox show --snapshot` uses, so a live answer and a snapshot look alike.
+ */
+import type { Registry } from '../runtime/runtime.types.ts';
+import { CommandError } from '../runtime/registry.ts';
+import type { Supervisor } from './supervisor.ts';
+import { renderShowInfo } from '../../diag/render/info.ts';
+import { renderShowThreads } from '../../diag/render/threads.ts';
+import { renderShowSess, renderShowConns } from '../../diag/render/sess.ts';
+import { renderShowEvents, renderShowTrace, parseShowEventsArgs } from '../../diag/render/events.ts';
+import { RenderError, createEventsCursor } from '../../diag/views.ts';
+import { renderShowPools } from '../../diag/render/pools.ts';
+import { DEBUG_DEV_USAGE } from '../worker/debug-dev.ts';
+
+/** Removes the trailing newline: the runtime server ends every response itself. */
+const out = (s: string) => s.replace(/\n+$/, '');
+
+/** Renders, turning a renderer's complaint about its arguments into a message for the operator. */
+function userErrors(render: () => string): string {
+  try {
+    return out(render());
+  } catch (e) {
+    if (e instanceof RenderError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+/** Registers the supervisor's commands into `reg`. */
+export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void {
+  reg.register({
+    words: ['show', 'info'],
+    level: 'user',
+    usage: 'show info',
+    help: 'report information about the running process',
+    handler: () => userErrors(() => renderShowInfo(sup.source())),
+  });
+  reg.register({
+    words: ['show', 'threads'],
+    level: 'user',
+    usage: 'show threads',
+    help: 'show some threads debugging information',
+    handler: () => userErrors(() => renderShowThreads(sup.source())),
+  });
+  reg.register({
+    words: ['show', 'pools'],
+    level: 'user',
+    usage: 'show pools [byname|bysize|byusage] [detailed] [match <pfx>] [<nb>]',
+    help: 'report information about the memory pools usage',
+    handler: (args) => userErrors(() => renderShowPools(sup.source().pools(), args)),
+  });
+  reg.register({
+    words: ['show', 'sess'],
+    level: 'operator',
+    usage: 'show sess [all|<id>]',
+    help: 'report the list of current streams or dump this exact stream',
+    handler: (args) => userErrors(() => renderShowSess(sup.source(), args)),
+  });
+  reg.register({
+    words: ['show', 'conns'],
+    level: 'operator',
+    usage: 'show conns [all]',
+    help: 'report the list of current client connections',
+    handler: (args) => userErrors(() => renderShowConns(sup.source(), args)),
+  });
+  reg.register({
+    words: ['show', 'trace'],
+    level: 'user',
+    usage: 'show trace [<module>]',
+    help: 'show live tracing state',
+    handler: (args) => userErrors(() => renderShowTrace(sup.source().traceStatus(), args)),
+  });
+  reg.register({
+    words: ['trace'],
+    level: 'operator',
+    usage: 'trace [<module>|0] [cmd [args...]]',
+    help: 'manage live tracing (empty to list, 0 to stop all)',
+    handler: (args) => {
+      const r = sup.control.command(args);
+      if (!r.ok) throw new CommandError(r.message);
+      return out(r.message);
+    },
+  });
+  reg.register({
+    words: ['show', 'events'],
+    level: 'operator',
+    usage: 'show events [<sink>] [-w] [-n]',
+    help: 'show event sink state',
+    handler: async (args, ctx) => {
+      const ring = args[0] ?? '';
+      const text = userErrors(() => renderShowEvents(sup.source(), args));
+      if (!parseShowEventsArgs(args).wait || !sup.source().ringNames().includes(ring)) return out(text);
+      // -w: keep following the ring until the client goes away (HAProxy's 'show events <sink> -w').
+      await ctx.write(text);
+      const cursor = createEventsCursor(sup.source(), ring);
+      while (!ctx.closed.aborted) {
+        await new Promise((r) => setTimeout(r, 100));
+        const lines = cursor.next();
+        if (lines.length > 0) await ctx.write(lines.join('\n') + '\n');
+      }
+      return '';
+    },
+  });
+  reg.register({
+    words: ['snapshot'],
+    level: 'admin',
+    usage: 'snapshot',
+    help: 'write a snapshot of every thread now and print its path',
+    handler: () => {
+      const path = sup.writeSnapshotSafe('on-demand', undefined);
+      if (!path) throw new CommandError('snapshot failed (see the process log)');
+      return `snapshot written to ${path}`;
+    },
+  });
+  reg.register({
+    words: ['debug', 'dev'],
+    level: 'admin',
+    expert: true,
+    usage: 'debug dev <panic|bug|warn|check|loop <ms>|exit [<code>]|oom|fault [<site> [on|off|<n>]]|snapshot> [thread <n>]',
+    help: 'break things on purpose (expert mode)',
+    handler: async (args) => {
+      let thread = 1;
+      const at = args.indexOf('thread');
+      if (at >= 0) {
+        thread = Number(args[at + 1]);
+        if (!Number.isInteger(thread) || thread < 1 || thread > sup.nbthread)
+          throw new CommandError(`debug dev: 'thread' expects a worker number 1..${sup.nbthread}`);
+        args = args.slice(0, at);
+      }
+      if (args.length === 0) return DEBUG_DEV_USAGE;
+      if (args[0] === 'snapshot') {
+        const path = sup.writeSnapshotSafe('on-demand', undefined);
+        if (!path) throw new CommandError('snapshot failed (see the process log)');
+        return `snapshot written to ${path}`;
+      }
+      const r = await sup.debugOnWorker(thread, args);
+      if (!r.ok) throw new CommandError(r.text);
+      return out(r.text);
+    },
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * Entry point of a worker thread: attaches to the recorder memory the supervisor allocated, binds
+ * every listener with SO_REUSEPORT (the kernel spreads connections across workers), serves
+ * HTTP/1.1, beats its heartbeat for the watchdog, and turns every way of dying (panic, BUG_ON, pool
+ * inconsistency, uncaught error) into a fault record in shared memory before the thread ends, so the
+ * supervisor can write the post-mortem.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.types.ts';
+import { attachRecorder } from '../../diag/recorder.ts';
+import { TS } from '../../diag/thread-state.ts';
+import { setPanicHandler, onCheck, currentObject, checkHits, mirrorCurrentObject } from '../../diag/invariants.ts';
+import { framesOf } from '../../diag/frames.ts';
+import type { FaultKind, FaultRecord } from '../../diag/fault.types.ts';
+import { configurePools, declarePool } from '../../diag/pool.ts';
+import { serveH1 } from '../h1/conn.ts';
+import { runDebugDev } from './debug-dev.ts';
+import { redactText } from '../../diag/redact.ts';
+import { tickClock } from '../../diag/ring.ts';
+
+process.setSourceMapsEnabled(true);
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+const cfg = init.config;
+
+const rec = attachRecorder(init.mem, init.proc);
+const state = rec.state;
+
+/** Records the fault where the supervisor will find it, then ends this thread. */
+function die(fault: FaultRecord, code: number): never {
+  state.publish('fault', fault);
+  state.f64[TS.status] = 4;
+  process.exit(code);
+}
+
+setPanicHandler((fault) => die(fault, 134), init.thread);
+mirrorCurrentObject(state.f64, TS.curConn); // TS.curStream follows it
+onCheck((hit, first) => {
+  state.publish('checks', checkHits());
+  if (first) process.stderr.write(`[WARNING] thread ${init.thread}: CHECK_IF: ${hit.message} at ${hit.site}\n`);
+});
+
+function uncaught(kind: FaultKind, err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const cur = currentObject();
+  return die(
+    {
+      kind,
+      message: redactText(`${e.name}: ${e.message}`),
+      thread: init.thread,
+      time: Date.now(),
+      frames: framesOf(e),
+      context: { connId: cur.connId, streamId: cur.streamId },
+    },
+    70,
+  );
+}
+process.on('uncaughtException', (err) => uncaught('uncaught', err));
+process.on('unhandledRejection', (err) => uncaught('uncaught', err));
+
+const bufferPool = declarePool<Uint8Array>('buffer', { kind: 'buffer', size: cfg.global.tune.bufsize });
+configurePools({
+  ...init.pools,
+  thread: init.thread,
+  failPercent: init.pools.failPercent ?? cfg.global.tune.failAlloc,
+  memLimitBytes: init.pools.memLimitBytes ?? cfg.global.poolMemoryLimit ?? 0,
+});
+
+// Heartbeat: the watchdog declares the thread stalled when this stops moving.
+state.f64[TS.started] = Date.now();
+state.beat();
+setInterval(() => {
+  tickClock();
+  state.beat();
+  state.f64[TS.heapUsed] = process.memoryUsage().heapUsed;
+}, init.heartbeatMs).unref();
+
+let draining = false;
+const servers: Server[] = [];
+const open = new Set<{ closeIfIdle(): void }>();
+
+const h1ctx = {
+  lifecycle: rec.lifecycle,
+  bufferPool,
+  bufsize: cfg.global.tune.bufsize,
+  maxhdr: cfg.global.tune.maxhdr,
+  onRequest: () => state.f64[TS.reqsTotal]++,
+  draining: () => draining,
+  redactQueries: cfg.global.redactQueries,
+};
+
+async function listenAll(): Promise<string[]> {
+  const out: string[] = [];
+  for (const fe of cfg.frontends) {
+    for (const b of fe.binds) {
+      const srv = createServer({ noDelay: true }, (sock: Socket) => {
+        tickClock();
+        if (draining) return sock.destroy();
+        state.f64[TS.connsCur]++;
+        state.f64[TS.connsTotal]++;
+        const h = serveH1(sock, fe, h1ctx);
+        open.add(h);
+        sock.once('close', () => {
+          open.delete(h);
+          state.f64[TS.connsCur]--;
+          if (draining && open.size === 0) finishStop();
+        });
+      });
+      if (fe.maxconn !== undefined) srv.maxConnections = fe.maxconn;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', (e) =>
+          reject(new Error(`cannot bind ${fe.name} to ${b.host}:${b.port} (${b.file}:${b.line}): ${e.message}`)),
+        );
+        srv.listen({ host: b.host, port: b.port, reusePort: true, backlog: 1024 }, () => resolve());
+      });
+      servers.push(srv);
+      out.push(`${fe.name} ${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`);
+    }
+  }
+  return out;
+}
+
+function finishStop(): void {
+  state.f64[TS.status] = 3;
+  send({ type: 'stopped' });
+  process.exit(0);
+}
+
+port.on('message', (m: ToWorker) => {
+  tickClock();
+  if (m.type === 'stop') {
+    draining = true;
+    state.f64[TS.status] = 2;
+    for (const s of servers) s.close();
+    for (const h of open) h.closeIfIdle();
+    if (open.size === 0) finishStop();
+  } else if (m.type === 'debug') {
+    // Answer first for commands that end or block the thread, so the operator sees what happens.
+    const [cmd] = m.args;
+    if (cmd === 'loop' || cmd === 'panic' || cmd === 'bug' || cmd === 'exit' || cmd === 'oom') {
+      send({ type: 'debug-result', id: m.id, ok: true, text: `thread ${init.thread}: debug dev ${m.args.join(' ')} started` });
+      setImmediate(() => runDebugDev(m.args));
+      return;
+    }
+    try {
+      send({ type: 'debug-result', id: m.id, ok: true, text: runDebugDev(m.args) });
+    } catch (e) {
+      send({ type: 'debug-result', id: m.id, ok: false, text: e instanceof Error ? e.message : String(e) });
+    }
+  }
+});
+
+listenAll().then(
+  (listening) => {
+    state.f64[TS.status] = 1;
+    send({ type: 'ready', listening });
+  },
+  (e: Error) => {
+    send({ type: 'listen-error', message: e.message });
+    process.exit(1);
+  },
+);

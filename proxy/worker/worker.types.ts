@@ -1,0 +1,29 @@
+/**
+ * Messages between the supervisor and a worker thread, and what a worker is given at start.
+ */
+import type { Config } from '../config/config.types.ts';
+import type { ProcessMemory, ThreadMemory } from '../../diag/recorder.types.ts';
+import type { PoolOptions } from '../../diag/pool.types.ts';
+
+/** workerData of a worker thread. */
+export interface WorkerInit {
+  thread: number;
+  config: Config;
+  mem: ThreadMemory;
+  proc: ProcessMemory;
+  pools: Partial<PoolOptions>;
+  /** Heartbeat period in ms (the watchdog compares against watchdog-timeout). */
+  heartbeatMs: number;
+}
+
+/** Supervisor -> worker. */
+export type ToWorker =
+  | { type: 'stop'; graceMs: number }
+  | { type: 'debug'; id: number; args: string[] };
+
+/** Worker -> supervisor. */
+export type FromWorker =
+  | { type: 'ready'; listening: string[] }
+  | { type: 'listen-error'; message: string }
+  | { type: 'debug-result'; id: number; ok: boolean; text: string }
+  | { type: 'stopped' };
