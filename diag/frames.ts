@@ -37,6 +37,18 @@ export function captureFrames(skip = 0, limit = 64): RawFrame[] {
 }
 
 /**
+ * Returns the one frame that called `fn` (which must be on the stack), or undefined. Only that
+ * frame is materialised, so it is the cheapest capture V8 offers (still ~1 us: use sparingly).
+ */
+export function frameAbove(fn: Function): RawFrame | undefined {
+  return withCallSites(1, () => {
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, fn);
+    return holder.stack;
+  })[0];
+}
+
+/**
  * Returns the raw frames of an existing error (where it was constructed), innermost first. If the
  * error's stack was already formatted (someone read `err.stack`), the text is parsed instead.
  */

@@ -25,7 +25,7 @@
  * free plus a fill/verify of the item: microseconds, debugging only, as in HAProxy.
  */
 import { panic } from './invariants.ts';
-import { captureFrames } from './frames.ts';
+import { captureFrames, frameAbove } from './frames.ts';
 import { projectPosition } from './paths.ts';
 import type { RawFrame } from './fault.types.ts';
 import type { DashDMResult, PoolItemInfo, PoolKind, PoolOptions, PoolsView } from './pool.types.ts';
@@ -194,59 +194,27 @@ export function declarePoolSite(fn: string): number {
   return siteOf(f ? { ...f, fn } : undefined);
 }
 
-/** Interns "function (file:line)" of a frame; returns its site id. */
+/**
+ * Interns a frame as a site; returns its id. Keyed by the raw position, so the source-map lookup
+ * that makes the display text ("function (file.ts:line)") runs once per distinct site.
+ */
 function siteOf(f: RawFrame | undefined): number {
-  const text = frameText(f);
-  let id = siteIds.get(text);
+  const key = f ? `${f.fn}\0${f.file}\0${f.line}\0${f.col}` : '';
+  let id = siteIds.get(key);
   if (id === undefined) {
     id = siteTexts.length;
-    siteTexts.push(text);
-    siteIds.set(text, id);
+    siteTexts.push(frameText(f));
+    siteIds.set(key, id);
   }
   return id;
 }
-
-interface CallSiteLike {
-  getFunctionName(): string | null;
-  getMethodName(): string | null;
-  getTypeName(): string | null;
-  getFileName(): string | undefined | null;
-  getLineNumber(): number | null;
-}
-type ErrorHooks = { prepareStackTrace?: (e: Error, cs: CallSiteLike[]) => unknown; stackTraceLimit: number };
-
-let capturedSite = -1;
-const keepFirstSite = (_e: Error, cs: CallSiteLike[]): string => {
-  const c = cs[0];
-  let fn = c?.getFunctionName() ?? '';
-  if (c && !fn) {
-    const m = c.getMethodName();
-    const t = c.getTypeName();
-    if (m) fn = t ? `${t}.${m}` : m;
-  }
-  capturedSite = siteOf(c ? { fn, file: c.getFileName() ?? '', line: c.getLineNumber() ?? 0, col: 0 } : undefined);
-  return '';
-};
 
 /**
  * Site id of the caller of `fn` (which must be on the stack): one frame, captured with
  * Error.captureStackTrace so nothing but that frame is materialised. Used with `caller`/`integrity`.
  */
 function siteAbove(fn: Function): number {
-  const E = Error as unknown as ErrorHooks;
-  const prep = E.prepareStackTrace;
-  const limit = E.stackTraceLimit;
-  E.prepareStackTrace = keepFirstSite;
-  E.stackTraceLimit = 1;
-  try {
-    const holder: { stack?: string } = {};
-    Error.captureStackTrace(holder, fn);
-    void holder.stack; // formats now, through keepFirstSite
-  } finally {
-    E.prepareStackTrace = prep;
-    E.stackTraceLimit = limit;
-  }
-  return capturedSite;
+  return siteOf(frameAbove(fn));
 }
 
 function siteText(id: number): string | undefined {
