@@ -114,7 +114,7 @@ function shouldFail(): boolean {
   x ^= x >>> 17;
   x ^= x << 5;
   rngState = x >>> 0;
-  return rngState % 100 < failPercent;
+  return (rngState / 4294967296) * 100 < failPercent; // fractional percentages (tune.fail-alloc 0.5)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -985,7 +985,7 @@ export function configurePools(given: Partial<PoolOptions> = {}): void {
   if (o.seed === undefined) next.seed = (Math.random() * 2 ** 32) >>> 0 || 1;
   if (o.fail === undefined && o.failPercent !== undefined) next.fail = o.failPercent > 0;
   if (o.failPercent === undefined) next.failPercent = next.fail ? 1 : 0;
-  if (!Number.isInteger(next.failPercent) || next.failPercent < 0 || next.failPercent > 100) {
+  if (!(next.failPercent >= 0 && next.failPercent <= 100)) {
     throw new RangeError(`configurePools: failPercent (tune.fail-alloc) expects a value between 0 and 100, got ${next.failPercent}`);
   }
   if (!Number.isInteger(next.poisonByte) || next.poisonByte < 0 || next.poisonByte > 255) {

@@ -106,15 +106,6 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   conn.lc = ctx.lifecycle.create('conn', 0, `${peer} -> ${sock.localAddress}:${sock.localPort} fe=${fe.name}`);
   const connId = conn.lc.id;
   if (TP.accept.on) TP.accept.emit(connId, 0, 0, 0, 0, peer);
-  conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
-  if (!conn.rx) {
-    if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'buffer');
-    ctx.lifecycle.event(conn.lc, 'error', 500);
-    sock.end(errorResponse(500));
-    release('buffer allocation failed');
-    return { closeIfIdle() {} };
-  }
-
   const parser = createRequestParser({ maxHeaderBytes: ctx.bufsize, maxHeaders: ctx.maxhdr });
   let stream: H1Stream | null = null;
   let closing = false;
@@ -123,6 +114,15 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const requestTimeout = fe.timeouts.httpRequest;
   const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
   let reqTimer: NodeJS.Timeout | undefined;
+
+  conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
+  if (!conn.rx) {
+    if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'buffer');
+    ctx.lifecycle.event(conn.lc, 'error', 500);
+    sock.end(errorResponse(500));
+    release('buffer allocation failed');
+    return { closeIfIdle() {} };
+  }
 
   sock.setNoDelay(true);
   sock.setTimeout(clientTimeout, () => onTimeout('timeout client', clientTimeout));
@@ -189,7 +189,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         const s = STREAM_POOL.alloc(connId, SITE.streamAlloc);
         if (!s) {
           if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'stream');
-          fail(500, 'stream allocation failed');
+          fail(500);
           return;
         }
         stream = s;
@@ -214,7 +214,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         return;
       case 'error':
         if (TP.error.on) TP.error.emit(connId, stream?.lc?.id ?? 0, ev.status, 0, 0, `${ev.code}: ${ev.reason}`);
-        fail(ev.status, ev.reason);
+        fail(ev.status);
         return;
     }
   }
@@ -261,7 +261,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     stream = null;
   }
 
-  function fail(status: number, reason: string): void {
+  function fail(status: number): void {
     if (stream) {
       ctx.lifecycle.event(stream.lc!, 'error', status);
       stream.status = status;
@@ -269,7 +269,6 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     } else ctx.lifecycle.event(conn.lc!, 'error', status);
     closing = true;
     sock.end(errorResponse(status));
-    void reason;
   }
 
   function release(why: string): void {

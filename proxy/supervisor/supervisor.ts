@@ -131,6 +131,7 @@ export class Supervisor {
     const mem = createThreadMemory(thread, this.sizes);
     const init: WorkerInit = {
       thread,
+      nbthread: this.nbthread,
       config: this.config,
       mem,
       proc: this.proc,

@@ -64,7 +64,8 @@ const bufferPool = declarePool<Uint8Array>('buffer', { kind: 'buffer', size: cfg
 configurePools({
   ...init.pools,
   thread: init.thread,
-  failPercent: init.pools.failPercent ?? cfg.global.tune.failAlloc,
+  // tune.fail-alloc in the configuration wins over -dMfail's 1% preset, as in HAProxy.
+  failPercent: cfg.global.tune.failAlloc > 0 ? cfg.global.tune.failAlloc : init.pools.failPercent,
   memLimitBytes: init.pools.memLimitBytes ?? cfg.global.poolMemoryLimit ?? 0,
 });
 
@@ -91,6 +92,17 @@ const h1ctx = {
   redactQueries: cfg.global.redactQueries,
 };
 
+/**
+ * This worker's share of the connection limits: the frontend's `maxconn` and the process's global
+ * `maxconn` (-n) split evenly across workers. Node closes connections over the limit at once
+ * (HAProxy leaves them in the kernel's backlog instead); undefined = no limit.
+ */
+function connectionLimit(feMaxconn: number | undefined): number | undefined {
+  const global = cfg.global.maxconn === undefined ? undefined : Math.max(1, Math.ceil(cfg.global.maxconn / init.nbthread));
+  if (feMaxconn === undefined) return global;
+  return global === undefined ? feMaxconn : Math.min(feMaxconn, global);
+}
+
 async function listenAll(): Promise<string[]> {
   const out: string[] = [];
   for (const fe of cfg.frontends) {
@@ -108,7 +120,8 @@ async function listenAll(): Promise<string[]> {
           if (draining && open.size === 0) finishStop();
         });
       });
-      if (fe.maxconn !== undefined) srv.maxConnections = fe.maxconn;
+      const limit = connectionLimit(fe.maxconn);
+      if (limit !== undefined) srv.maxConnections = limit;
       await new Promise<void>((resolve, reject) => {
         srv.once('error', (e) =>
           reject(new Error(`cannot bind ${fe.name} to ${b.host}:${b.port} (${b.file}:${b.line}): ${e.message}`)),

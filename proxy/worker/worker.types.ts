@@ -8,6 +8,8 @@ import type { PoolOptions } from '../../diag/pool.types.ts';
 /** workerData of a worker thread. */
 export interface WorkerInit {
   thread: number;
+  /** Number of worker threads (global maxconn is split across them). */
+  nbthread: number;
   config: Config;
   mem: ThreadMemory;
   proc: ProcessMemory;

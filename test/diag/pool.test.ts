@@ -619,3 +619,18 @@ describe('declared call sites', () => {
     expect(panicOf(() => pool.free(e)).report).toContain('allocated by: not recorded (no site given to alloc()');
   });
 });
+
+describe('fractional tune.fail-alloc', () => {
+  it('0.5% fails about one allocation in two hundred', () => {
+    configurePools({ failPercent: 0.5, seed: 12345 });
+    const pool = declarePool('frac', { kind: 'buffer', size: 64 });
+    let failed = 0;
+    for (let i = 0; i < 40_000; i++) {
+      const b = pool.alloc(1);
+      if (b) pool.free(b);
+      else failed++;
+    }
+    expect(failed).toBeGreaterThan(100); // expected 200
+    expect(failed).toBeLessThan(320);
+  });
+});

@@ -160,3 +160,67 @@ describe('lifecycle of the process', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'Configuration file is valid\n' });
   });
 });
+
+describe('limits and allocation failures are ordinary outcomes (seed crash 4)', () => {
+  it('tune.fail-alloc 100: every allocation fails, connections are refused cleanly, no worker dies', async () => {
+    const p = await startProxy({ global: ['tune.fail-alloc 100'] });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await p.get(`/fail-${i}`);
+        expect(r.status).not.toBe(200);
+      }
+      const pools = await p.cli('show pools');
+      const failures = [...pools.matchAll(/(\d+) failures/g)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(failures).toBeGreaterThanOrEqual(5);
+      expect(await p.cli('show info')).toMatch(/^PoolFailed: [1-9]\d*$/m);
+      expect(p.stderr()).not.toMatch(/died/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('tune.fail-alloc 30: some requests fail with 500 or a closed connection, the rest are served, no worker dies', async () => {
+    const p = await startProxy({ global: ['tune.fail-alloc 30'] });
+    try {
+      const results = [];
+      for (let i = 0; i < 40; i++) results.push(await p.get(`/maybe-${i}`));
+      const ok = results.filter((r) => r.status === 200).length;
+      expect(ok).toBeGreaterThan(0);
+      expect(ok).toBeLessThan(40);
+      for (const r of results) expect([0, 200, 500]).toContain(r.status);
+      // Each failure path was taken and recorded: the connection, its buffer, the stream.
+      const events = await p.cli('show events flight');
+      for (const pool of ['connection', 'buffer', 'stream']) expect(events).toContain(`h1_alloc(): allocation failed in pool ${pool}`);
+      expect(p.stderr()).not.toMatch(/died/);
+      expect(await p.cli('show info')).toMatch(/^Worker_restarts: 0$/m);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('maxconn: a connection over the limit is closed at once, the ones within it are served', async () => {
+    const p = await startProxy({ nbthread: 1, global: ['maxconn 2'] });
+    const open: import('node:net').Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = connect(p.port, '127.0.0.1');
+        await new Promise((r) => s.once('connect', r));
+        open.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      const third = connect(p.port, '127.0.0.1');
+      const closed = await new Promise<boolean>((resolve) => {
+        third.once('close', () => resolve(true));
+        third.once('error', () => resolve(true));
+        setTimeout(() => resolve(false), 3000);
+      });
+      expect(closed).toBe(true);
+      open[0].write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const data = await new Promise<string>((r) => open[0].once('data', (d) => r(String(d))));
+      expect(data).toMatch(/^HTTP\/1\.1 200 OK/);
+    } finally {
+      for (const s of open) s.destroy();
+      await p.stop();
+    }
+  });
+});
