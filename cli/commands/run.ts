@@ -40,8 +40,11 @@ export function register(program: Command): void {
     .option('-n, --maxconn <n>', 'global maxconn (like haproxy -n)')
     .option('--dM <options>', 'pool debugging, as haproxy -dM (write -dMtag,no-merge,integrity,...)', collect)
     .action(async (opts: RunOptions) => {
-      // Exit explicitly: a stopped proxy must not linger on a handle some library left open.
-      process.exit(await run(opts));
+      const code = await run(opts);
+      // Exit explicitly (a stopped proxy must not linger on a handle some library left open), but
+      // only once stdout and stderr are flushed: a pipe would otherwise lose the last alerts.
+      await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
+      process.exit(code);
     });
 }
 

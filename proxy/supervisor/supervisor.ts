@@ -23,6 +23,7 @@ import { readPoolMemory } from '../../diag/pool-memory.ts';
 import { currentBuild } from '../../diag/build-info.ts';
 import { redactConfigText } from '../../diag/redact.ts';
 import { WorkerStackCapture } from './stack-capture.ts';
+import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
 import { tickClock } from '../../diag/ring.ts';
 
@@ -114,8 +115,8 @@ export class Supervisor {
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
   async start(): Promise<string[]> {
     for (const t of this.config.traces) {
-      const r = this.control.command(t.args.slice(1));
-      if (!r.ok) throw new Error(`[ALERT] config : parsing [${t.file}:${t.line}] : ${r.message}`);
+      const r = this.control.command(t.args); // args come without the leading 'trace'
+      if (!r.ok) throw new Error(`config : parsing [${t.file}:${t.line}] : ${r.message}`);
     }
     this.stacks = new WorkerStackCapture();
     const ready: Promise<string[]>[] = [];

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startProxy, flightbox, type Proxy } from './harness.ts';
+import { startProxy, flightbox, configText, freePort, type Proxy } from './harness.ts';
 
 describe('serving and looking inside', () => {
   let p: Proxy;
@@ -220,6 +220,53 @@ describe('limits and allocation failures are ordinary outcomes (seed crash 4)', 
       expect(data).toMatch(/^HTTP\/1\.1 200 OK/);
     } finally {
       for (const s of open) s.destroy();
+      await p.stop();
+    }
+  });
+});
+
+describe('traces from the configuration, and -d', () => {
+  it('a traces section sends h1 to a configured ring, readable with show events <ring>', async () => {
+    const p = await startProxy({
+      config: (dir, port) =>
+        configText(dir, port).replace(
+          'defaults',
+          'ring buf0\n    size 64k\n\ntraces\n    trace h1 sink buf0\n    trace h1 level data\n\ndefaults',
+        ),
+    });
+    try {
+      await p.get('/to-buf0');
+      expect(await p.cli('show trace')).toMatch(/ \[R\] h1 {9}-> buf0 \[drp 0\]/);
+      const buf0 = await p.cli('show events buf0');
+      expect(buf0).toMatch(/\|h1\|proto\|proxy\/h1\/trace\.ts:\d+\] h1_rcv_req\(\): request head: GET \/to-buf0 HTTP\/1\.1/);
+      expect(await p.cli('show events flight')).not.toMatch(/\|h1\|/); // h1 went to buf0 only
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('an invalid trace line in the configuration stops the start with file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-cfg-'));
+    const f = join(dir, 'traces.cfg');
+    writeFileSync(f, `traces\n    trace nosuchsource level data\n\nfrontend x\n    timeout client 5s\n    bind 127.0.0.1:${await freePort()}\n`);
+    try {
+      const r = await flightbox(['run', '-f', f]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`[ALERT] config : parsing [${f}:2] : No such trace source 'nosuchsource'`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('-d prints error-level traces on stderr even with the h1 source stopped', async () => {
+    const p = await startProxy({ args: ['-d'] });
+    try {
+      await p.cli('trace h1 stop now');
+      const s = connect(p.port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\n\r\n')); // no Host: 400
+      s.resume(); // read (and discard) the 400 so the server's FIN is seen and the socket closes
+      await new Promise((r) => s.once('close', r));
+      await p.waitStderr(/\|h1\|error\|proxy\/h1\/trace\.ts:\d+\] h1_handle_error\(\): refused with 400: host-missing/);
+    } finally {
       await p.stop();
     }
   });

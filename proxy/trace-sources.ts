@@ -1,0 +1,7 @@
+/**
+ * Every trace source of the proxy, in one place. The supervisor imports this module so that the
+ * `traces` section and `trace` commands know every source (and its events) before any worker has
+ * started; a subsystem that declares a new source adds its catalog module here.
+ */
+import '../diag/lifecycle.ts'; // conn, stream, objects
+import './h1/trace.ts'; // h1
