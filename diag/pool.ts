@@ -184,14 +184,23 @@ function frameText(f: RawFrame | undefined): string {
 }
 
 /**
- * Declares a call site of `alloc`/`free` once, at module load: `fn` is the calling function's name,
- * file:line are captured here. Passing the returned id to `alloc(owner, site)` / `free(item, site)`
- * records the site in the item's tag for the price of an integer store, so a report names where the
- * item was allocated and last freed without `-dMcaller` (which captures exact positions, slowly).
+ * Declares a call site of `alloc`/`free` once, at module load: `fn` is the calling function's name
+ * and the declaring file is captured here. Passing the returned id to `alloc(owner, site)` /
+ * `free(item, site)` records the site in the item's tag for the price of an integer store, so a
+ * report names where the item was allocated and last freed without `-dMcaller`. Reports show it
+ * as `fn (file)`: the line is the call's, which only `-dMcaller` (slow, exact) captures.
  */
 export function declarePoolSite(fn: string): number {
   const f = captureFrames(1, 1)[0];
-  return siteOf(f ? { ...f, fn } : undefined);
+  const file = f ? projectPosition(f.file, f.line, f.col || 1).file : 'unknown';
+  const text = `${fn} (${file})`;
+  let id = siteIds.get(text);
+  if (id === undefined) {
+    id = siteTexts.length;
+    siteTexts.push(text);
+    siteIds.set(text, id);
+  }
+  return id;
 }
 
 /**

@@ -607,8 +607,8 @@ describe('declared call sites', () => {
     const e = pool.alloc(7, SITE_ALLOC)!;
     pool.free(e, SITE_FREE);
     const fault = panicOf(() => pool.free(e, SITE_FREE));
-    expect(fault.report).toMatch(/ {2}allocated by: make_stream \(test\/diag\/pool\.test\.ts:\d+\)/);
-    expect(fault.report).toMatch(/ {2}last freed by: kill_stream \(test\/diag\/pool\.test\.ts:\d+\)/);
+    expect(fault.report).toMatch(/ {2}allocated by: make_stream \(test\/diag\/pool\.test\.ts\)/);
+    expect(fault.report).toMatch(/ {2}last freed by: kill_stream \(test\/diag\/pool\.test\.ts\)/);
   });
 
   it('a site of -1 (none given) keeps the report honest about it', () => {

@@ -118,7 +118,7 @@ describe('snapshot triggers', () => {
     expect(report).toMatch(/caller: release \(proxy\/h1\/conn\.ts:\d+\)/);
     expect(report).toMatch(/pool: 'stream'/);
     expect(report).toMatch(/the item comes from pool 'buffer'/);
-    expect(report).toMatch(/allocated by: serveH1 \(proxy\/h1\/conn\.ts:\d+\)/);
+    expect(report).toMatch(/allocated by: serveH1 \(proxy\/h1\/conn\.ts\)/);
     expect(topInApp(j).file).toBe('proxy/h1/conn.ts');
     expect(j.offendingPool).toBeDefined();
     expect(j.pools[0].pools[0].name === j.offendingPool || j.pools.some((v: any) => v.pools.some((x: any) => x.name === j.offendingPool))).toBe(true);
@@ -133,7 +133,7 @@ describe('snapshot triggers', () => {
     await disarmEverywhere(p, 'h1.stream-double-free'); // before any other request reaches the armed worker
     expect(j.summary.message).toMatch(/^FATAL: pool inconsistency detected in thread [12]: .*double free/);
     expect(j.summary.report).toMatch(/caller: endStream \(proxy\/h1\/conn\.ts:\d+\)/);
-    expect(j.summary.report).toMatch(/last freed by: endStream \(proxy\/h1\/conn\.ts:\d+\)/);
+    expect(j.summary.report).toMatch(/last freed by: endStream \(proxy\/h1\/conn\.ts\)/);
     expect(topInApp(j)).toMatchObject({ fn: 'endStream', file: 'proxy/h1/conn.ts' });
     await servesAgain(p);
   });
@@ -229,7 +229,7 @@ describe('pool integrity and fatal signals', () => {
       const j = await decode(await death(p, 'pool', from));
       // HAProxy's wording for a poisoned item found modified: "cache corruption detected".
       expect(j.summary.message).toMatch(/^FATAL: pool inconsistency detected in thread 1: cache corruption detected/);
-      expect(j.summary.report).toMatch(/last freed by: release \(proxy\/h1\/conn\.ts:\d+\)/);
+      expect(j.summary.report).toMatch(/last freed by: release \(proxy\/h1\/conn\.ts/);
     } finally {
       await p.stop();
     }
