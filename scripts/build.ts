@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync, rmSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, rmSync, mkdirSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,9 @@ for (const dir of ['proxy', 'fixtures']) {
     copyFileSync(f, to);
   }
 }
+
+// The package's bin: `npx flightbox` executes it directly, so it must be executable.
+chmodSync(join(dist, 'cli', 'main.js'), 0o755);
 
 const h = createHash('sha256');
 for (const f of walk(dist)) {

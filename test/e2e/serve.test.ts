@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startProxy, flightbox, configText, freePort, type Proxy } from './harness.ts';
+import { startProxy, flightbox, configText, freePort, run, CLI, type Proxy } from './harness.ts';
 
 describe('serving and looking inside', () => {
   let p: Proxy;
@@ -153,6 +153,12 @@ describe('lifecycle of the process', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the bin runs as an executable (what npx flightbox does)', async () => {
+    const r = await run(CLI, ['--version']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^flightbox \d+\.\d+\.\d+ \(build [0-9a-f]{20}\)\n$/);
   });
 
   it('run -c validates without starting', async () => {
