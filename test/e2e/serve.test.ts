@@ -139,6 +139,25 @@ describe('lifecycle of the process', () => {
     expect(await p.stop()).toBe(0);
   });
 
+  it('hard-stop-after bounds a graceful stop: a request that never completes does not hold the exit', async () => {
+    const p = await startProxy({ global: ['hard-stop-after 1s'] });
+    const s = connect(p.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    s.resume();
+    s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nnever finished');
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    p.child.kill('SIGTERM');
+    const code = await p.exited;
+    const took = Date.now() - t0;
+    s.destroy();
+    expect(code).toBe(0);
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(5000);
+    expect(p.stderr()).toMatch(/hard-stop-after 1000 ms reached: terminating remaining workers/);
+    await p.stop();
+  });
+
   it('a configuration error names file and line and exits 1, all alerts printed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fb-cfg-'));
     const f = join(dir, 'bad.cfg');

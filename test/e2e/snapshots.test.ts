@@ -181,6 +181,14 @@ describe('snapshot triggers', () => {
     await servesAgain(p);
   });
 
+  it('debug dev exit: an unexpected worker exit is a death too, with its exit code', async () => {
+    const from = p.stderr().length;
+    await p.cli('expert-mode on; debug dev exit 3 thread 2');
+    const j = await decode(await death(p, 'exit', from));
+    expect(j.summary).toMatchObject({ reason: 'exit', thread: 2, message: 'worker 2 exited unexpectedly with code 3' });
+    await servesAgain(p);
+  });
+
   it('on demand: flightbox snapshot -S <socket> -o <file>', async () => {
     const out = join(p.dir, 'now.fbsnap');
     const r = await flightbox(['snapshot', '-S', p.socket, '-o', out]);
