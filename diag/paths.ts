@@ -9,8 +9,6 @@ import { readFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/diag or <root>/dist/diag
 const up = dirname(here);
-/** The directory this code runs from: <root> (sources) or <root>/dist (build). */
-export const codeRoot = up;
 /** The project checkout (the directory holding package.json). */
 export const projectRoot = up.endsWith(`${sep}dist`) ? dirname(up) : up;
 

@@ -61,8 +61,3 @@ export function attachRecorder(
   state.publish('points', tracePoints());
   return { thread: mem.thread, control, state, lifecycle: new Lifecycle(mem.live, proc.ids), rings };
 }
-
-/** Re-publishes the trace point registry (call after modules declaring points were loaded late). */
-export function publishPoints(rec: AttachedRecorder): void {
-  rec.state.publish('points', tracePoints());
-}

@@ -162,11 +162,6 @@ export function tracePoints(): TracePointInfo[] {
   return points.map((p) => p.info);
 }
 
-/** All sources declared in this thread. */
-export function traceSources(): readonly TraceSource[] {
-  return sources;
-}
-
 function slowEmit(tp: TracePoint, conn: number, strm: number, a0: number, a1: number, a2: number, text?: string): void {
   if (!control) return;
   const record = control.onEvent(tp.source.index, tp.event, tp.level);

@@ -13,7 +13,7 @@ import type { FaultKind, FaultRecord, RawFrame } from '../../diag/fault.types.ts
 import type { ProcessMemory, RecorderSizes, ThreadMemory } from '../../diag/recorder.types.ts';
 import type { PoolOptions } from '../../diag/pool.types.ts';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker/worker.types.ts';
-import { createProcessMemory, createThreadMemory, attachRecorder, DEFAULT_SIZES, type AttachedRecorder } from '../../diag/recorder.ts';
+import { createProcessMemory, createThreadMemory, attachRecorder, DEFAULT_SIZES } from '../../diag/recorder.ts';
 import { ThreadState, TS, THREAD_STATUS } from '../../diag/thread-state.ts';
 import { TraceControl } from '../../diag/trace-control.ts';
 import { writeSnapshot } from '../../diag/snapshot/collect.ts';
@@ -66,7 +66,6 @@ interface Slot {
   /** Set when the supervisor already wrote this worker's post-mortem (stall) before ending it. */
   handled: boolean;
   oom: boolean;
-  listening: string[];
 }
 
 const HEARTBEAT_MS = 100;
@@ -81,7 +80,8 @@ export class Supervisor {
   readonly nbthread: number;
   private readonly opts: SupervisorOptions;
   private readonly sizes: RecorderSizes;
-  private readonly own: { mem: ThreadMemory; rec: AttachedRecorder };
+  /** The supervisor's own recorder memory (thread 0): watchdog, deaths, snapshots. */
+  private readonly ownMem: ThreadMemory;
   private readonly log: (line: string) => void;
   private stacks: WorkerStackCapture | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -106,9 +106,8 @@ export class Supervisor {
     this.proc = createProcessMemory(Object.keys(rings));
     this.control = new TraceControl(this.proc.traceControl);
     this.control.setDebugStderr(opts.debug);
-    // The supervisor records too (thread 0): watchdog, deaths, snapshots.
-    const mem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
-    this.own = { mem, rec: attachRecorder(mem, this.proc, (l) => this.log(l)) };
+    this.ownMem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
+    attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -146,14 +145,13 @@ export class Supervisor {
       resourceLimits: limit ? { maxOldGenerationSizeMb: Math.max(8, Math.round(limit / (1 << 20))) } : undefined,
       name: `flightbox worker ${thread}`,
     });
-    const slot: Slot = { thread, worker, mem, restarts, ready: false, stopping: false, handled: false, oom: false, listening: [] };
+    const slot: Slot = { thread, worker, mem, restarts, ready: false, stopping: false, handled: false, oom: false };
     this.slots.set(thread, slot);
     if (TP.spawn.on) TP.spawn.emit(0, 0, thread, restarts);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           slot.ready = true;
-          slot.listening = m.listening;
           resolve(m.listening);
         } else if (m.type === 'listen-error') reject(new Error(m.message));
         else if (m.type === 'debug-result') {
@@ -332,7 +330,7 @@ export class Supervisor {
   writeSnapshotSafe(reason: FaultKind, fault: FaultRecord | undefined, focus?: Slot, stack?: RawFrame[]): string | undefined {
     try {
       const threads = [
-        { mem: this.own.mem, restarts: 0, status: 'running' },
+        { mem: this.ownMem, restarts: 0, status: 'running' },
         ...[...this.slots.values()].sort((a, b) => a.thread - b.thread).map((s) => ({
           mem: s.mem,
           restarts: s.restarts,
