@@ -1,0 +1,82 @@
+/**
+ * Builds the {@link RequestContext} ACLs are evaluated against, from a parsed HTTP/1.x request
+ * head (proxy/h1) and what the connection knows (addresses, TLS).
+ */
+import type { H1Header, H1HeadEvent, H1Version } from '../h1/h1.types.ts';
+import type { AclHeaders, RequestContext } from './acl.types.ts';
+import { splitTarget } from './http-values.ts';
+
+/** What the connection driver knows about the connection that carried a request. */
+export interface ConnectionFacts {
+  /** Client address as the socket reports it (`remoteAddress`). */
+  src: string;
+  srcPort: number;
+  /** Local port (`localPort`). */
+  dstPort: number;
+  ssl: boolean;
+  sni?: string;
+}
+
+/** The context of a request: path and query split from the target as HAProxy's fetches do. */
+export function requestContextFromHead(head: H1HeadEvent, conn: ConnectionFacts): RequestContext {
+  const { path, query } = splitTarget(head.target);
+  const ctx: RequestContext = {
+    method: head.method,
+    path,
+    query,
+    url: head.target,
+    version: head.version,
+    headers: head,
+    src: conn.src,
+    srcPort: conn.srcPort,
+    dstPort: conn.dstPort,
+    ssl: conn.ssl,
+  };
+  if (conn.sni !== undefined) ctx.sni = conn.sni;
+  return ctx;
+}
+
+/** Header lookups over a list of field lines (names compared ignoring ASCII case, RFC 9110 §5.1). */
+export function headersFromFields(fields: readonly H1Header[]): AclHeaders {
+  const all = (name: string): string[] => {
+    const lower = name.toLowerCase();
+    return fields.filter((f) => f[0].toLowerCase() === lower).map((f) => f[1]);
+  };
+  return { get: (name) => all(name)[0], getAll: all, headers: fields };
+}
+
+/** Fields of {@link requestContext}; every one optional. */
+export interface RequestContextInit {
+  method?: string;
+  target?: string;
+  version?: H1Version;
+  headers?: readonly H1Header[];
+  src?: string;
+  srcPort?: number;
+  dstPort?: number;
+  ssl?: boolean;
+  sni?: string;
+}
+
+/**
+ * A context from plain values, for tests and runtime tools: defaults are `GET / HTTP/1.1`, no
+ * headers, client 127.0.0.1:40000, port 80, no TLS.
+ */
+export function requestContext(init: RequestContextInit = {}): RequestContext {
+  const target = init.target ?? '/';
+  const { path, query } = splitTarget(target);
+  const ctx: RequestContext = {
+    method: init.method ?? 'GET',
+    path,
+    query,
+    url: target,
+    version: init.version ?? '1.1',
+    headers: headersFromFields(init.headers ?? []),
+    src: init.src ?? '127.0.0.1',
+    srcPort: init.srcPort ?? 40000,
+    dstPort: init.dstPort ?? 80,
+    ssl: init.ssl ?? false,
+  };
+  if (init.sni !== undefined) ctx.sni = init.sni;
+  return ctx;
+}
