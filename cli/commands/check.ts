@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { ParseResult } from '../../proxy/config/config.types.ts';
+import { checkEngineSupport } from '../../proxy/config/engine-support.ts';
 import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TEXT } from '../../proxy/config/default-config.ts';
 import { parseConfigFiles, parseConfigText } from '../../proxy/config/parser.ts';
 
@@ -34,6 +35,12 @@ export function checkConfig(
   const parseOpts = { env: opts.env ?? process.env, cwd: opts.cwd ?? process.cwd() };
   const result =
     paths.length === 0 ? parseConfigText(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TEXT, parseOpts) : parseConfigFiles(paths, parseOpts);
+  // Features the language accepts but this build's proxy does not implement yet are alerts too.
+  if (result.config) {
+    const unsupported = checkEngineSupport(result.config);
+    result.alerts.push(...unsupported);
+    result.diagnostics.push(...unsupported);
+  }
   const ok = result.alerts.length === 0;
   const output = result.diagnostics.map((a) => a.formatted);
   if (!ok) output.push(CONFIG_FATAL_MESSAGE);

@@ -3,8 +3,7 @@
  * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -dM.
  */
 import type { Command } from 'commander';
-import { parseConfigFiles, parseConfigText } from '../../proxy/config/parser.ts';
-import { DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_NAME } from '../../proxy/config/default-config.ts';
+import { checkConfig } from './check.ts';
 import type { Config } from '../../proxy/config/config.types.ts';
 import { parseDashDM } from '../../diag/pool.ts';
 import type { PoolOptions } from '../../diag/pool.types.ts';
@@ -54,16 +53,11 @@ function fail(lines: string[]): number {
 }
 
 async function run(opts: RunOptions): Promise<number> {
-  const parseOpts = { env: process.env, cwd: process.cwd() };
-  const parsed =
-    opts.file.length > 0
-      ? parseConfigFiles(opts.file, parseOpts)
-      : { ...parseConfigText(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TEXT, parseOpts), sources: [{ name: DEFAULT_CONFIG_NAME, text: DEFAULT_CONFIG_TEXT }] };
-  for (const w of parsed.warnings) process.stderr.write(w.formatted + '\n');
-  if (parsed.alerts.length > 0 || !parsed.config) {
-    return fail([...parsed.alerts.map((a) => a.formatted), '[ALERT] config : Fatal errors found in configuration.']);
-  }
-  const config: Config = parsed.config;
+  // The same parse and checks as `flightbox check` (and -c): every alert and warning, in order.
+  const { ok, output, result } = checkConfig(opts.file);
+  if (!ok || !result.config) return fail(output);
+  for (const l of output) process.stderr.write(l + '\n');
+  const config: Config = result.config;
   if (opts.check) {
     process.stdout.write('Configuration file is valid\n');
     return 0;
@@ -90,7 +84,7 @@ async function run(opts: RunOptions): Promise<number> {
     config.global.maxconn = n;
   }
 
-  const sup = new Supervisor({ config, configSources: parsed.sources, pools, debug: !!opts.debug, argv: process.argv.slice(2) });
+  const sup = new Supervisor({ config, configSources: result.sources, pools, debug: !!opts.debug, argv: process.argv.slice(2) });
   let listening: string[];
   try {
     listening = await sup.start();

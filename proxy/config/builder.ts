@@ -4,19 +4,31 @@
  */
 import { resolve } from 'node:path';
 import type {
+  AclConfig,
   BackendConfig,
+  BalanceConfig,
   BindConfig,
   Config,
+  DefaultBackendConfig,
   DefaultsConfig,
+  ForwardForConfig,
   FrontendConfig,
   GlobalConfig,
+  HttpCheckConfig,
+  HttpCheckExpect,
+  HttpLogFormat,
   HttpRequestRule,
+  HttpResponseRule,
+  HttpReuse,
+  LogConfig,
   ProxyMode,
   ProxyTimeouts,
   RingConfig,
   RingFormat,
+  ServerConfig,
   SourceRef,
   TraceLineConfig,
+  UseBackendRule,
 } from './config.types.ts';
 
 /** Default `tune.bufsize` (HAProxy's). */
@@ -33,6 +45,41 @@ export interface GlobalState {
 /** Kinds of proxy sections; `defaults` holds values that the next proxies copy. */
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
 
+/** The settings of a server line that `default-server` can preset (everything but name and address). */
+export type ServerSettings = Omit<ServerConfig, 'name' | 'host' | 'port' | 'file' | 'line'>;
+
+/** Server settings before any `default-server` (HAProxy configuration manual, 5.2). */
+export const DEFAULT_SERVER_SETTINGS: Readonly<ServerSettings> = {
+  weight: 1,
+  maxconn: 0,
+  backup: false,
+  disabled: false,
+  check: false,
+  inter: 2000,
+  rise: 2,
+  fall: 3,
+  ssl: false,
+  verify: 'required',
+  caFile: undefined,
+  sni: undefined,
+};
+
+/** A `log global` line, replaced by the global section's `log` lines when the configuration is finished. */
+export interface GlobalLogRef extends SourceRef {
+  kind: 'global';
+}
+
+/** A `log` line of a proxy while parsing. */
+export type ProxyLogLine = LogConfig | GlobalLogRef;
+
+/** `option httplog [clf]` and where it was written. */
+export interface HttpLogState extends SourceRef {
+  format: HttpLogFormat;
+}
+
+/** `option httpchk` while parsing: the request; the expect rules are kept apart (see {@link ProxyState}). */
+export type HttpCheckRequest = Omit<HttpCheckConfig, 'expects'>;
+
 /** A proxy section (or defaults) while parsing. */
 export interface ProxyState extends SourceRef {
   kind: ProxyKind;
@@ -42,6 +89,25 @@ export interface ProxyState extends SourceRef {
   maxconn: number | undefined;
   binds: BindConfig[];
   httpRequestRules: HttpRequestRule[];
+  httpResponseRules: HttpResponseRule[];
+  acls: AclConfig[];
+  useBackends: UseBackendRule[];
+  defaultBackend: DefaultBackendConfig | undefined;
+  forwardfor: ForwardForConfig | undefined;
+  httpServerClose: boolean;
+  httplog: HttpLogState | undefined;
+  logs: ProxyLogLine[];
+  servers: ServerConfig[];
+  /** Settings the next `server` line starts from (accumulated `default-server` lines, inherited from defaults). */
+  defaultServer: ServerSettings;
+  balance: BalanceConfig;
+  httpchk: HttpCheckRequest | undefined;
+  httpCheckExpects: HttpCheckExpect[];
+  /** True while `httpCheckExpects` are the defaults section's: the proxy's first own rule replaces them, as HAProxy. */
+  httpCheckExpectsInherited: boolean;
+  reuse: HttpReuse;
+  retries: number;
+  redispatch: { enabled: boolean; interval: number };
 }
 
 /** A ring section while parsing (`size` is checked after parsing). */
@@ -97,11 +163,17 @@ export function defaultGlobal(cwd: string): GlobalConfig {
     redactHeaders: [],
     redactQueries: [],
     poolMemoryLimit: undefined,
+    logs: [],
   };
 }
 
-/** A proxy state of `kind` that copies the values of `defaults` (HAProxy copies them at declaration). */
+/**
+ * A proxy state of `kind` that copies the values of `defaults` (HAProxy copies them at
+ * declaration). Rules, ACLs, binds and servers are never inherited; a new defaults section
+ * (`defaults` undefined) starts from HAProxy's built-in values.
+ */
 export function newProxyState(kind: ProxyKind, name: string, src: SourceRef, defaults: ProxyState | undefined): ProxyState {
+  const httpchk = defaults?.httpchk;
   return {
     kind,
     name,
@@ -112,7 +184,29 @@ export function newProxyState(kind: ProxyKind, name: string, src: SourceRef, def
     maxconn: defaults?.maxconn,
     binds: [],
     httpRequestRules: [],
+    httpResponseRules: [],
+    acls: [],
+    useBackends: [],
+    defaultBackend: defaults?.defaultBackend,
+    forwardfor: defaults?.forwardfor,
+    httpServerClose: defaults?.httpServerClose ?? false,
+    httplog: defaults?.httplog,
+    logs: [...(defaults?.logs ?? [])],
+    servers: [],
+    defaultServer: { ...(defaults?.defaultServer ?? DEFAULT_SERVER_SETTINGS) },
+    balance: defaults?.balance ?? { algorithm: 'roundrobin' },
+    httpchk: httpchk && { ...httpchk, headers: httpchk.headers.map(([n, v]) => [n, v]) },
+    httpCheckExpects: [...(defaults?.httpCheckExpects ?? [])],
+    httpCheckExpectsInherited: true,
+    reuse: defaults?.reuse ?? 'safe',
+    retries: defaults?.retries ?? 3,
+    redispatch: { ...(defaults?.redispatch ?? { enabled: false, interval: -1 }) },
   };
+}
+
+/** Replaces each `log global` of a proxy by the global section's `log` lines. */
+export function resolveLogs(lines: readonly ProxyLogLine[], global: readonly LogConfig[]): LogConfig[] {
+  return lines.flatMap((l) => ('address' in l ? [l] : global));
 }
 
 /** An empty builder. */
@@ -133,6 +227,7 @@ export function finishConfig(b: ConfigBuilder): Config {
   const frontends: FrontendConfig[] = [];
   const backends: BackendConfig[] = [];
   for (const p of b.proxies) {
+    const logs = resolveLogs(p.logs, b.global.value.logs);
     if (p.kind === 'frontend' || p.kind === 'listen') {
       frontends.push({
         kind: p.kind,
@@ -143,11 +238,36 @@ export function finishConfig(b: ConfigBuilder): Config {
         timeouts: { ...p.timeouts },
         maxconn: p.maxconn,
         binds: p.binds,
+        acls: p.acls,
+        useBackends: p.useBackends,
+        defaultBackend: p.defaultBackend,
         httpRequestRules: p.httpRequestRules,
+        httpResponseRules: p.httpResponseRules,
+        forwardfor: p.forwardfor,
+        httpServerClose: p.httpServerClose,
+        httplog: p.httplog?.format ?? false,
+        logs,
       });
     }
     if (p.kind === 'backend' || p.kind === 'listen') {
-      backends.push({ kind: p.kind, name: p.name, file: p.file, line: p.line, mode: p.mode, timeouts: { ...p.timeouts } });
+      backends.push({
+        kind: p.kind,
+        name: p.name,
+        file: p.file,
+        line: p.line,
+        mode: p.mode,
+        timeouts: { ...p.timeouts },
+        maxconn: p.kind === 'listen' ? p.maxconn : undefined,
+        servers: p.servers,
+        balance: p.balance,
+        httpchk: p.httpchk && { ...p.httpchk, expects: p.httpCheckExpects },
+        reuse: p.reuse,
+        retries: p.retries,
+        redispatch: { ...p.redispatch },
+        forwardfor: p.forwardfor,
+        httpServerClose: p.httpServerClose,
+        logs: [...logs],
+      });
     }
   }
   const d = b.defaults;

@@ -1,11 +1,13 @@
 /**
  * Post-parse checks: what can only be judged once every file is read (names unique across
- * files, required lines present, sizes against `tune.bufsize`, missing timeouts). Each check
- * reports at the file:line of the element concerned. Later cross references (`default_backend`,
- * `use_backend`, ring names in `trace ... sink`) belong here as new entries of {@link CONFIG_CHECKS}.
+ * files, required lines present, sizes against `tune.bufsize`, missing timeouts, backend names
+ * of `default_backend`/`use_backend`, servers). Each check reports at the file:line of the element
+ * concerned. Later cross references (ring names in `trace ... sink`) belong here as new entries of
+ * {@link CONFIG_CHECKS}.
  */
 import type { Diagnostics } from './alerts.ts';
-import { hasBackendCap, hasFrontendCap, type ConfigBuilder, type ProxyState } from './builder.ts';
+import { hasBackendCap, hasFrontendCap, resolveLogs, type ConfigBuilder, type ProxyState } from './builder.ts';
+import type { SourceRef } from './config.types.ts';
 
 /** A check over the whole parsed configuration. */
 export type ConfigCheck = (b: ConfigBuilder, d: Diagnostics) => void;
@@ -51,16 +53,17 @@ export function checkRings(b: ConfigBuilder, d: Diagnostics): void {
   });
 }
 
-/** An `http-request return` payload must fit in one buffer (`tune.bufsize`), as in HAProxy. */
+/** The payload of an `http-request return`/`deny` or `http-response deny` must fit in one buffer (`tune.bufsize`), as in HAProxy. */
 export function checkReturnSizes(b: ConfigBuilder, d: Diagnostics): void {
   const bufsize = b.global.value.tune.bufsize;
   for (const p of b.proxies) {
-    for (const r of p.httpRequestRules) {
-      if (r.kind === 'return' && r.body.length > bufsize) {
+    const rules = [...p.httpRequestRules.map((r) => ['http-request', r] as const), ...p.httpResponseRules.map((r) => ['http-response', r] as const)];
+    for (const [kw, r] of rules) {
+      if ((r.kind === 'return' || r.kind === 'deny') && r.body.length > bufsize) {
         d.alert(
           r.file,
           r.line,
-          `'http-request return' : the payload is ${r.body.length} bytes, larger than tune.bufsize (${bufsize}); raise 'tune.bufsize' in the global section or shorten the payload.`,
+          `'${kw} ${r.kind}' : the payload is ${r.body.length} bytes, larger than tune.bufsize (${bufsize}); raise 'tune.bufsize' in the global section or shorten the payload.`,
         );
       }
     }
@@ -84,5 +87,123 @@ export function checkTimeouts(b: ConfigBuilder, d: Diagnostics): void {
   }
 }
 
+/** frontend and listen sections. */
+function frontends(b: ConfigBuilder): ProxyState[] {
+  return b.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen');
+}
+
+/** backend and listen sections. */
+function backends(b: ConfigBuilder): ProxyState[] {
+  return b.proxies.filter((p) => p.kind === 'backend' || p.kind === 'listen');
+}
+
+/**
+ * `default_backend` and `use_backend` name a backend or listen section, not the section itself
+ * (HAProxy: "unable to find required default_backend", "loop detected"); a listen section whose
+ * `default_backend` makes its own servers unreachable gets HAProxy's warning.
+ */
+export function checkBackendRefs(b: ConfigBuilder, d: Diagnostics): void {
+  const targets = backends(b);
+  const check = (p: ProxyState, kw: string, name: string, at: SourceRef): boolean => {
+    const target = targets.find((t) => t.name === name);
+    if (!target) {
+      d.alert(at.file, at.line, `${p.kind} '${p.name}' : unable to find required ${kw}: '${name}'; declare 'backend ${name}' or fix the name.`);
+    } else if (target === p) {
+      d.alert(at.file, at.line, `${p.kind} '${p.name}' : loop detected for ${kw}: '${name}'; a listen section cannot send traffic to itself (its own servers are used without it).`);
+    }
+    return target !== undefined && target !== p;
+  };
+  for (const p of frontends(b)) {
+    for (const u of p.useBackends) check(p, 'use_backend', u.backend, u);
+    const def = p.defaultBackend;
+    if (def && check(p, 'default_backend', def.backend, def) && p.servers.length > 0) {
+      d.warn(def.file, def.line, `in listen '${p.name}', the 'default_backend' rule always has precedence over the servers, which will never be used.`);
+    }
+  }
+}
+
+/** True when some rule answers or routes every request (no condition, nothing that can skip it). */
+function routesEverything(p: ProxyState): boolean {
+  if (p.defaultBackend || p.useBackends.some((u) => !u.cond)) return true;
+  return p.httpRequestRules.some(
+    (r) => !r.cond && (r.kind === 'return' || r.kind === 'deny' || (r.kind === 'redirect' && !r.ignoreEmpty)),
+  );
+}
+
+/**
+ * Warns about a frontend (or a listen section without servers) where some requests reach no
+ * backend: HAProxy answers them 503 Service Unavailable. Sections without `bind` already have an
+ * alert and are skipped.
+ */
+export function checkRouting(b: ConfigBuilder, d: Diagnostics): void {
+  for (const p of frontends(b)) {
+    if (p.binds.length === 0 || routesEverything(p) || (p.kind === 'listen' && p.servers.length > 0)) continue;
+    const what = p.kind === 'listen' ? `listen '${p.name}' has no server, no 'default_backend'` : `frontend '${p.name}' has no 'default_backend'`;
+    const fix = p.kind === 'listen' ? "add a 'server' line or 'default_backend <backend>'" : "add 'default_backend <backend>'";
+    d.warn(
+      p.file,
+      p.line,
+      `${what} and no unconditional 'use_backend', 'http-request return', 'deny' or 'redirect': requests that no rule answers get 503 Service Unavailable; ${fix}.`,
+    );
+  }
+}
+
+/**
+ * Server names are unique within a backend; a TLS server that verifies its certificate (the
+ * default) needs a CA file, as HAProxy ("verify is enabled by default but no CA file specified").
+ */
+export function checkServers(b: ConfigBuilder, d: Diagnostics): void {
+  for (const p of backends(b)) {
+    p.servers.forEach((s, i) => {
+      const other = p.servers.slice(0, i).find((o) => o.name === s.name);
+      if (other) {
+        d.alert(s.file, s.line, `${p.kind} '${p.name}' : server '${s.name}' has the same name as the server declared at ${other.file}:${other.line}; rename one of them.`);
+      }
+      if (s.ssl && s.verify === 'required' && s.caFile === undefined) {
+        d.alert(
+          s.file,
+          s.line,
+          `${p.kind} '${p.name}', server '${s.name}' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN).`,
+        );
+      }
+    });
+  }
+}
+
+/** HAProxy ignores `http-check` rules without `option httpchk`, with a warning. */
+export function checkHttpCheck(b: ConfigBuilder, d: Diagnostics): void {
+  for (const p of backends(b)) {
+    const first = p.httpCheckExpects[0];
+    if (first && !p.httpchk) {
+      d.warn(first.file, first.line, `${p.kind} '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored; add 'option httpchk'.`);
+    }
+  }
+}
+
+/** HAProxy warns when a log format is set for a frontend that has nowhere to send logs. */
+export function checkHttplog(b: ConfigBuilder, d: Diagnostics): void {
+  for (const p of frontends(b)) {
+    if (p.httplog && resolveLogs(p.logs, b.global.value.logs).length === 0) {
+      const why = p.logs.length > 0 ? " ('log global' but the global section has no 'log' line)" : '';
+      d.warn(
+        p.httplog.file,
+        p.httplog.line,
+        `log format ignored for ${p.kind} '${p.name}' since it has no log address${why}; add 'log <address> <facility>' (e.g. 'log stdout format raw local0').`,
+      );
+    }
+  }
+}
+
 /** Every post-parse check, in order. */
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [checkProxyNames, checkFrontendBinds, checkRings, checkReturnSizes, checkTimeouts];
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [
+  checkProxyNames,
+  checkFrontendBinds,
+  checkRings,
+  checkReturnSizes,
+  checkTimeouts,
+  checkBackendRefs,
+  checkServers,
+  checkRouting,
+  checkHttpCheck,
+  checkHttplog,
+];

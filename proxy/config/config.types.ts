@@ -76,6 +76,8 @@ export interface GlobalConfig {
   redactQueries: string[];
   /** Pool memory cap in bytes (same as `-m`); undefined = no cap. */
   poolMemoryLimit: number | undefined;
+  /** `log` lines of the global section, in order; proxies copy them with `log global`. */
+  logs: LogConfig[];
 }
 
 /** Proxy mode. Only `http` is accepted for now (`tcp` is rejected with an alert). */
@@ -88,6 +90,12 @@ export interface ProxyTimeouts {
   httpKeepAlive?: number;
   server?: number;
   connect?: number;
+  /** Longest wait in a server queue; HAProxy uses `connect` when this is not set. */
+  queue?: number;
+  /** Idle timeout of a tunnel (e.g. after a WebSocket upgrade); HAProxy uses `server`/`client` when not set. */
+  tunnel?: number;
+  /** Read timeout of a health check once connected; HAProxy uses the server's `inter` when not set. */
+  check?: number;
 }
 
 /** A `defaults` section (the last one seen in the configuration). */
@@ -109,16 +117,30 @@ export interface BindConfig extends SourceRef {
   name: string | undefined;
 }
 
-/** Where the payload of an `http-request return` came from. */
-export type ReturnBodySource = 'none' | 'string' | 'lf-string' | 'file' | 'errorfile';
+/**
+ * An `if <condition>` / `unless <condition>` suffix (HAProxy configuration manual, 7.2 "Using ACLs
+ * to form conditions"), kept as written: `tokens` are the words after `if`/`unless` (named ACLs,
+ * `!`, `||`/`or`, and `{ ... }` anonymous ACLs with their braces). Only the shape is checked here
+ * (something follows the keyword, braces balance, `!`/`||` have operands); the ACL engine compiles it.
+ */
+export interface RuleCondition extends SourceRef {
+  kind: 'if' | 'unless';
+  tokens: string[];
+}
 
 /**
- * `http-request return` (HAProxy configuration manual, 4.2 "http-request return"): answer the
- * request directly. `body` holds the exact payload bytes; for `lf-string` the text is kept as
- * written (log-format expressions are not evaluated yet). Header values are likewise verbatim.
+ * Where the payload of an `http-request return` (or `deny`) came from. `default-errorfiles`: the
+ * proxy's own error page for the status (the body is empty here; the proxy builds it).
  */
-export interface HttpReturnRule extends SourceRef {
-  kind: 'return';
+export type ReturnBodySource = 'none' | 'string' | 'lf-string' | 'file' | 'errorfile' | 'default-errorfiles';
+
+/**
+ * A reply built by HAProxy itself (`http-request return`, `http-request deny`, `http-response deny`;
+ * HAProxy configuration manual, 4.2 "http-request return"). `body` holds the exact payload bytes;
+ * for `lf-string` the text is kept as written (log-format expressions are not evaluated yet). Header
+ * values are likewise verbatim.
+ */
+export interface HttpReply {
   status: number;
   contentType: string | undefined;
   body: Buffer;
@@ -126,8 +148,180 @@ export interface HttpReturnRule extends SourceRef {
   headers: [string, string][];
 }
 
-/** An `http-request` rule; a union so later actions can be added. */
-export type HttpRequestRule = HttpReturnRule;
+/** `http-request return ...`: answer the request directly. */
+export interface HttpReturnRule extends SourceRef, HttpReply {
+  kind: 'return';
+  cond?: RuleCondition;
+}
+
+/**
+ * `http-request deny` (default status 403) / `http-response deny` (default 502). Without any
+ * payload option the reply is the proxy's error page for the status (`bodySource` is
+ * `default-errorfiles`), as HAProxy's `deny [deny_status <code>]`.
+ */
+export interface HttpDenyRule extends SourceRef, HttpReply {
+  kind: 'deny';
+  cond?: RuleCondition;
+}
+
+/** HTTP status codes `redirect` may use (HAProxy configuration manual, 4.2 "redirect"). */
+export type RedirectCode = 301 | 302 | 303 | 307 | 308;
+
+/**
+ * `http-request redirect location|prefix|scheme <value> [code <code>] [option...]` (HAProxy
+ * configuration manual, 4.2 "redirect"). `value` is a log-format string kept as written.
+ */
+export interface HttpRedirectRule extends SourceRef {
+  kind: 'redirect';
+  type: 'location' | 'prefix' | 'scheme';
+  value: string;
+  /** default 302. */
+  code: RedirectCode;
+  /** `drop-query`: the Location built by `prefix`/`scheme` gets no query string. */
+  dropQuery: boolean;
+  /** `append-slash`: with `drop-query`, a '/' is appended to a path that lacks one. */
+  appendSlash: boolean;
+  /** `ignore-empty`: the rule is skipped when `value` evaluates to an empty string. */
+  ignoreEmpty: boolean;
+  /** `set-cookie NAME[=value]`: a session cookie added to the redirect, as written. */
+  setCookie: string | undefined;
+  /** `clear-cookie NAME[=]`: a cookie sent with Max-Age=0, as written. */
+  clearCookie: string | undefined;
+  cond?: RuleCondition;
+}
+
+/** `set-header` (replaces every occurrence) / `add-header` (appends) `<name> <fmt>`; `value` is the log-format string as written. */
+export interface HttpSetHeaderRule extends SourceRef {
+  kind: 'set-header' | 'add-header';
+  name: string;
+  value: string;
+  cond?: RuleCondition;
+}
+
+/** How `del-header -m <meth>` compares header names: exact, prefix, suffix, substring or regex (default `str`). */
+export type HeaderMatchMethod = 'str' | 'beg' | 'end' | 'sub' | 'reg';
+
+/** `del-header <name> [-m str|beg|end|sub|reg]`: removes every header whose name matches (case-insensitive). */
+export interface HttpDelHeaderRule extends SourceRef {
+  kind: 'del-header';
+  /** A header name, or a regular expression (JavaScript syntax, already checked to compile) when `match` is `reg`. */
+  name: string;
+  match: HeaderMatchMethod;
+  cond?: RuleCondition;
+}
+
+/**
+ * `replace-header <name> <match-regex> <replace-fmt>`: every value of header `name` that matches
+ * `regex` (case-sensitive, whole value) is replaced by `replacement`, where `\1`..`\9` are back-references.
+ * `regex` compiles as a JavaScript RegExp (checked at parse time).
+ */
+export interface HttpReplaceHeaderRule extends SourceRef {
+  kind: 'replace-header';
+  name: string;
+  regex: string;
+  replacement: string;
+  cond?: RuleCondition;
+}
+
+/** `http-request set-path <fmt>`: replaces the path (the query string is kept); `value` is the log-format string as written. */
+export interface HttpSetPathRule extends SourceRef {
+  kind: 'set-path';
+  value: string;
+  cond?: RuleCondition;
+}
+
+/** An `http-request` rule (HAProxy configuration manual, 4.2 "http-request"), evaluated in order. */
+export type HttpRequestRule =
+  | HttpReturnRule
+  | HttpDenyRule
+  | HttpRedirectRule
+  | HttpSetHeaderRule
+  | HttpDelHeaderRule
+  | HttpReplaceHeaderRule
+  | HttpSetPathRule;
+
+/** An `http-response` rule (HAProxy configuration manual, 4.2 "http-response"), evaluated in order. */
+export type HttpResponseRule = HttpSetHeaderRule | HttpDelHeaderRule | HttpReplaceHeaderRule | HttpDenyRule;
+
+/**
+ * `acl <name> <fetch> [flags] [operator] [values...]`. Several lines with the same name form one
+ * ACL whose lines are OR'ed (HAProxy configuration manual, 7.1). `tokens` are the words after the
+ * name (fetch first), as written; the ACL engine compiles them.
+ */
+export interface AclConfig extends SourceRef {
+  name: string;
+  tokens: string[];
+}
+
+/** `use_backend <name> [if|unless <condition>]`: the first rule whose condition holds selects the backend. */
+export interface UseBackendRule extends SourceRef {
+  backend: string;
+  cond?: RuleCondition;
+}
+
+/** `default_backend <name>`, with the line where it was written (possibly in a defaults section). */
+export interface DefaultBackendConfig extends SourceRef {
+  backend: string;
+}
+
+/** An IPv4 or IPv6 network: an address and a prefix length (`127.0.0.0/8`, `::1` = `::1/128`). */
+export interface NetworkConfig {
+  address: string;
+  prefixLength: number;
+}
+
+/**
+ * `option forwardfor [except <network>] [header <name>] [if-none]` (HAProxy configuration manual,
+ * 4.2): add the client's address to requests sent to servers.
+ */
+export interface ForwardForConfig extends SourceRef {
+  /** default `X-Forwarded-For`. */
+  header: string;
+  /** Clients in this network get no header. */
+  except: NetworkConfig | undefined;
+  /** Only add the header when the request has none. */
+  ifNone: boolean;
+}
+
+/** `option httplog` (HAProxy's HTTP log format) or `option httplog clf` (Common Log Format). */
+export type HttpLogFormat = 'httplog' | 'clf';
+
+/** Syslog message format of a `log` line (HAProxy configuration manual, 4.2 "log"). */
+export type LogFormat = 'rfc3164' | 'rfc5424' | 'raw';
+
+/** A syslog facility (RFC 5424 6.2.1; `auth2`, `audit`, `alert`, `cron2` as HAProxy names codes 10, 13, 14, 15). */
+export type SyslogFacility =
+  | 'kern' | 'user' | 'mail' | 'daemon' | 'auth' | 'syslog' | 'lpr' | 'news'
+  | 'uucp' | 'cron' | 'auth2' | 'ftp' | 'ntp' | 'audit' | 'alert' | 'cron2'
+  | 'local0' | 'local1' | 'local2' | 'local3' | 'local4' | 'local5' | 'local6' | 'local7';
+
+/** A syslog severity level, most severe first (RFC 5424 6.2.1: emerg = 0 ... debug = 7). */
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/**
+ * Where a `log` line sends messages: the process's stdout or stderr, a UNIX datagram socket (e.g.
+ * `/dev/log`), or a syslog server over UDP (`host` is an IP literal without brackets, or a host name
+ * to resolve at startup).
+ */
+export type LogAddress =
+  | { kind: 'stdout' }
+  | { kind: 'stderr' }
+  | { kind: 'unix'; path: string }
+  | { kind: 'udp'; host: string; port: number };
+
+/** One `log <address> [len <n>] [format <f>] <facility> [<level> [<minlevel>]]` line. */
+export interface LogConfig extends SourceRef {
+  address: LogAddress;
+  /** Longest line sent (80..65535), default 1024; longer lines are truncated. */
+  len: number;
+  /** default `rfc3164`. */
+  format: LogFormat;
+  facility: SyslogFacility;
+  /** Only messages at least this severe are sent; undefined = all. */
+  level: SyslogLevel | undefined;
+  /** Messages more severe than this are sent at this level; undefined = unchanged. */
+  minLevel: SyslogLevel | undefined;
+}
 
 /** A frontend: a `frontend` section, or the frontend half of a `listen` section. */
 export interface FrontendConfig extends SourceRef {
@@ -137,7 +331,104 @@ export interface FrontendConfig extends SourceRef {
   timeouts: ProxyTimeouts;
   maxconn: number | undefined;
   binds: BindConfig[];
+  acls: AclConfig[];
+  /** In order; the first matching rule wins, before `defaultBackend`. */
+  useBackends: UseBackendRule[];
+  /** undefined: none (a `listen` section then uses its own servers). */
+  defaultBackend: DefaultBackendConfig | undefined;
   httpRequestRules: HttpRequestRule[];
+  httpResponseRules: HttpResponseRule[];
+  /** undefined unless `option forwardfor` applies. */
+  forwardfor: ForwardForConfig | undefined;
+  /** `option http-server-close`: close the server connection after each response. */
+  httpServerClose: boolean;
+  /** false unless `option httplog [clf]` applies. */
+  httplog: HttpLogFormat | false;
+  /** Where traffic logs go (`log global` already replaced by the global section's lines). */
+  logs: LogConfig[];
+}
+
+/** Load-balancing algorithm (HAProxy configuration manual, 4.2 "balance"). */
+export type BalanceConfig =
+  | { algorithm: 'roundrobin' | 'leastconn' | 'source' | 'first' }
+  | {
+      algorithm: 'uri';
+      /** Hash only the first `len` characters of the URI; undefined = all. */
+      len: number | undefined;
+      /** Hash only up to this many '/'-separated levels; undefined = all. */
+      depth: number | undefined;
+      /** Hash the whole URI including the query string (default: the part before '?'). */
+      whole: boolean;
+      /** Start the key at the first '/' of the path (ignore scheme and authority). */
+      pathOnly: boolean;
+    };
+
+/** `http-reuse` strategy for idle server connections (HAProxy configuration manual, 4.2), default `safe`. */
+export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
+
+/**
+ * One `http-check expect [!] status <codes>|rstatus <regex>`: `status` matches any listed code or
+ * inclusive range (`200,201,300-310` gives [[200,200],[201,201],[300,310]]); `rstatus` matches the
+ * status code as text against `regex` (JavaScript syntax, checked to compile). `negate` inverts it.
+ */
+export type HttpCheckExpect = SourceRef & { negate: boolean } & (
+    | { match: 'status'; ranges: [number, number][] }
+    | { match: 'rstatus'; regex: string }
+  );
+
+/**
+ * `option httpchk [<method> <uri> [<version>]]` (or `option httpchk <uri>`): HTTP health checks.
+ * Headers written after the version with the legacy `\r\n` trick land in `headers`.
+ * `expects` are the `http-check expect` rules, all of which must hold; when empty, HAProxy's
+ * implicit rule applies (a 2xx or 3xx status).
+ */
+export interface HttpCheckConfig extends SourceRef {
+  /** default `OPTIONS`. */
+  method: string;
+  /** default `/`. */
+  uri: string;
+  /** default `HTTP/1.0`. */
+  version: string;
+  headers: [string, string][];
+  expects: HttpCheckExpect[];
+}
+
+/** TLS verification of a server's certificate. */
+export type ServerVerify = 'none' | 'required';
+
+/**
+ * A `server` line with every setting resolved: the `default-server` settings in force when it was
+ * declared, then its own (HAProxy configuration manual, 5.2).
+ */
+export interface ServerConfig extends SourceRef {
+  name: string;
+  /** IPv4/IPv6 literal without brackets, or a host name resolved at startup. */
+  host: string;
+  port: number;
+  /** 0..256, default 1; 0 takes no load-balanced traffic. */
+  weight: number;
+  /** Most concurrent requests sent to this server (more wait in the queue); 0 (default) = no limit. */
+  maxconn: number;
+  /** Used only when no non-backup server is usable. */
+  backup: boolean;
+  /** Starts in maintenance: receives no traffic. */
+  disabled: boolean;
+  /** Health checks enabled (TCP connect, or HTTP when the backend has `option httpchk`). */
+  check: boolean;
+  /** Interval between health checks, ms, default 2000. */
+  inter: number;
+  /** Consecutive successful checks to mark the server up, default 2. */
+  rise: number;
+  /** Consecutive failed checks to mark the server down, default 3. */
+  fall: number;
+  /** TLS to the server. */
+  ssl: boolean;
+  /** default `required` (HAProxy's `ssl-server-verify` default); only meaningful with `ssl`. */
+  verify: ServerVerify;
+  /** Absolute path of the CA bundle, or `@system-ca` for the system's trusted CAs. */
+  caFile: string | undefined;
+  /** SNI sample expression as written: `str(<name>)` or `req.hdr(host)`. */
+  sni: string | undefined;
 }
 
 /** A backend: a `backend` section, or the backend half of a `listen` section. */
@@ -146,6 +437,30 @@ export interface BackendConfig extends SourceRef {
   name: string;
   mode: ProxyMode;
   timeouts: ProxyTimeouts;
+  /**
+   * The `listen` section's `maxconn` (shared with its frontend half); always undefined for a
+   * `backend` section, where HAProxy ignores `maxconn` (limit servers with `server ... maxconn`).
+   */
+  maxconn: number | undefined;
+  servers: ServerConfig[];
+  /** default roundrobin. */
+  balance: BalanceConfig;
+  /** undefined unless `option httpchk` applies. */
+  httpchk: HttpCheckConfig | undefined;
+  /** default `safe`. */
+  reuse: HttpReuse;
+  /** Connection retries after a failure, default 3. */
+  retries: number;
+  /**
+   * `option redispatch [<interval>]`: retry on another server. `interval` as HAProxy: P > 0 every
+   * Pth retry, -N the Nth retry before the last (default -1: the last retry).
+   */
+  redispatch: { enabled: boolean; interval: number };
+  /** undefined unless `option forwardfor` applies (the backend's header name wins over the frontend's). */
+  forwardfor: ForwardForConfig | undefined;
+  httpServerClose: boolean;
+  /** Where server state changes are logged (`log global` already replaced). */
+  logs: LogConfig[];
 }
 
 /** Output format of a ring (`format` keyword of HAProxy's ring section). */

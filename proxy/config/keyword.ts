@@ -75,6 +75,11 @@ export interface SectionDef<S> {
   keyword: string;
   open(ctx: SectionOpenContext): S;
   keywords: KeywordTable<S>;
+  /**
+   * For a word missing from `keywords`: the complete alert when it is a keyword of another kind of
+   * section (e.g. `server` in a frontend), or undefined to report it as an unknown keyword.
+   */
+  misplaced?(word: string, state: S): string | undefined;
 }
 
 /** Characters HAProxy permits in proxy and ring names (`invalid_char()`): letters, digits, '-', '_', '.', ':'. */

@@ -69,7 +69,8 @@ function parseSource(b: ConfigBuilder, d: Diagnostics, file: string, text: strin
     }
     const def = findKeyword(current.def.keywords, kw);
     if (!def) {
-      d.alert(file, line, `unknown keyword '${kw}' in '${current.def.keyword}' section`);
+      const misplaced = current.def.misplaced?.(kw, current.state);
+      d.alert(file, line, misplaced ?? `unknown keyword '${kw}' in '${current.def.keyword}' section`);
       return;
     }
     const ctx: KeywordContext<unknown> = {

@@ -180,6 +180,22 @@ describe('lifecycle of the process', () => {
     expect(r.stdout).toMatch(/^flightbox \d+\.\d+\.\d+ \(build [0-9a-f]{20}\)\n$/);
   });
 
+  it('a keyword the language knows but the engine does not implement yet is an alert, not a silent skip', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-cfg-'));
+    const f = join(dir, 'later.cfg');
+    writeFileSync(f, 'defaults\n    timeout client 5s\n    timeout connect 5s\n    timeout server 5s\nfrontend x\n    bind 127.0.0.1:18099\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9\n');
+    try {
+      for (const args of [['check', '-f', f], ['run', '-f', f]]) {
+        const r = await flightbox(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`[ALERT] config : parsing [${f}:7] : 'default_backend' is recognised but not implemented by the proxy yet`);
+        expect(r.stderr).toContain(`[ALERT] config : parsing [${f}:9] : 'server s1' is recognised but not implemented by the proxy yet`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('run -c validates without starting', async () => {
     const r = await flightbox(['run', '-c']);
     expect(r).toMatchObject({ code: 0, stdout: 'Configuration file is valid\n' });

@@ -9,6 +9,7 @@ import type { StatsLevel, WorkerOnDeath } from '../config.types.ts';
 import { expectArgs, type KeywordContext, type KeywordDef, type KeywordTable } from '../keyword.ts';
 import { parseInteger, parseOctalMode, parsePercent, parseSize, parseTime, UnitError } from '../units.ts';
 import { resolve } from 'node:path';
+import { GLOBAL_LOG_KEYWORD } from './log.ts';
 
 type Ctx = KeywordContext<GlobalState>;
 
@@ -149,4 +150,5 @@ export const GLOBAL_KEYWORDS: KeywordTable<GlobalState> = {
     for (const n of names) if (!ctx.state.value.redactQueries.includes(n)) ctx.state.value.redactQueries.push(n);
   }),
   'pool-memory-limit': single('pool-memory-limit <size>', sizeAtLeast(1024 ** 2, '1m'), (c, v) => (c.state.value.poolMemoryLimit = v)),
+  log: GLOBAL_LOG_KEYWORD,
 };

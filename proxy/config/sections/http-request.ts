@@ -1,179 +1,219 @@
 /**
- * The `http-request` keyword (HAProxy configuration manual, 4.2 "http-request"). Only the
- * `return` action exists for now:
+ * The `http-request` and `http-response` keywords (HAProxy configuration manual, 4.2). Rules run
+ * in order; each may end with `if|unless <condition>` (stored for the ACL engine). Actions:
  *
- *   http-request return [status <code>] [content-type <type>]
- *                       [ string <text> | lf-string <text> | file <path> | errorfile <path> ]
- *                       [ hdr <name> <value> ]*
+ *   http-request  return ... | deny [deny_status <code>] ...        (see http-reply.ts)
+ *   http-request  redirect location|prefix|scheme <value> [code 301|302|303|307|308]
+ *                          [drop-query] [append-slash] [ignore-empty] [set-cookie <c>] [clear-cookie <c>]
+ *   http-request  set-header|add-header <name> <fmt> | del-header <name> [-m str|beg|end|sub|reg]
+ *   http-request  replace-header <name> <regex> <replacement> | set-path <fmt>
+ *   http-response set-header|add-header|del-header|replace-header ... | deny ...
  *
- * As HAProxy: the status is 200..599 (default 200); a non-empty payload needs a content-type
- * (except `errorfile`, whose file is a complete HTTP/1 response giving status and headers);
- * 204 and 304 cannot carry a payload; `content-length`, `content-type` and `transfer-encoding`
- * given with `hdr` are ignored with a warning. Files are read at parse time, relative to the cwd.
- * `if` / `unless` conditions are rejected until ACLs exist.
+ * `<fmt>` values are log-format strings kept as written. Regexes must compile as JavaScript
+ * regular expressions. Other HAProxy actions are alerts ("not supported yet").
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ConfigValueError } from '../alerts.ts';
 import type { ProxyState } from '../builder.ts';
-import type { HttpReturnRule, ReturnBodySource } from '../config.types.ts';
+import type {
+  HeaderMatchMethod,
+  HttpDelHeaderRule,
+  HttpDenyRule,
+  HttpRedirectRule,
+  HttpReplaceHeaderRule,
+  HttpRequestRule,
+  HttpResponseRule,
+  HttpReturnRule,
+  HttpSetHeaderRule,
+  HttpSetPathRule,
+  RedirectCode,
+} from '../config.types.ts';
 import type { KeywordContext, KeywordDef } from '../keyword.ts';
-import { parseInteger, UnitError } from '../units.ts';
+import { checkRegex } from './backend.ts';
+import { conditionAt, isConditionWord, optionalCondition } from './condition.ts';
+import { parseReply } from './http-reply.ts';
 
 type Ctx = KeywordContext<ProxyState>;
 
-const RETURN_KW = 'http-request return';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 5.1 field-name
-const IGNORED_HDRS = ['content-length', 'content-type', 'transfer-encoding'];
-const NO_BODY_STATUS = [204, 304];
 
-/** `http-request <action> ...`: dispatches on the action. */
-export const HTTP_REQUEST_KEYWORD: KeywordDef<ProxyState> = {
-  usage: 'http-request return [status <code>] [content-type <type>] [string|lf-string|file|errorfile <arg>] [hdr <name> <value>]*',
-  parse(ctx) {
-    const action = ctx.args[1];
-    if (action !== 'return') {
-      const got = action === undefined ? 'no action' : `unknown action '${action}'`;
-      throw new ConfigValueError(`${got}, only 'return' is supported for now (e.g. 'http-request return status 200 content-type text/plain string ok')`);
-    }
-    ctx.state.httpRequestRules.push(parseReturn(ctx));
-  },
-};
+/** One action: `parse` reads ctx.args from index 2 and returns the rule. */
+type ActionParser<R> = (ctx: Ctx, kw: string) => R;
 
-function need(ctx: Ctx, i: number, what: string): string {
+function arg(ctx: Ctx, i: number, kw: string, usage: string): string {
   const v = ctx.args[i];
-  if (v === undefined) throw new ConfigValueError(`'${ctx.args[i - 1]}' expects ${what}`, RETURN_KW);
+  if (v === undefined || isConditionWord(v)) throw new ConfigValueError(`missing argument, expected '${usage}'`, kw);
   return v;
 }
 
-function readPayload(ctx: Ctx, opt: string, path: string): Buffer {
-  try {
-    return readFileSync(resolve(ctx.cwd, path));
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigValueError(`cannot read ${opt} '${path}' (${reason}); check the path, relative paths start from ${ctx.cwd}`, RETURN_KW);
-  }
+function headerName(name: string, kw: string): string {
+  if (!TOKEN.test(name)) throw new ConfigValueError(`'${name}' is not a valid header name (RFC 9110 5.1)`, kw);
+  return name;
 }
 
-function parseStatus(text: string): number {
+function fmtValue(value: string, what: string, kw: string): string {
+  if (/[\r\n\0]/.test(value)) throw new ConfigValueError(`${what} contains CR, LF or NUL`, kw);
+  return value;
+}
+
+function withCond<R extends object>(rule: R, ctx: Ctx, at: number, kw: string, usage: string): R {
+  const cond = optionalCondition(ctx, at, kw, usage);
+  return cond ? { ...rule, cond } : rule;
+}
+
+function regexOf(re: string, kw: string): string {
   try {
-    return parseInteger(text, 200, 599);
+    return checkRegex(re, 'regex');
   } catch (err) {
-    if (err instanceof UnitError) throw new ConfigValueError(`status: ${err.message}`, RETURN_KW);
+    if (err instanceof ConfigValueError) throw new ConfigValueError(err.message, kw);
     throw err;
   }
 }
 
-function parseReturn(ctx: Ctx): HttpReturnRule {
-  let status: number | undefined;
-  let contentType: string | undefined;
-  let body: Buffer = Buffer.alloc(0);
-  let bodySource: ReturnBodySource = 'none';
-  const headers: [string, string][] = [];
-  for (let i = 2; i < ctx.args.length; ) {
+const setHeader: ActionParser<HttpSetHeaderRule> = (ctx, kw) => {
+  const action = ctx.args[1] as 'set-header' | 'add-header';
+  const usage = `${kw} <name> <fmt> [if|unless <condition>]`;
+  const name = headerName(arg(ctx, 2, kw, usage), kw);
+  const value = fmtValue(arg(ctx, 3, kw, usage), `value of header '${name}'`, kw);
+  return withCond({ kind: action, name, value, file: ctx.file, line: ctx.line }, ctx, 4, kw, usage);
+};
+
+const METHODS: readonly HeaderMatchMethod[] = ['str', 'beg', 'end', 'sub', 'reg'];
+
+const delHeader: ActionParser<HttpDelHeaderRule> = (ctx, kw) => {
+  const usage = `${kw} <name> [-m str|beg|end|sub|reg] [if|unless <condition>]`;
+  let name = arg(ctx, 2, kw, usage);
+  let match: HeaderMatchMethod = 'str';
+  let at = 3;
+  if (ctx.args[3] === '-m') {
+    const m = ctx.args[4];
+    if (m === undefined || !(METHODS as readonly string[]).includes(m)) {
+      throw new ConfigValueError(`'-m' expects one of ${METHODS.join(', ')}${m === undefined ? '' : `, got '${m}'`}`, kw);
+    }
+    match = m as HeaderMatchMethod;
+    at = 5;
+  }
+  name = match === 'reg' ? regexOf(name, kw) : match === 'str' ? headerName(name, kw) : name;
+  return withCond({ kind: 'del-header', name, match, file: ctx.file, line: ctx.line }, ctx, at, kw, usage);
+};
+
+const replaceHeader: ActionParser<HttpReplaceHeaderRule> = (ctx, kw) => {
+  const usage = `${kw} <name> <match-regex> <replace-fmt> [if|unless <condition>]`;
+  const name = headerName(arg(ctx, 2, kw, usage), kw);
+  const regex = regexOf(arg(ctx, 3, kw, usage), kw);
+  const replacement = fmtValue(arg(ctx, 4, kw, usage), 'the replacement', kw);
+  return withCond({ kind: 'replace-header', name, regex, replacement, file: ctx.file, line: ctx.line }, ctx, 5, kw, usage);
+};
+
+const setPath: ActionParser<HttpSetPathRule> = (ctx, kw) => {
+  const usage = `${kw} <fmt> [if|unless <condition>]`;
+  const value = fmtValue(arg(ctx, 2, kw, usage), 'the path', kw);
+  if (value === '') throw new ConfigValueError(`the path is empty, expected e.g. '/api%[path]'`, kw);
+  return withCond({ kind: 'set-path', value, file: ctx.file, line: ctx.line }, ctx, 3, kw, usage);
+};
+
+const REDIRECT_CODES: readonly RedirectCode[] = [301, 302, 303, 307, 308];
+const REDIRECT_TYPES = ['location', 'prefix', 'scheme'] as const;
+
+const redirect: ActionParser<HttpRedirectRule> = (ctx, kw) => {
+  let type: HttpRedirectRule['type'] | undefined;
+  const r: Omit<HttpRedirectRule, 'type'> = {
+    kind: 'redirect', value: '', code: 302, dropQuery: false, appendSlash: false, ignoreEmpty: false,
+    setCookie: undefined, clearCookie: undefined, file: ctx.file, line: ctx.line,
+  };
+  let i = 2;
+  for (; i < ctx.args.length && !isConditionWord(ctx.args[i]); ) {
     const opt = ctx.args[i];
-    switch (opt) {
-      case 'status': {
-        if (status !== undefined) throw new ConfigValueError(`'status' given twice`, RETURN_KW);
-        status = parseStatus(need(ctx, i + 1, 'a status code'));
-        i += 2;
-        break;
+    if ((REDIRECT_TYPES as readonly string[]).includes(opt)) {
+      if (type !== undefined) throw new ConfigValueError(`'${opt}' conflicts with '${type}': give only one of location, prefix or scheme`, kw);
+      type = opt as HttpRedirectRule['type'];
+      r.value = fmtValue(arg(ctx, i + 1, kw, `${kw} ${opt} <value>`), `the ${opt}`, kw);
+      i += 2;
+    } else if (opt === 'code') {
+      const c = Number(ctx.args[i + 1]);
+      if (!(REDIRECT_CODES as readonly number[]).includes(c) || !/^\d+$/.test(ctx.args[i + 1] ?? '')) {
+        throw new ConfigValueError(`unsupported HTTP code '${ctx.args[i + 1] ?? ''}', expected 301, 302, 303, 307 or 308`, kw);
       }
-      case 'content-type':
-        contentType = need(ctx, i + 1, 'a media type (e.g. text/plain)');
-        i += 2;
-        break;
-      case 'string':
-      case 'lf-string':
-      case 'file':
-      case 'errorfile': {
-        if (bodySource !== 'none') {
-          throw new ConfigValueError(`'${opt}' conflicts with '${bodySource}': give only one of string, lf-string, file or errorfile`, RETURN_KW);
-        }
-        const arg = need(ctx, i + 1, opt.endsWith('string') ? 'a text' : 'a file path');
-        bodySource = opt;
-        body = opt === 'string' || opt === 'lf-string' ? Buffer.from(arg, 'utf8') : readPayload(ctx, opt, arg);
-        if (opt === 'lf-string' && arg.includes('%')) {
-          ctx.warn(`'${RETURN_KW}' : log-format expressions in 'lf-string' are not evaluated yet, the text is sent as written`);
-        }
-        i += 2;
-        break;
-      }
-      case 'hdr': {
-        const name = need(ctx, i + 1, 'a header name and a value');
-        const value = need(ctx, i + 2, 'a header name and a value');
-        if (!TOKEN.test(name)) throw new ConfigValueError(`'${name}' is not a valid header name (RFC 9110 5.1)`, RETURN_KW);
-        if (/[\r\n\0]/.test(value)) throw new ConfigValueError(`value of header '${name}' contains CR, LF or NUL`, RETURN_KW);
-        if (IGNORED_HDRS.includes(name.toLowerCase())) {
-          ctx.warn(`'${RETURN_KW}' : header '${name}' is ignored, it is computed from the payload (use 'content-type' for the media type)`);
-        } else {
-          headers.push([name, value]);
-        }
-        i += 3;
-        break;
-      }
-      case 'if':
-      case 'unless':
-        throw new ConfigValueError(`conditions ('if'/'unless') are not supported yet; remove the condition`, RETURN_KW);
-      case 'lf-file':
-      case 'errorfiles':
-      case 'default-errorfiles':
-        throw new ConfigValueError(`'${opt}' is not supported yet, use string, file or errorfile`, RETURN_KW);
-      default:
-        throw new ConfigValueError(
-          `unknown option '${opt}', expected status, content-type, string, lf-string, file, errorfile or hdr`,
-          RETURN_KW,
-        );
+      r.code = c as RedirectCode;
+      i += 2;
+    } else if (opt === 'drop-query' || opt === 'append-slash' || opt === 'ignore-empty') {
+      if (opt === 'drop-query') r.dropQuery = true;
+      else if (opt === 'append-slash') r.appendSlash = true;
+      else r.ignoreEmpty = true;
+      i += 1;
+    } else if (opt === 'set-cookie' || opt === 'clear-cookie') {
+      const c = arg(ctx, i + 1, kw, `${kw} ... ${opt} <name>[=${opt === 'set-cookie' ? 'value' : ''}]`);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+(=[^\s;,]*)?$/.test(c)) throw new ConfigValueError(`invalid cookie '${c}' after '${opt}', expected NAME or NAME=value`, kw);
+      if (opt === 'set-cookie') r.setCookie = c;
+      else r.clearCookie = c;
+      i += 2;
+    } else {
+      throw new ConfigValueError(
+        `unknown option '${opt}', expected location|prefix|scheme <value>, code <code>, drop-query, append-slash, ignore-empty, set-cookie or clear-cookie`,
+        kw,
+      );
     }
   }
-  const src = { file: ctx.file, line: ctx.line };
-  if (bodySource === 'errorfile') {
-    if (status !== undefined || contentType !== undefined || headers.length > 0) {
-      ctx.warn(`'${RETURN_KW}' : 'status', 'content-type' and 'hdr' are ignored with 'errorfile', the file's status line and headers are used`);
-    }
-    return { kind: 'return', ...parseErrorfile(ctx, body), bodySource, ...src };
-  }
-  const code = status ?? 200;
-  if (body.length > 0 && NO_BODY_STATUS.includes(code)) {
-    throw new ConfigValueError(`status ${code} does not allow a payload; remove the payload or use another status`, RETURN_KW);
-  }
-  if (body.length > 0 && contentType === undefined) {
-    throw new ConfigValueError(`a content-type must be given with a non-empty payload (e.g. 'content-type text/plain')`, RETURN_KW);
-  }
-  if (body.length === 0 && contentType !== undefined) {
-    ctx.warn(`'${RETURN_KW}' : 'content-type' is ignored because there is no payload`);
-    contentType = undefined;
-  }
-  return { kind: 'return', status: code, contentType, body, bodySource, headers, ...src };
+  if (type === undefined) throw new ConfigValueError(`missing redirect type, expected 'location <url>', 'prefix <prefix>' or 'scheme <scheme>'`, kw);
+  const rule: HttpRedirectRule = { ...r, type };
+  return i < ctx.args.length ? { ...rule, cond: conditionAt(ctx, i, kw) } : rule;
+};
+
+const returnAction: ActionParser<HttpReturnRule> = (ctx, kw) => {
+  const { reply, cond } = parseReply(ctx, 2, { keyword: kw, defaultStatus: 200, statusWords: ['status'], impliedErrorPage: false });
+  const rule: HttpReturnRule = { kind: 'return', ...reply, file: ctx.file, line: ctx.line };
+  return cond ? { ...rule, cond } : rule;
+};
+
+/** `deny`: 403 by default for requests, 502 for responses (HAProxy's). */
+function denyAction(defaultStatus: number): ActionParser<HttpDenyRule> {
+  return (ctx, kw) => {
+    const { reply, cond } = parseReply(ctx, 2, { keyword: kw, defaultStatus, statusWords: ['status', 'deny_status'], impliedErrorPage: true });
+    const rule: HttpDenyRule = { kind: 'deny', ...reply, file: ctx.file, line: ctx.line };
+    return cond ? { ...rule, cond } : rule;
+  };
 }
 
-/**
- * Splits an errorfile (a complete HTTP/1.x response, as HAProxy's `errorfile`) into status,
- * content-type, other headers and payload. Framing headers (content-length, transfer-encoding,
- * connection) are dropped: the payload after the blank line is the body.
- */
-function parseErrorfile(ctx: Ctx, data: Buffer): Pick<HttpReturnRule, 'status' | 'contentType' | 'body' | 'headers'> {
-  const crlf = data.indexOf('\r\n\r\n');
-  const lf = data.indexOf('\n\n');
-  const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : -1;
-  const bad = (why: string) =>
-    new ConfigValueError(`errorfile '${ctx.args[ctx.args.indexOf('errorfile') + 1]}' is not an HTTP response: ${why}`, RETURN_KW);
-  if (end < 0) throw bad('no blank line after the headers');
-  const lines = data.subarray(0, end).toString('latin1').split(/\r?\n/).filter((l) => l !== '');
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
-  if (!m) throw bad(`first line should be 'HTTP/1.x <code> <reason>'`);
-  const status = Number(m[1]);
-  if (status < 200 || status > 599) throw bad(`status ${status} is outside 200..599`);
-  let contentType: string | undefined;
-  const headers: [string, string][] = [];
-  for (const l of lines.slice(1)) {
-    const colon = l.indexOf(':');
-    const name = colon > 0 ? l.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw bad(`bad header line '${l}'`);
-    const value = l.slice(colon + 1).trim();
-    const lower = name.toLowerCase();
-    if (lower === 'content-type') contentType = value;
-    else if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') headers.push([name, value]);
-  }
-  return { status, contentType, body: Buffer.from(data.subarray(end)), headers };
+const REQUEST_ACTIONS: Record<string, ActionParser<HttpRequestRule>> = {
+  return: returnAction,
+  deny: denyAction(403),
+  redirect,
+  'set-header': setHeader,
+  'add-header': setHeader,
+  'del-header': delHeader,
+  'replace-header': replaceHeader,
+  'set-path': setPath,
+};
+
+const RESPONSE_ACTIONS: Record<string, ActionParser<HttpResponseRule>> = {
+  'set-header': setHeader,
+  'add-header': setHeader,
+  'del-header': delHeader,
+  'replace-header': replaceHeader,
+  deny: denyAction(502),
+};
+
+function dispatch<R>(ctx: Ctx, actions: Record<string, ActionParser<R>>): R {
+  const section = ctx.args[0];
+  const action = ctx.args[1];
+  const list = Object.keys(actions).join(', ');
+  if (action === undefined || isConditionWord(action)) throw new ConfigValueError(`missing action, expected one of ${list}`);
+  const parse = Object.hasOwn(actions, action) ? actions[action] : undefined;
+  if (!parse) throw new ConfigValueError(`unknown action '${action}' (or not supported yet), expected one of ${list}`);
+  return parse(ctx, `${section} ${action}`);
 }
+
+/** `http-request <action> ... [if|unless <condition>]`. */
+export const HTTP_REQUEST_KEYWORD: KeywordDef<ProxyState> = {
+  usage: `http-request <action> [args...] [if|unless <condition>]`,
+  parse(ctx) {
+    ctx.state.httpRequestRules.push(dispatch(ctx, REQUEST_ACTIONS));
+  },
+};
+
+/** `http-response <action> ... [if|unless <condition>]`. */
+export const HTTP_RESPONSE_KEYWORD: KeywordDef<ProxyState> = {
+  usage: `http-response <action> [args...] [if|unless <condition>]`,
+  parse(ctx) {
+    ctx.state.httpResponseRules.push(dispatch(ctx, RESPONSE_ACTIONS));
+  },
+};

@@ -1,15 +1,22 @@
 /**
  * Proxy sections: `defaults`, `frontend`, `listen` and `backend` (HAProxy configuration manual, 4
  * "Proxies"). Each proxy copies the values of the `defaults` section in force when it is declared;
- * a new `defaults` section starts from scratch, as in HAProxy.
+ * a new `defaults` section starts from scratch, as in HAProxy. Which keyword goes where follows
+ * HAProxy's keyword matrix (4.1); a keyword of another kind of section is an alert that says where
+ * it belongs.
  */
 import { ConfigValueError } from '../alerts.ts';
 import { hasBackendCap, hasFrontendCap, newProxyState, type ProxyKind, type ProxyState } from '../builder.ts';
 import type { ProxyTimeouts } from '../config.types.ts';
 import { expectArgs, sectionName, type KeywordDef, type KeywordTable, type SectionDef, type SectionOpenContext } from '../keyword.ts';
 import { parseInteger, parseTime } from '../units.ts';
+import { BALANCE_KEYWORD, HTTP_CHECK_KEYWORD, HTTP_REUSE_KEYWORD, RETRIES_KEYWORD } from './backend.ts';
 import { BIND_KEYWORD } from './bind.ts';
-import { HTTP_REQUEST_KEYWORD } from './http-request.ts';
+import { HTTP_REQUEST_KEYWORD, HTTP_RESPONSE_KEYWORD } from './http-request.ts';
+import { PROXY_LOG_KEYWORD } from './log.ts';
+import { NO_KEYWORD, OPTION_KEYWORD } from './option.ts';
+import { ACL_KEYWORD, DEFAULT_BACKEND_KEYWORD, USE_BACKEND_KEYWORD } from './routing.ts';
+import { DEFAULT_SERVER_KEYWORD, SERVER_KEYWORD } from './server.ts';
 
 /** `mode http|tcp`: only http is accepted for now. */
 const MODE: KeywordDef<ProxyState> = {
@@ -30,17 +37,22 @@ const TIMEOUT_KINDS: Record<string, { field: keyof ProxyTimeouts; fe: boolean; b
   'http-keep-alive': { field: 'httpKeepAlive', fe: true, be: true },
   server: { field: 'server', fe: false, be: true },
   connect: { field: 'connect', fe: false, be: true },
+  queue: { field: 'queue', fe: false, be: true },
+  tunnel: { field: 'tunnel', fe: false, be: true },
+  check: { field: 'check', fe: false, be: true },
 };
+
+const TIMEOUT_LIST = 'client, http-request, http-keep-alive, server, connect, queue, tunnel or check';
 
 /** `timeout <kind> <time>`; a kind that does not apply to the section is ignored with a warning, as HAProxy. */
 const TIMEOUT: KeywordDef<ProxyState> = {
-  usage: 'timeout client|http-request|http-keep-alive|server|connect <time>',
+  usage: 'timeout client|http-request|http-keep-alive|server|connect|queue|tunnel|check <time>',
   parse(ctx) {
     const kind = ctx.args[1];
     const def = kind !== undefined && Object.hasOwn(TIMEOUT_KINDS, kind) ? TIMEOUT_KINDS[kind] : undefined;
     if (!def) {
       const got = kind === undefined ? 'missing timeout kind' : `unknown timeout '${kind}'`;
-      throw new ConfigValueError(`${got}, expected client, http-request, http-keep-alive, server or connect`);
+      throw new ConfigValueError(`${got}, expected ${TIMEOUT_LIST}`);
     }
     const kw = `timeout ${kind}`;
     if (ctx.args.length < 3) throw new ConfigValueError(`missing time, expected '${kw} <time>' (e.g. '${kw} 30s')`, kw);
@@ -61,31 +73,93 @@ const TIMEOUT: KeywordDef<ProxyState> = {
   },
 };
 
+/**
+ * `maxconn <n>`: limit of concurrent connections of a frontend. In a backend section it is
+ * ignored with a warning, as HAProxy does (servers are limited with `server ... maxconn`).
+ */
 const MAXCONN: KeywordDef<ProxyState> = {
   usage: 'maxconn <number>',
   parse(ctx) {
     expectArgs(ctx, 1, 1);
-    ctx.state.maxconn = parseInteger(ctx.args[1], 1, Number.MAX_SAFE_INTEGER);
+    const n = parseInteger(ctx.args[1], 1, Number.MAX_SAFE_INTEGER);
+    if (!hasFrontendCap(ctx.state.kind)) {
+      ctx.warn(`'maxconn' ignored because ${ctx.state.kind} '${ctx.state.name}' has no frontend capability; limit each server with 'server ... maxconn <number>'`);
+      return;
+    }
+    ctx.state.maxconn = n;
   },
 };
 
-/** Keywords of a `defaults` section. */
-export const DEFAULTS_KEYWORDS: KeywordTable<ProxyState> = { mode: MODE, timeout: TIMEOUT, maxconn: MAXCONN };
-
-/** Keywords of a `frontend` section. */
-export const FRONTEND_KEYWORDS: KeywordTable<ProxyState> = {
+/** Keywords every proxy section accepts. */
+const COMMON_KEYWORDS: KeywordTable<ProxyState> = {
   mode: MODE,
   timeout: TIMEOUT,
   maxconn: MAXCONN,
+  option: OPTION_KEYWORD,
+  no: NO_KEYWORD,
+  log: PROXY_LOG_KEYWORD,
+};
+
+/** Backend keywords that a defaults section may preset. */
+const BACKEND_PRESETS: KeywordTable<ProxyState> = {
+  balance: BALANCE_KEYWORD,
+  retries: RETRIES_KEYWORD,
+  'http-reuse': HTTP_REUSE_KEYWORD,
+  'http-check': HTTP_CHECK_KEYWORD,
+  'default-server': DEFAULT_SERVER_KEYWORD,
+};
+
+/** Keywords of a `defaults` section. */
+export const DEFAULTS_KEYWORDS: KeywordTable<ProxyState> = {
+  ...COMMON_KEYWORDS,
+  ...BACKEND_PRESETS,
+  default_backend: DEFAULT_BACKEND_KEYWORD,
+};
+
+/** Keywords of a `frontend` section. */
+export const FRONTEND_KEYWORDS: KeywordTable<ProxyState> = {
+  ...COMMON_KEYWORDS,
   bind: BIND_KEYWORD,
+  acl: ACL_KEYWORD,
+  use_backend: USE_BACKEND_KEYWORD,
+  default_backend: DEFAULT_BACKEND_KEYWORD,
   'http-request': HTTP_REQUEST_KEYWORD,
+  'http-response': HTTP_RESPONSE_KEYWORD,
+};
+
+/** Keywords of a `backend` section. */
+export const BACKEND_KEYWORDS: KeywordTable<ProxyState> = {
+  ...COMMON_KEYWORDS,
+  ...BACKEND_PRESETS,
+  server: SERVER_KEYWORD,
 };
 
 /** Keywords of a `listen` section (frontend and backend in one). */
-export const LISTEN_KEYWORDS: KeywordTable<ProxyState> = { ...FRONTEND_KEYWORDS };
+export const LISTEN_KEYWORDS: KeywordTable<ProxyState> = { ...FRONTEND_KEYWORDS, ...BACKEND_KEYWORDS };
 
-/** Keywords of a `backend` section. */
-export const BACKEND_KEYWORDS: KeywordTable<ProxyState> = { mode: MODE, timeout: TIMEOUT };
+/** Keywords HAProxy accepts in backends that Flightbox only implements in frontends so far. */
+const FRONTEND_ONLY_FOR_NOW = ['acl', 'http-request', 'http-response'];
+
+/**
+ * The alert for a keyword of another kind of proxy section (`server` in a frontend, `bind` in a
+ * backend, `server` in defaults), saying where it belongs; undefined for unknown words.
+ */
+export function misplacedProxyKeyword(word: string, state: ProxyState): string | undefined {
+  const fe = Object.hasOwn(FRONTEND_KEYWORDS, word);
+  const be = Object.hasOwn(BACKEND_KEYWORDS, word);
+  if (!fe && !be) return undefined;
+  const where = fe && be ? "a 'frontend', 'backend' or 'listen'" : fe ? "a 'frontend' or 'listen'" : "a 'backend' or 'listen'";
+  if (state.kind === 'defaults') return `'${word}' not allowed in 'defaults' section; write it in ${where} section.`;
+  if (state.kind === 'backend' && FRONTEND_ONLY_FOR_NOW.includes(word)) {
+    return `'${word}' is not supported in backend sections yet; write it in the frontend or listen section that uses backend '${state.name}'.`;
+  }
+  const missing = be ? 'backend' : 'frontend';
+  const hint =
+    word === 'server' || word === 'default-server'
+      ? "; declare servers in a 'backend' (or 'listen') section and send traffic to it with 'default_backend' or 'use_backend'"
+      : `; write it in ${where} section`;
+  return `'${word}' not allowed because ${state.kind} '${state.name}' has no ${missing} capability${hint}.`;
+}
 
 function openProxy(kind: Exclude<ProxyKind, 'defaults'>): (ctx: SectionOpenContext) => ProxyState {
   return (ctx) => {
@@ -107,10 +181,25 @@ function openDefaults(ctx: SectionOpenContext): ProxyState {
 }
 
 /** The `defaults [<name>]` section. */
-export const DEFAULTS_SECTION: SectionDef<ProxyState> = { keyword: 'defaults', open: openDefaults, keywords: DEFAULTS_KEYWORDS };
+export const DEFAULTS_SECTION: SectionDef<ProxyState> = {
+  keyword: 'defaults',
+  open: openDefaults,
+  keywords: DEFAULTS_KEYWORDS,
+  misplaced: misplacedProxyKeyword,
+};
 /** The `frontend <name>` section. */
-export const FRONTEND_SECTION: SectionDef<ProxyState> = { keyword: 'frontend', open: openProxy('frontend'), keywords: FRONTEND_KEYWORDS };
+export const FRONTEND_SECTION: SectionDef<ProxyState> = {
+  keyword: 'frontend',
+  open: openProxy('frontend'),
+  keywords: FRONTEND_KEYWORDS,
+  misplaced: misplacedProxyKeyword,
+};
 /** The `listen <name>` section. */
 export const LISTEN_SECTION: SectionDef<ProxyState> = { keyword: 'listen', open: openProxy('listen'), keywords: LISTEN_KEYWORDS };
 /** The `backend <name>` section. */
-export const BACKEND_SECTION: SectionDef<ProxyState> = { keyword: 'backend', open: openProxy('backend'), keywords: BACKEND_KEYWORDS };
+export const BACKEND_SECTION: SectionDef<ProxyState> = {
+  keyword: 'backend',
+  open: openProxy('backend'),
+  keywords: BACKEND_KEYWORDS,
+  misplaced: misplacedProxyKeyword,
+};

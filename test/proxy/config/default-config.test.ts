@@ -17,6 +17,7 @@ describe('embedded default configuration', () => {
     expect(fe[0].binds).toMatchObject([{ host: '127.0.0.1', port: 8080 }]);
     const rule = fe[0].httpRequestRules[0];
     expect(rule).toMatchObject({ kind: 'return', status: 200, contentType: 'text/plain; charset=utf-8' });
+    if (rule.kind !== 'return') throw new Error(`expected a return rule, got ${rule.kind}`);
     const body = rule.body.toString();
     expect(body).toMatch(/^Flightbox is running\.\n/);
     expect(body).toContain('socat stdio /tmp/flightbox.sock');

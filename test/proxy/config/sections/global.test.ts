@@ -20,6 +20,7 @@ describe('global defaults', () => {
       redactHeaders: [],
       redactQueries: [],
       poolMemoryLimit: undefined,
+      logs: [],
     });
   });
 });
