@@ -5,42 +5,16 @@
  * §15.2.2). The response counterpart of semantics.ts; pure functions, used by response-parser.ts,
  * which turns the refusals returned here into error events with precise offsets.
  */
-import { BACKSLASH, COMMA, DQUOTE, TOKEN } from './chars.ts';
+import { listElements, TRANSFER_CODING } from './semantics.ts';
+import { TOKEN } from './chars.ts';
 import type { H1Header } from './h1.types.ts';
 import type { H1ResponseBodyKind, H1ResponseErrorCode, H1ResponseVersion } from './response.types.ts';
 
 /** Position of the status code in the status line ("HTTP/1.1 " is 9 bytes). */
 const STATUS_AT = 9;
 
-/**
- * transfer-coding = token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) (RFC 9112 §7).
- * Same rule as semantics.ts applies to requests (not exported there).
- */
-const TRANSFER_CODING =
-  /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[^"\\]|\\.)*"))*)$/;
-
-/**
- * Splits a field value into list elements (RFC 9110 §5.6.1), honouring quoted strings. Same
- * function as semantics.ts uses for requests (not exported there).
- */
-export function listElements(value: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (quoted) {
-      if (c === BACKSLASH) i++;
-      else if (c === DQUOTE) quoted = false;
-    } else if (c === DQUOTE) quoted = true;
-    else if (c === COMMA) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out;
-}
+// The list and transfer-coding grammars are shared with the request side (semantics.ts).
+export { listElements } from './semantics.ts';
 
 /** What checkResponseHeaders() decided for an acceptable response head. */
 export interface ResponseFraming {

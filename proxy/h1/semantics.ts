@@ -15,7 +15,7 @@ const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=%]+):[0-
 const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=%]*)(?::[0-9]*)?$/;
 
 /** transfer-coding = token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) (RFC 9112 §7). */
-const TRANSFER_CODING =
+export const TRANSFER_CODING =
   /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[^"\\]|\\.)*"))*)$/;
 
 /** Transfer codings this proxy can frame or forward (RFC 9112 §7, IANA HTTP Transfer Coding registry). */
@@ -65,7 +65,7 @@ function normalizeAuthority(authority: string, scheme: string): string {
 }
 
 /** Splits a field value into list elements (RFC 9110 §5.6.1), honouring quoted strings. */
-function listElements(value: string): string[] {
+export function listElements(value: string): string[] {
   const out: string[] = [];
   let start = 0;
   let quoted = false;
