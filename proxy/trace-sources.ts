@@ -5,3 +5,4 @@
  */
 import '../diag/lifecycle.ts'; // conn, stream, objects
 import './h1/trace.ts'; // h1
+import './stream/trace.ts'; // be

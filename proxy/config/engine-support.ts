@@ -8,19 +8,33 @@
 import type { Config, SourceRef } from './config.types.ts';
 import type { ConfigAlert } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
+import { compileRouting } from '../stream/backend-runtime.ts';
 
 const LATER = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
 
 /** One alert per parsed feature the proxy engine does not implement yet (empty when all are). */
 export function checkEngineSupport(config: Config): ConfigAlert[] {
   const out: ConfigAlert[] = [];
-  const at = (ref: SourceRef, what: string) => out.push(makeDiagnostic('alert', ref.file, ref.line, `${what} ${LATER}`));
+  const seen = new Set<string>();
+  const at = (ref: SourceRef, what: string) => {
+    const key = `${ref.file}:${ref.line}:${what}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(makeDiagnostic('alert', ref.file, ref.line, `${what} ${LATER}`));
+  };
   for (const l of config.global.logs) at(l, "'log'");
-  for (const b of config.backends) for (const s of b.servers) at(s, `'server ${s.name}'`);
+  for (const b of config.backends) {
+    for (const s of b.servers) {
+      if (s.check) at(s, `'check' on 'server ${s.name}'`);
+      if (s.ssl) at(s, `'ssl' on 'server ${s.name}'`);
+    }
+    if (b.httpchk) at(b.httpchk, "'option httpchk'");
+    if (b.forwardfor) at(b.forwardfor, "'option forwardfor'");
+    for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
+  }
   for (const f of config.frontends) {
-    for (const u of f.useBackends) at(u, "'use_backend'");
-    if (f.defaultBackend) at(f.defaultBackend, "'default_backend'");
-    for (const a of f.acls) at(a, `'acl ${a.name}'`);
+    // ACLs and use_backend conditions are implemented: a line that does not compile is an alert.
+    for (const e of compileRouting(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
     for (const r of f.httpRequestRules) {
       if (r.kind !== 'return') at(r, `'http-request ${r.kind}'`);
       else if (r.cond) at(r, `'http-request return' with a condition ('${r.cond.kind} ...')`);

@@ -3,12 +3,16 @@
  * (proxy/h1/parser.ts), applies the frontend's `http-request` rules and writes responses
  * (proxy/h1/response.ts), with timeouts, keep-alive and pipelining (requests answered in order).
  *
+ * When no `http-request return` rule answers, the stream is routed (proxy/stream/backend-runtime.ts)
+ * and forwarded to a server (proxy/stream/forward.ts); the events of a pipelined next request are
+ * held until that response is complete, so responses leave in request order.
+ *
  * Everything it does is recorded: trace points of source `h1`, lifecycle events of its connection
  * and streams, pooled receive buffers (pool `buffer`, tune.bufsize) and pooled connection/stream
  * objects, so a snapshot can tell which request a crash happened on and how it got there.
  */
 import type { Socket } from 'node:net';
-import type { FrontendConfig, HttpReturnRule } from '../config/config.types.ts';
+import type { BackendConfig, FrontendConfig, HttpReturnRule } from '../config/config.types.ts';
 import type { H1HeadEvent, H1Event } from './h1.types.ts';
 import { createRequestParser } from './parser.ts';
 import { writeResponse } from './response.ts';
@@ -20,6 +24,8 @@ import { declareFaultSite } from '../../diag/fault-sites.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { redactUrl } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { routerFor } from '../stream/backend-runtime.ts';
+import { startForward, type Forward, type ForwardHost } from '../stream/forward.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
 interface H1Conn {
@@ -33,6 +39,8 @@ interface H1Stream {
   lc: LcHandle | undefined;
   status: number;
   head: H1HeadEvent | undefined;
+  /** Set while the request is forwarded to a server. */
+  fwd: Forward | undefined;
 }
 
 const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
@@ -48,11 +56,12 @@ const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
 const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
   kind: 'object',
   size: 896,
-  create: () => ({ lc: undefined, status: 0, head: undefined }),
+  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined }),
   reset: (s) => {
     s.lc = undefined;
     s.status = 0;
     s.head = undefined;
+    s.fwd = undefined;
   },
 });
 
@@ -86,6 +95,8 @@ export interface H1Context {
   /** True while the worker drains for a graceful stop: keep-alive ends after the current request. */
   draining(): boolean;
   redactQueries: string[];
+  /** The configuration's backends (routing targets). */
+  backends: readonly BackendConfig[];
 }
 
 const DEFAULT_CLIENT_TIMEOUT = 30_000;
@@ -114,6 +125,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const requestTimeout = fe.timeouts.httpRequest;
   const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
   let reqTimer: NodeJS.Timeout | undefined;
+  /** Events of the next (pipelined) request, held while the current one is being answered. */
+  let held: H1Event[] = [];
+  /** The client shut its sending side: close once the current response is complete. */
+  let clientEnded = false;
+  const router = routerFor(fe, ctx.backends);
+  const facts = { src: sock.remoteAddress ?? '', srcPort: sock.remotePort ?? 0, dstPort: sock.localPort ?? 0, ssl: false };
 
   conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
   if (!conn.rx) {
@@ -141,8 +158,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   });
   sock.on('end', () => {
     tickClock();
+    clientEnded = true;
     if (!closing) handle(parser.end());
-    if (!sock.writableEnded) sock.end();
+    if (!stream?.fwd && !sock.writableEnded) sock.end();
   });
   sock.on('error', () => {
     /* reset by peer etc.: recorded at close */
@@ -160,7 +178,18 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function onTimeout(what: string, ms: number): void {
     tickClock();
     if (closing) return;
+    const fwd = stream?.fwd;
+    // Waiting for the server is governed by `timeout server`, not by the client's timeout.
+    if (fwd && fwd.requestDone && !fwd.responseStarted && what === 'timeout client') return;
     if (TP.timeout.on) TP.timeout.emit(connId, 0, ms, 0, 0, what);
+    if (fwd) {
+      // Mid-upload or mid-response: nothing sensible can be answered any more.
+      ctx.lifecycle.event(stream!.lc!, 'timeout', ms);
+      fwd.abort(what);
+      closing = true;
+      sock.destroy();
+      return;
+    }
     ctx.lifecycle.event(conn.lc!, 'timeout', ms);
     // HAProxy's rules (parser.timeout): 408 when a request was started, silent close when idle.
     const evs = parser.timeout();
@@ -174,6 +203,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function handle(events: H1Event[]): void {
     for (const ev of events) {
       if (closing) return;
+      if (stream?.fwd?.requestDone) {
+        // Pipelining: the next request waits until this response is complete.
+        held.push(ev.type === 'data' ? { type: 'data', bytes: Buffer.from(ev.bytes) } : ev);
+        sock.pause();
+        continue;
+      }
       // Not cleared in a `finally`: if onEvent throws, the uncaught-error handler must still see
       // which connection and stream were being handled.
       setCurrentObject(connId, stream?.lc?.id ?? 0);
@@ -201,22 +236,93 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         ctx.lifecycle.event(s.lc, 'request', conn.streams);
         if (TP.head.on) TP.head.emit(connId, s.lc.id, 0, 0, 0, line);
         if (requestTimeout !== undefined) armRequestTimer(requestTimeout, 'timeout http-request');
+        if (!fe.httpRequestRules.some((r) => r.kind === 'return')) {
+          const be = router.route(ev, facts);
+          if (be) {
+            const f = startForward(be, ev, s.lc, forwardHost(s));
+            if (stream === s) s.fwd = f; // else it failed at once (no server: 503 sent)
+          }
+        }
         return;
       }
       case 'data':
         if (stream && TP.data.on) TP.data.emit(connId, stream.lc!.id, ev.bytes.length);
+        stream?.fwd?.data(ev.bytes);
         return;
       case 'trailers':
+        stream?.fwd?.trailers(ev.headers);
         return;
       case 'end':
         armRequestTimer(undefined, '');
-        if (stream) respond(stream);
+        if (stream?.fwd) stream.fwd.end();
+        else if (stream) respond(stream);
         return;
       case 'error':
         if (TP.error.on) TP.error.emit(connId, stream?.lc?.id ?? 0, ev.status, 0, 0, `${ev.code}: ${ev.reason}`);
+        if (stream?.fwd) {
+          const started = stream.fwd.responseStarted;
+          stream.fwd.abort(`invalid request: ${ev.code}`);
+          if (started) {
+            ctx.lifecycle.event(stream.lc!, 'error', ev.status);
+            endStream(stream);
+            closing = true;
+            sock.destroy();
+            return;
+          }
+        }
         fail(ev.status);
         return;
     }
+  }
+
+  /** What a forwarded stream needs from this connection. */
+  function forwardHost(s: H1Stream): ForwardHost {
+    return {
+      sock,
+      connId,
+      lifecycle: ctx.lifecycle,
+      bufsize: ctx.bufsize,
+      maxhdr: ctx.maxhdr,
+      firstRequest: conn.streams === 1,
+      keepAlive: s.head!.keepAlive && !ctx.draining(),
+      serverClose: fe.httpServerClose,
+      finished(status, bytes, keepAlive) {
+        if (stream !== s) return;
+        s.status = status;
+        if (TP.response.on) TP.response.emit(connId, s.lc!.id, status, bytes);
+        ctx.lifecycle.event(s.lc!, 'response', status);
+        endStream(s);
+        if (!keepAlive || ctx.draining() || (clientEnded && held.length === 0)) {
+          closing = true;
+          held = [];
+          sock.end();
+          return;
+        }
+        armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
+        const next = held;
+        held = [];
+        sock.resume();
+        handle(next);
+        // A client that shut its side after pipelining gets every answer, then the close.
+        if (clientEnded && !stream && !closing) {
+          closing = true;
+          sock.end();
+        }
+      },
+      failed(status, why) {
+        if (stream !== s) return;
+        held = [];
+        if (status > 0) {
+          fail(status);
+          return;
+        }
+        if (TP.close.on) TP.close.emit(connId, s.lc!.id, 0, 0, 0, why);
+        ctx.lifecycle.event(s.lc!, 'error', 0);
+        endStream(s);
+        closing = true;
+        sock.destroy();
+      },
+    };
   }
 
   function respond(s: H1Stream): void {
@@ -275,7 +381,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     if (released) return;
     released = true;
     clearTimeout(reqTimer);
-    if (stream) endStream(stream);
+    held = [];
+    if (stream) {
+      stream.fwd?.abort(why === 'closed' ? 'client closed the connection' : `client ${why}`);
+      endStream(stream);
+    }
     if (TP.close.on) TP.close.emit(connId, 0, 0, 0, 0, why);
     ctx.lifecycle.event(conn.lc!, 'close');
     ctx.lifecycle.release(conn.lc!);

@@ -90,6 +90,7 @@ const h1ctx = {
   onRequest: () => state.f64[TS.reqsTotal]++,
   draining: () => draining,
   redactQueries: cfg.global.redactQueries,
+  backends: cfg.backends,
 };
 
 /**
@@ -107,7 +108,8 @@ async function listenAll(): Promise<string[]> {
   const out: string[] = [];
   for (const fe of cfg.frontends) {
     for (const b of fe.binds) {
-      const srv = createServer({ noDelay: true }, (sock: Socket) => {
+      // allowHalfOpen: a client that shuts its sending side still gets its responses (serveH1 ends the socket).
+      const srv = createServer({ noDelay: true, allowHalfOpen: true }, (sock: Socket) => {
         tickClock();
         if (draining) return sock.destroy();
         state.f64[TS.connsCur]++;

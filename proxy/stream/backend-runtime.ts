@@ -1,0 +1,199 @@
+/**
+ * Per-worker backend objects built from the configuration: each backend's servers (as LbServerSpec),
+ * its balancer and queues (proxy/lb), its idle server connections (proxy/stream/server-conn.ts), and
+ * each frontend's compiled routing rules (`acl`, `use_backend`, `default_backend`, HAProxy
+ * configuration manual 4.2 and 7). Built once per worker on first use and kept for its life.
+ *
+ * `maxconn` and the queues are per worker: with `nbthread N` a server may receive up to N x maxconn
+ * concurrent requests (HAProxy shares them across its threads). Documented in the README.
+ */
+import type { BackendConfig, FrontendConfig, ServerConfig, SourceRef } from '../config/config.types.ts';
+import type { H1HeadEvent } from '../h1/h1.types.ts';
+import type { AclCondition, AclTable } from '../acl/acl.types.ts';
+import type { Balancer } from '../lb/balance.ts';
+import type { LbQueue, DispatchContext } from '../lb/queue.ts';
+import type { LbServer, LbServerSpec } from '../lb/lb.types.ts';
+import { createBalancer } from '../lb/balance.ts';
+import { createQueue } from '../lb/queue.ts';
+import { compileAcl, defineAcl, newAclTable } from '../acl/acl.ts';
+import { compileCondition, evaluate } from '../acl/condition.ts';
+import { requestContextFromHead, type ConnectionFacts } from '../acl/context.ts';
+import { tickClock } from '../../diag/ring.ts';
+
+/** HAProxy's `timeout connect` when none is set (it warns and waits forever; we bound it). */
+export const DEFAULT_CONNECT_TIMEOUT = 5_000;
+
+/**
+ * A request waiting for a server slot (the queue's element type). `assigned` is called once it holds
+ * a slot of `server` (balancer.take done: the holder must call {@link BackendRuntime.releaseSlot});
+ * `failed` when it must be answered 503 (`timeout queue`, no usable server).
+ */
+export interface SlotWaiter {
+  assigned(server: LbServer, waitedMs: number): void;
+  failed(reason: string, waitedMs: number): void;
+}
+
+/** One backend of a worker. */
+export interface BackendRuntime {
+  readonly cfg: BackendConfig;
+  readonly balancer: Balancer;
+  readonly queue: LbQueue<SlotWaiter>;
+  /** The configuration of each server, by server name. */
+  readonly servers: ReadonlyMap<string, ServerConfig>;
+  /** Effective `timeout connect`. */
+  readonly connectTimeout: number;
+  /** Idle (reusable) server connections, by server name; managed by server-conn.ts. */
+  readonly idle: Map<string, unknown[]>;
+  /**
+   * Finds a slot for `w`: calls `w.assigned` (synchronously) when a server is free, queues it
+   * (`timeout queue`, or `timeout connect` when unset, as HAProxy), or calls `w.failed` when no
+   * server is usable (HAProxy's 503).
+   */
+  acquire(w: SlotWaiter, ctx: DispatchContext): void;
+  /** Gives back the slot taken on `server`; the oldest waiter for it (if any) gets it. */
+  releaseSlot(server: LbServer): void;
+  /** Removes a waiter that no longer wants a slot (client gone). */
+  cancel(w: SlotWaiter): void;
+}
+
+function serverSpec(s: ServerConfig): LbServerSpec {
+  return { name: s.name, weight: s.weight, maxconn: s.maxconn, backup: s.backup, disabled: s.disabled };
+}
+
+const now = (): number => performance.now();
+
+/** Builds one backend's runtime objects. Throws (LbError) only for servers the parser let through invalid. */
+export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
+  const balancer = createBalancer(
+    cfg.balance.algorithm,
+    cfg.servers.map(serverSpec),
+    cfg.balance.algorithm === 'uri'
+      ? { uri: { len: cfg.balance.len, depth: cfg.balance.depth, whole: cfg.balance.whole, pathOnly: cfg.balance.pathOnly } }
+      : {},
+  );
+  const connectTimeout = cfg.timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT;
+  const queue = createQueue<SlotWaiter>(balancer, {
+    timeoutQueue: cfg.timeouts.queue ?? connectTimeout,
+    redispatch: cfg.redispatch.enabled,
+  });
+  let timer: NodeJS.Timeout | undefined;
+
+  function armTimer(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    const next = queue.nextDeadline();
+    if (next === undefined) return;
+    timer = setTimeout(onTimer, Math.max(0, Math.ceil(next - now())));
+  }
+
+  function onTimer(): void {
+    tickClock();
+    for (const f of queue.expire(now())) f.req.failed(f.reason, f.waited);
+    armTimer();
+  }
+
+  const rt: BackendRuntime = {
+    cfg,
+    balancer,
+    queue,
+    servers: new Map(cfg.servers.map((s) => [s.name, s])),
+    connectTimeout,
+    idle: new Map(),
+    acquire(w, ctx) {
+      const r = queue.dispatch(w, now(), ctx);
+      if (r.kind === 'assigned') w.assigned(r.server, 0);
+      else if (r.kind === 'queued') armTimer();
+      else w.failed(r.reason, 0);
+    },
+    releaseSlot(server) {
+      const handoffs = queue.onRelease(server, now());
+      armTimer();
+      for (const h of handoffs) h.req.assigned(h.server, h.waited);
+    },
+    cancel(w) {
+      if (queue.cancel(w)) armTimer();
+    },
+  };
+  return rt;
+}
+
+/** One `use_backend` rule, compiled. */
+interface CompiledUseBackend {
+  backend: string;
+  cond: AclCondition | undefined;
+}
+
+/** A frontend's routing rules, compiled against its ACLs. */
+export interface CompiledRouting {
+  useBackends: CompiledUseBackend[];
+  /** Alerts for lines that do not compile: where, and HAProxy's message. */
+  errors: { ref: SourceRef; message: string }[];
+}
+
+/**
+ * Compiles a frontend's `acl` lines and the conditions of its `use_backend` rules (HAProxy
+ * configuration manual 7.1, 7.2). Lines that do not compile are listed in `errors` with HAProxy's
+ * wording (the configuration check turns them into alerts) and left out.
+ */
+export function compileRouting(fe: FrontendConfig): CompiledRouting {
+  const table: AclTable = newAclTable();
+  const errors: CompiledRouting['errors'] = [];
+  for (const a of fe.acls) {
+    const r = compileAcl(['acl', a.name, ...a.tokens], a);
+    if ('error' in r) errors.push({ ref: a, message: r.error });
+    else defineAcl(table, r.acl);
+  }
+  const useBackends: CompiledUseBackend[] = [];
+  for (const u of fe.useBackends) {
+    if (!u.cond) {
+      useBackends.push({ backend: u.backend, cond: undefined });
+      continue;
+    }
+    const r = compileCondition([u.cond.kind, ...u.cond.tokens], table, u.cond);
+    if ('error' in r) errors.push({ ref: u, message: `error detected while parsing switching rule : ${r.error}.` });
+    else useBackends.push({ backend: u.backend, cond: r.cond });
+  }
+  return { useBackends, errors };
+}
+
+/** Routes the streams of one frontend. */
+export interface Router {
+  /**
+   * The backend of a request (HAProxy's process_switching_rules()): the first `use_backend` whose
+   * condition holds, else `default_backend`, else a `listen` section's own servers; undefined when
+   * none applies (HAProxy's 503).
+   */
+  route(head: H1HeadEvent, facts: ConnectionFacts): BackendRuntime | undefined;
+}
+
+const runtimes = new WeakMap<BackendConfig, BackendRuntime>();
+const routers = new WeakMap<FrontendConfig, Router>();
+
+function runtimeOf(cfg: BackendConfig): BackendRuntime {
+  let rt = runtimes.get(cfg);
+  if (!rt) runtimes.set(cfg, (rt = createBackendRuntime(cfg)));
+  return rt;
+}
+
+/** The router of `fe` in this worker, built on first use over `backends` (the configuration's). */
+export function routerFor(fe: FrontendConfig, backends: readonly BackendConfig[]): Router {
+  let r = routers.get(fe);
+  if (r) return r;
+  const byName = new Map(backends.map((b) => [b.name, b]));
+  const compiled = compileRouting(fe);
+  const rules = compiled.useBackends.map((u) => ({ cond: u.cond, be: byName.get(u.backend) }));
+  const def = fe.defaultBackend ? byName.get(fe.defaultBackend.backend) : undefined;
+  const own = fe.kind === 'listen' ? backends.find((b) => b.kind === 'listen' && b.name === fe.name && b.servers.length > 0) : undefined;
+  r = {
+    route(head, facts) {
+      if (rules.length > 0) {
+        const ctx = requestContextFromHead(head, facts);
+        for (const rule of rules) if (rule.be && (!rule.cond || evaluate(rule.cond, ctx))) return runtimeOf(rule.be);
+      }
+      if (def) return runtimeOf(def);
+      return own ? runtimeOf(own) : undefined;
+    },
+  };
+  routers.set(fe, r);
+  return r;
+}

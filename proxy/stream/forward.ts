@@ -1,0 +1,494 @@
+/**
+ * Forwarding one request to a backend and its response back, as HAProxy's stream does in HTTP mode:
+ *
+ * - a server slot is taken through the backend's balancer and queues (`maxconn`, `timeout queue`);
+ * - a connection is reused from the idle list (`http-reuse`) or opened (`timeout connect`); a failed
+ *   attempt is retried `retries` times, on the same server after a turn-around delay of
+ *   min(timeout connect, 1 s), or on another one when `option redispatch` says so (shouldRedispatch);
+ *   then HAProxy's 503;
+ * - the request head goes out without hop-by-hop fields (writeRequestHead, RFC 9110 §7.6.1), the body
+ *   streams as it arrives (Content-Length kept, chunked re-encoded, RFC 9112 §6, §7);
+ * - the response head and body stream back as they arrive (never buffered whole), re-framed for the
+ *   client: Content-Length kept, chunked re-encoded, a close-delimited body chunked for HTTP/1.1
+ *   clients (RFC 9112 §6.3);
+ * - backpressure both ways: the side that cannot keep up pauses the other side's socket;
+ * - errors: no server / connection failures -> 503, the server closing or sending garbage before a
+ *   complete response head -> 502, `timeout server` before the head -> 504; after the head, the
+ *   client connection is closed (the response was partly sent).
+ *
+ * Every outcome is a `be` trace point and a lifecycle event of the stream, and the server connection
+ * is closed or parked, and its slot released, whatever happens.
+ */
+import type { Socket } from 'node:net';
+import type { H1Header, H1HeadEvent } from '../h1/h1.types.ts';
+import type { H1ResponseEvent, H1ResponseHeadEvent } from '../h1/response.types.ts';
+import type { ServerConfig } from '../config/config.types.ts';
+import type { LbServer } from '../lb/lb.types.ts';
+import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
+import { writeRequestHead, framingOf, createChunkedEncoder, HOP_BY_HOP_FIELDS, type ChunkedEncoder } from '../h1/request-writer.ts';
+import { writeResponseHead, encodeChunk, lastChunk, type ResponseHeader } from '../h1/response.ts';
+import { listElements } from '../h1/response-semantics.ts';
+import { shouldRedispatch } from '../lb/retry.ts';
+import type { BackendRuntime, SlotWaiter } from './backend-runtime.ts';
+import { openServerConn, takeIdle, parkServerConn, closeServerConn, type ServerConn, type ServerConnOwner } from './server-conn.ts';
+import { BTP } from './trace.ts';
+import { tickClock } from '../../diag/ring.ts';
+
+/** What the client connection driver provides to a forwarded stream. */
+export interface ForwardHost {
+  /** The client socket (responses are written to it; it is paused for backpressure). */
+  sock: Socket;
+  connId: number;
+  lifecycle: Lifecycle;
+  bufsize: number;
+  maxhdr: number;
+  /** True for the first request of the client connection (`http-reuse safe`). */
+  firstRequest: boolean;
+  /** The client connection may stay open after this response (request keep-alive, not draining). */
+  keepAlive: boolean;
+  /** `option http-server-close` of the frontend. */
+  serverClose: boolean;
+  /**
+   * The response was forwarded completely: `keepAlive` says whether the client connection goes on
+   * (false: the driver closes it).
+   */
+  finished(status: number, bytes: number, keepAlive: boolean): void;
+  /**
+   * The stream failed. `status` > 0: nothing was sent yet, the driver answers HAProxy's error page
+   * for it and closes; 0: a response was partly sent, the driver closes the connection at once.
+   */
+  failed(status: number, why: string): void;
+}
+
+/** A stream being forwarded; the driver feeds it the rest of the request. */
+export interface Forward {
+  /** Request content (de-chunked by the parser); copied before it is kept. */
+  data(bytes: Uint8Array): void;
+  trailers(headers: H1Header[]): void;
+  /** The request is complete. */
+  end(): void;
+  /** The client went away, timed out or sent an invalid body: drop everything, call nothing back. */
+  abort(why: string): void;
+  /** True once the request was received completely. */
+  readonly requestDone: boolean;
+  /** True once a response head was written to the client. */
+  readonly responseStarted: boolean;
+}
+
+/** Response fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten. */
+function responseHopByHop(headers: readonly H1Header[]): Set<string> {
+  const names = new Set(HOP_BY_HOP_FIELDS);
+  for (const [n, v] of headers) if (n.toLowerCase() === 'connection') for (const el of listElements(v)) names.add(el.toLowerCase());
+  return names;
+}
+
+/** Starts forwarding the request `head` (whose stream is `streamLc`) to backend `rt`. */
+export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost): Forward {
+  const lc = host.lifecycle;
+  const connId = host.connId;
+  const streamId = streamLc.id;
+  const client = host.sock;
+  const cfg = rt.cfg;
+  const serverClose = host.serverClose || cfg.httpServerClose;
+  const timeoutServer = cfg.timeouts.server;
+  const framing = framingOf(head);
+  const encoder: ChunkedEncoder | undefined = framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
+  const srcAddr = client.remoteAddress;
+
+  let requestDone = false;
+  let reqTrailers: H1Header[] = [];
+  let respTrailers: H1Header[] = [];
+  /** Request bytes waiting for a connection (head not sent yet). */
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let lbServer: LbServer | undefined;
+  let server: ServerConfig | undefined;
+  let sc: ServerConn | undefined;
+  let reused = false;
+  let ready = false; // request head written to sc
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let queued = false;
+  let done = false;
+  let pausedClient = false;
+  let pausedServer = false;
+  // response side
+  let respHead: H1ResponseHeadEvent | undefined;
+  let respChunked = false;
+  let respCloseDelimited = false;
+  let clientKeepAlive = host.keepAlive;
+  let respBytes = 0;
+  let serverBytes = 0;
+
+  const waiter: SlotWaiter = {
+    assigned(s, waited) {
+      if (done) {
+        rt.releaseSlot(s);
+        return;
+      }
+      if (queued) {
+        queued = false;
+        if (BTP.dequeued.on) BTP.dequeued.emit(connId, streamId, waited, 0, 0, `${cfg.name}/${s.name}`);
+      }
+      lbServer = s;
+      server = rt.servers.get(s.name);
+      connect();
+    },
+    failed(reason) {
+      queued = false;
+      if (done) return;
+      if (reason === 'timeout queue') lc.event(streamLc, 'timeout', rt.cfg.timeouts.queue ?? rt.connectTimeout);
+      fail(503, reason);
+    },
+  };
+
+  const owner: ServerConnOwner = {
+    connected() {
+      sendHead();
+    },
+    connectFailed(reason, timedOut) {
+      sc = undefined;
+      if (done) return;
+      retryOrFail(timedOut ? 'timeout connect' : reason);
+    },
+    data(chunk) {
+      serverBytes += chunk.length;
+      onResponse(sc!.parser!.push(chunk));
+    },
+    closed(reason) {
+      if (done || !sc) return;
+      onResponse(sc.parser!.end());
+      if (done) return;
+      if (!respHead) {
+        // A reused connection the server closed before answering anything: retry on a fresh one
+        // when the request can be sent again (no body), as HAProxy does after a failed reuse.
+        if (reused && serverBytes === 0 && framing.kind === 'none') {
+          lc.event(streamLc, 'state', 1);
+          dropServerConn('closed by server while reused');
+          ready = false;
+          connect(true);
+          return;
+        }
+        fail(502, `server ${reason} before a complete response head`);
+      } else abortStream(`server ${reason} during the response body`);
+    },
+    drain() {
+      if (pausedClient && !done) {
+        pausedClient = false;
+        client.resume();
+      }
+    },
+    timedOut() {
+      if (done) return;
+      lc.event(streamLc, 'timeout', timeoutServer ?? 0);
+      if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, timeoutServer ?? 0, 0, 0, 'timeout server');
+      if (!respHead) fail(504, 'timeout server');
+      else abortStream('timeout server during the response body');
+    },
+  };
+
+  function onClientDrain(): void {
+    if (pausedServer && sc && !done) {
+      pausedServer = false;
+      sc.sock!.resume();
+    }
+  }
+  client.on('drain', onClientDrain);
+
+  if (BTP.route.on) BTP.route.emit(connId, streamId, 0, 0, 0, cfg.name);
+  lc.event(streamLc, 'attach', 0, cfg.name);
+  acquire(undefined);
+
+  function acquire(avoid: LbServer | undefined): void {
+    queued = true;
+    rt.acquire(waiter, { srcAddr, uri: head.target, avoid });
+    if (queued && !done && !lbServer) {
+      if (BTP.queued.on) BTP.queued.emit(connId, streamId, rt.cfg.timeouts.queue ?? rt.connectTimeout, 0, 0, cfg.name);
+    }
+  }
+
+  function connect(fresh = false): void {
+    const s = server!;
+    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, owner, streamId);
+    if (idle) {
+      sc = idle;
+      reused = true;
+      if (BTP.reuse.on) BTP.reuse.emit(connId, streamId, idle.lc!.id, 0, 0, `${cfg.name}/${s.name}`);
+      sendHead();
+      return;
+    }
+    reused = false;
+    const c = openServerConn(rt, s, owner, { lifecycle: lc, streamId, connId, bufsize: host.bufsize, maxhdr: host.maxhdr });
+    if (!c) {
+      fail(500, 'server connection allocation failed');
+      return;
+    }
+    sc = c;
+  }
+
+  function retryOrFail(reason: string): void {
+    attempt++;
+    lc.event(streamLc, 'error', attempt);
+    if (attempt > cfg.retries) {
+      fail(503, `${reason} (${attempt} attempts)`);
+      return;
+    }
+    const redispatch = shouldRedispatch(
+      { retries: cfg.retries, redispatch: cfg.redispatch.enabled ? cfg.redispatch.interval : false },
+      {
+        attempt,
+        serverUp: lbServer!.oper === 'up' && lbServer!.admin !== 'maint',
+        persistent: false,
+        activeServers: rt.balancer.usableCount().act,
+        algo: rt.balancer.algo,
+      },
+    );
+    if (BTP.retry.on) BTP.retry.emit(connId, streamId, attempt, redispatch ? 1 : 0, 0, reason);
+    if (redispatch) {
+      const prev = lbServer!;
+      lbServer = undefined;
+      server = undefined;
+      rt.releaseSlot(prev);
+      acquire(prev);
+      return;
+    }
+    // HAProxy's turn-around timer before retrying the same server.
+    retryTimer = setTimeout(() => {
+      tickClock();
+      retryTimer = undefined;
+      if (!done) connect(true);
+    }, Math.min(rt.connectTimeout, 1000));
+  }
+
+  function sendHead(): void {
+    const c = sc!;
+    let bytes: Uint8Array;
+    try {
+      bytes = writeRequestHead({ method: head.method, target: head.target, headers: head.headers, body: framing, keepAlive: !serverClose });
+    } catch (e) {
+      fail(400, e instanceof Error ? e.message : String(e));
+      return;
+    }
+    c.requests++;
+    c.parser!.expect(head.method);
+    if (timeoutServer !== undefined) c.sock!.setTimeout(timeoutServer);
+    ready = true;
+    c.sock!.cork();
+    c.sock!.write(bytes);
+    if (BTP.request.on) BTP.request.emit(connId, streamId, bytes.length, 0, 0, `${cfg.name}/${server!.name}`);
+    lc.event(streamLc, 'state', 2);
+    for (const p of pending) c.sock!.write(p);
+    c.sock!.uncork();
+    pending = [];
+    pendingBytes = 0;
+    if (pausedClient && !c.sock!.writableNeedDrain) {
+      pausedClient = false;
+      client.resume();
+    }
+  }
+
+  function sendBody(pieces: Uint8Array[]): void {
+    if (done) return;
+    if (!ready) {
+      for (const p of pieces) {
+        pending.push(p);
+        pendingBytes += p.length;
+      }
+      if (pendingBytes >= host.bufsize && !pausedClient) {
+        pausedClient = true;
+        client.pause();
+      }
+      return;
+    }
+    let ok = true;
+    for (const p of pieces) ok = sc!.sock!.write(p) && ok;
+    if (!ok && !pausedClient) {
+      pausedClient = true;
+      client.pause();
+    }
+  }
+
+  function writeClient(b: Uint8Array): void {
+    respBytes += b.length;
+    if (!client.write(b) && !pausedServer && sc) {
+      pausedServer = true;
+      sc.sock!.pause();
+    }
+  }
+
+  function onResponse(events: H1ResponseEvent[]): void {
+    for (const ev of events) {
+      if (done) return;
+      switch (ev.type) {
+        case 'head':
+          if (ev.interim) writeClient(responseHead(ev, true));
+          else startResponse(ev);
+          break;
+        case 'data':
+          if (ev.bytes.length === 0) break;
+          if (respChunked) for (const p of encodeChunk(ev.bytes)) writeClient(p);
+          else writeClient(ev.bytes);
+          break;
+        case 'trailers':
+          respTrailers = ev.headers;
+          break;
+        case 'end':
+          finish();
+          return;
+        case 'error':
+          if (!respHead) fail(502, `${ev.code}: ${ev.reason}`);
+          else abortStream(`invalid response body: ${ev.code}: ${ev.reason}`);
+          return;
+        case 'upgrade':
+        case 'tunnel-data':
+          abortStream('protocol switch is not supported yet');
+          return;
+      }
+    }
+  }
+
+  function responseHead(ev: H1ResponseHeadEvent, interim: boolean): Uint8Array {
+    const drop = responseHopByHop(ev.headers);
+    const headers: ResponseHeader[] = [];
+    const keepLength = ev.bodyKind === 'none';
+    for (const h of ev.headers) {
+      const n = h[0].toLowerCase();
+      if (drop.has(n) || (n === 'content-length' && !keepLength)) continue;
+      headers.push(h);
+    }
+    if (!interim) {
+      if (ev.bodyKind === 'length') headers.push(['content-length', String(ev.contentLength ?? 0)]);
+      if (respChunked) headers.push(['transfer-encoding', 'chunked']);
+      if (!clientKeepAlive) headers.push(['connection', 'close']);
+      else if (head.version === '1.0') headers.push(['connection', 'keep-alive']);
+    }
+    return writeResponseHead({ status: ev.status, reason: ev.reason || undefined, headers });
+  }
+
+  function startResponse(ev: H1ResponseHeadEvent): void {
+    respHead = ev;
+    if (BTP.response.on) BTP.response.emit(connId, streamId, ev.status, 0, 0, `${cfg.name}/${server!.name}`);
+    lc.event(streamLc, 'state', 3);
+    const unframed = ev.bodyKind === 'chunked' || ev.bodyKind === 'close';
+    if (unframed && head.version === '1.1') respChunked = true;
+    else if (unframed) {
+      respCloseDelimited = true;
+      clientKeepAlive = false;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = responseHead(ev, false);
+    } catch (e) {
+      respHead = undefined;
+      fail(502, e instanceof Error ? e.message : String(e));
+      return;
+    }
+    writeClient(bytes);
+  }
+
+  function finish(): void {
+    if (respChunked) writeClient(lastChunk(respTrailers));
+    const c = sc;
+    const status = respHead!.status;
+    const serverKeep = respHead!.keepAlive && !serverClose && requestDone && c !== undefined && c.parser!.state === 'idle';
+    if (!requestDone) clientKeepAlive = false;
+    if (BTP.end.on) BTP.end.emit(connId, streamId, respBytes, clientKeepAlive ? 1 : 0);
+    done = true;
+    cleanup();
+    if (c) {
+      sc = undefined;
+      if (serverKeep && cfg.reuse !== 'never') parkServerConn(c);
+      else closeServerConn(c, serverKeep ? 'http-reuse never' : 'server side closes after the response');
+    }
+    releaseSlot();
+    host.finished(status, respBytes, clientKeepAlive && !respCloseDelimited);
+  }
+
+  function cleanup(): void {
+    clearTimeout(retryTimer);
+    client.removeListener('drain', onClientDrain);
+    if (queued) {
+      rt.cancel(waiter);
+      queued = false;
+    }
+    if (pausedClient) {
+      pausedClient = false;
+      client.resume();
+    }
+    if (pausedServer && sc) {
+      pausedServer = false;
+      sc.sock!.resume();
+    }
+  }
+
+  function releaseSlot(): void {
+    if (lbServer) {
+      const s = lbServer;
+      lbServer = undefined;
+      rt.releaseSlot(s);
+    }
+  }
+
+  function dropServerConn(why: string): void {
+    if (sc) {
+      const c = sc;
+      sc = undefined;
+      closeServerConn(c, why);
+    }
+  }
+
+  /** Fails before anything was sent to the client: HAProxy's error page for `status`. */
+  function fail(status: number, why: string): void {
+    if (done) return;
+    done = true;
+    if (BTP.error.on) BTP.error.emit(connId, streamId, status, 0, 0, `${cfg.name}: ${why}`);
+    lc.event(streamLc, 'error', status);
+    cleanup();
+    dropServerConn(why);
+    releaseSlot();
+    host.failed(status, why);
+  }
+
+  /** Fails after the response started: the client connection must be closed. */
+  function abortStream(why: string): void {
+    if (done) return;
+    done = true;
+    if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
+    lc.event(streamLc, 'error', 0);
+    cleanup();
+    dropServerConn(why);
+    releaseSlot();
+    host.failed(0, why);
+  }
+
+  return {
+    data(bytes) {
+      const copy = Buffer.from(bytes);
+      sendBody(encoder ? encoder.write(copy) : [copy]);
+    },
+    trailers(h) {
+      reqTrailers = h;
+    },
+    end() {
+      requestDone = true;
+      if (encoder) {
+        sendBody(encoder.end(reqTrailers));
+      }
+    },
+    abort(why) {
+      if (done) return;
+      done = true;
+      if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
+      lc.event(streamLc, 'shutr', 0);
+      cleanup();
+      dropServerConn(`client side: ${why}`);
+      releaseSlot();
+    },
+    get requestDone() {
+      return requestDone;
+    },
+    get responseStarted() {
+      return respHead !== undefined;
+    },
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * Connections from a worker to servers: opened with `timeout connect`, each with its own response
+ * parser (proxy/h1/response-parser.ts), and kept per server in an idle list for `http-reuse`
+ * (HAProxy configuration manual 4.2 "http-reuse"): `never` closes after each response; `safe` (the
+ * default) reuses an idle connection except for the first request of a client connection;
+ * `aggressive` also lets a first request use an idle connection that has already been reused
+ * (proven to survive reuse); `always` reuses for any request.
+ *
+ * Each connection is a pooled object (pool `server_conn`) and a lifecycle object of kind `conn`
+ * whose parent is the stream that opened it, so `show conns` / `show sess` list it; a reuse by
+ * another stream is recorded as an `attach` event carrying that stream's id, a return to the idle
+ * list as `detach`. The socket's events go to the current owner (one forwarding stream at a time).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import type { ServerConfig } from '../config/config.types.ts';
+import type { H1ResponseParser } from '../h1/response-parser.ts';
+import { createResponseParser } from '../h1/response-parser.ts';
+import type { BackendRuntime } from './backend-runtime.ts';
+import { BTP } from './trace.ts';
+import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
+import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
+import { tickClock } from '../../diag/ring.ts';
+
+/** What a connection reports to the stream using it. */
+export interface ServerConnOwner {
+  /** The TCP connection is established (only for a fresh connection). */
+  connected(): void;
+  /** The connection could not be established: refused, unreachable, or `timeout connect`. */
+  connectFailed(reason: string, timedOut: boolean): void;
+  /** Bytes from the server. */
+  data(chunk: Buffer): void;
+  /** The server closed (or reset) an established connection. */
+  closed(reason: string): void;
+  /** The socket's send buffer drained (backpressure towards the server is over). */
+  drain(): void;
+  /** The socket was inactive for the time set with `sock.setTimeout()` (`timeout server`). */
+  timedOut(): void;
+}
+
+/** One connection to a server (pooled, `server_conn`). */
+export interface ServerConn {
+  lc: LcHandle | undefined;
+  sock: Socket | undefined;
+  parser: H1ResponseParser | undefined;
+  rt: BackendRuntime | undefined;
+  server: ServerConfig | undefined;
+  /** Requests sent on it so far. */
+  requests: number;
+  state: 'connecting' | 'active' | 'idle' | 'closed';
+  owner: ServerConnOwner | undefined;
+  timer: NodeJS.Timeout | undefined;
+  lifecycle: Lifecycle | undefined;
+}
+
+const POOL: Pool<ServerConn> = declarePool<ServerConn>('server_conn', {
+  kind: 'object',
+  size: 256,
+  create: () => blank(),
+  reset: (c) => Object.assign(c, blank()),
+});
+
+function blank(): ServerConn {
+  return {
+    lc: undefined,
+    sock: undefined,
+    parser: undefined,
+    rt: undefined,
+    server: undefined,
+    requests: 0,
+    state: 'connecting',
+    owner: undefined,
+    timer: undefined,
+    lifecycle: undefined,
+  };
+}
+
+const SITE = {
+  alloc: declarePoolSite('openServerConn'),
+  free: declarePoolSite('closeServerConn'),
+} as const;
+
+/** How long an idle server connection is kept (HAProxy's `pool-purge-delay` default). */
+export const IDLE_TIMEOUT = 5_000;
+/** Most idle connections kept per server and worker. */
+export const MAX_IDLE_PER_SERVER = 64;
+
+/** Options of openServerConn(). */
+export interface OpenOptions {
+  lifecycle: Lifecycle;
+  /** The stream opening it (lifecycle parent). */
+  streamId: number;
+  /** Client connection id, for traces. */
+  connId: number;
+  bufsize: number;
+  maxhdr: number;
+}
+
+/**
+ * Opens a connection to `server` of `rt` for `owner`, bounded by the backend's `timeout connect`.
+ * Returns undefined when the pool refuses the object (an allocation failure the caller answers).
+ */
+export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: ServerConnOwner, o: OpenOptions): ServerConn | undefined {
+  const c = POOL.alloc(o.streamId, SITE.alloc);
+  if (!c) return undefined;
+  const addr = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  const what = `${rt.cfg.name}/${server.name} ${addr}`;
+  c.lifecycle = o.lifecycle;
+  c.lc = o.lifecycle.create('conn', o.streamId, `-> ${what} be=${rt.cfg.name}`);
+  c.rt = rt;
+  c.server = server;
+  c.owner = owner;
+  c.state = 'connecting';
+  c.parser = createResponseParser({ maxHeaderBytes: o.bufsize, maxHeaders: o.maxhdr });
+  if (BTP.connect.on) BTP.connect.emit(o.connId, o.streamId, c.lc.id, 0, 0, what);
+  const sock = netConnect({ host: server.host, port: server.port, noDelay: true });
+  c.sock = sock;
+  // Every handler checks that `c` still holds this socket: once closed, the object goes back to its
+  // pool and may already carry another connection when the socket's last events arrive.
+  const mine = () => c.sock === sock;
+  c.timer = setTimeout(() => {
+    tickClock();
+    if (!mine() || c.state !== 'connecting') return;
+    o.lifecycle.event(c.lc!, 'timeout', rt.connectTimeout);
+    if (BTP.timeout.on) BTP.timeout.emit(o.connId, o.streamId, rt.connectTimeout, 0, 0, 'timeout connect');
+    const ow = c.owner;
+    closeServerConn(c, 'timeout connect');
+    ow?.connectFailed('timeout connect', true);
+  }, rt.connectTimeout);
+  sock.on('connect', () => {
+    tickClock();
+    if (!mine() || c.state !== 'connecting') return;
+    clearTimeout(c.timer);
+    c.timer = undefined;
+    c.state = 'active';
+    o.lifecycle.event(c.lc!, 'attach', o.streamId);
+    if (BTP.connected.on) BTP.connected.emit(o.connId, o.streamId, c.lc!.id, 0, 0, what);
+    c.owner?.connected();
+  });
+  sock.on('data', (chunk: Buffer) => {
+    tickClock();
+    if (!mine()) return;
+    if (c.state === 'idle') {
+      // A server speaking while idle is out of protocol (RFC 9112 §9.3): drop the connection.
+      closeServerConn(c, 'data on an idle connection');
+      return;
+    }
+    c.owner?.data(chunk);
+  });
+  sock.on('timeout', () => {
+    tickClock();
+    if (mine() && c.state === 'active') c.owner?.timedOut();
+  });
+  sock.on('drain', () => {
+    if (mine()) c.owner?.drain();
+  });
+  sock.on('error', (e: NodeJS.ErrnoException) => {
+    tickClock();
+    if (mine() && c.state === 'connecting') {
+      const ow = c.owner;
+      o.lifecycle.event(c.lc!, 'error');
+      closeServerConn(c, `connect failed: ${e.code ?? e.message}`);
+      ow?.connectFailed(e.code ?? e.message, false);
+    }
+    // errors of an established connection are reported by 'close'
+  });
+  sock.on('close', () => {
+    tickClock();
+    if (!mine() || c.state === 'closed') return;
+    // The owner reads what is left in the parser first; it may close the connection itself.
+    if (c.state === 'active') c.owner?.closed('closed by server');
+    if (mine()) closeServerConn(c, 'closed by server');
+  });
+  return c;
+}
+
+/**
+ * An idle connection to `server` for a new request, or undefined. `firstRequest` is true for the
+ * first request of a client connection (`safe` does not reuse for it, `aggressive` only a connection
+ * already reused). The connection is detached from the idle list and handed to `owner`.
+ */
+export function takeIdle(rt: BackendRuntime, server: ServerConfig, firstRequest: boolean, owner: ServerConnOwner, streamId: number): ServerConn | undefined {
+  const mode = rt.cfg.reuse;
+  if (mode === 'never') return undefined;
+  const list = rt.idle.get(server.name) as ServerConn[] | undefined;
+  if (!list || list.length === 0) return undefined;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const c = list[i];
+    const ok = mode === 'always' || !firstRequest || (mode === 'aggressive' && c.requests > 1);
+    if (!ok) continue;
+    list.splice(i, 1);
+    clearTimeout(c.timer);
+    c.timer = undefined;
+    c.state = 'active';
+    c.owner = owner;
+    c.lifecycle!.event(c.lc!, 'attach', streamId);
+    return c;
+  }
+  return undefined;
+}
+
+/**
+ * Puts a connection whose response completed (and that may carry another) in its server's idle list,
+ * or closes it when the list is full. It is closed after IDLE_TIMEOUT or when the server closes it.
+ */
+export function parkServerConn(c: ServerConn): void {
+  const rt = c.rt!;
+  const name = c.server!.name;
+  let list = rt.idle.get(name) as ServerConn[] | undefined;
+  if (!list) rt.idle.set(name, (list = []));
+  if (list.length >= MAX_IDLE_PER_SERVER || c.sock!.destroyed) {
+    closeServerConn(c, 'idle list full');
+    return;
+  }
+  c.state = 'idle';
+  c.owner = undefined;
+  c.sock!.setTimeout(0);
+  c.lifecycle!.event(c.lc!, 'detach');
+  list.push(c);
+  c.timer = setTimeout(() => {
+    tickClock();
+    closeServerConn(c, 'idle timeout');
+  }, IDLE_TIMEOUT);
+  c.timer.unref();
+}
+
+/**
+ * Closes the connection (destroying its socket), removes it from the idle list, records the close
+ * and gives the pooled object back. Idempotent. The owner is not called back.
+ */
+export function closeServerConn(c: ServerConn, why: string): void {
+  if (c.state === 'closed') return;
+  const wasIdle = c.state === 'idle';
+  c.state = 'closed';
+  c.owner = undefined;
+  clearTimeout(c.timer);
+  c.timer = undefined;
+  if (wasIdle) {
+    const list = c.rt!.idle.get(c.server!.name) as ServerConn[] | undefined;
+    const i = list ? list.indexOf(c) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+  const sock = c.sock!;
+  sock.destroy();
+  if (BTP.close.on) BTP.close.emit(0, 0, c.lc!.id, 0, 0, why);
+  c.lifecycle!.event(c.lc!, 'close');
+  c.lifecycle!.release(c.lc!);
+  POOL.free(c, SITE.free);
+}

@@ -1,0 +1,439 @@
+/**
+ * End to end: Flightbox as a reverse proxy in front of real node:http origins on 127.0.0.1, driven by
+ * curl and raw sockets: routing (acl/use_backend/default_backend), balance with weights, streamed
+ * bodies both ways, keep-alive and http-reuse, pipelining, retries, timeouts, 502/503/504, maxconn
+ * with its queue, backup servers, and pools back at their baseline after every failure.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProxy, freePort, run, type Proxy } from './harness.ts';
+
+interface Origin {
+  port: number;
+  /** TCP connections accepted so far. */
+  conns: number;
+  close(): Promise<void>;
+}
+
+async function httpOrigin(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Origin> {
+  const srv = createHttpServer({ keepAliveTimeout: 10_000 }, handler);
+  return listen(srv);
+}
+
+async function tcpOrigin(onConn: (s: Socket) => void): Promise<Origin> {
+  return listen(createTcpServer(onConn));
+}
+
+async function listen(srv: Server): Promise<Origin> {
+  const o: Origin = {
+    port: 0,
+    conns: 0,
+    close: () =>
+      new Promise<void>((r) => {
+        (srv as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        srv.close(() => r());
+      }),
+  };
+  const socks = new Set<Socket>();
+  srv.on('connection', (s: Socket) => {
+    o.conns++;
+    socks.add(s);
+    s.on('close', () => socks.delete(s));
+  });
+  const close = o.close;
+  o.close = async () => {
+    for (const s of socks) s.destroy();
+    await close();
+  };
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  o.port = (srv.address() as { port: number }).port;
+  return o;
+}
+
+/** An origin answering `<name> <method> <url>` and echoing a digest of the body it received. */
+function named(name: string): Promise<Origin> {
+  return httpOrigin((req, res) => {
+    const h = createHash('sha256');
+    let n = 0;
+    req.on('data', (d: Buffer) => {
+      n += d.length;
+      h.update(d);
+    });
+    req.on('end', () => {
+      res.setHeader('x-te', String(req.headers['transfer-encoding'] ?? ''));
+      res.end(`${name} ${req.method} ${req.url} ${n} ${h.digest('hex')}\n`);
+    });
+  });
+}
+
+function globalSection(dir: string): string[] {
+  return [
+    'global',
+    '    nbthread 1',
+    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+    `    snapshot-dir ${join(dir, 'snapshots')}`,
+    '',
+    'defaults',
+    '    mode http',
+    '    timeout client 5s',
+    '    timeout connect 1s',
+    '    timeout server 3s',
+    '',
+  ];
+}
+
+/** Sends raw bytes and collects everything until the server closes (or `ms` pass). */
+function rawExchange(port: number, data: string | Buffer, ms = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    const t = setTimeout(() => s.destroy(), ms);
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(out);
+    });
+    s.on('error', () => {});
+    s.write(data);
+  });
+}
+
+/** Used bytes of every pool, from `show pools` (the Total line). */
+async function poolsUsed(p: Proxy): Promise<number> {
+  const out = await p.cli('show pools');
+  const m = /^Total: \d+ pools, \d+ bytes allocated, (\d+) used/m.exec(out);
+  if (!m) throw new Error(`unexpected show pools output:\n${out}`);
+  return Number(m[1]);
+}
+
+/** Waits until pool usage is back at `baseline` (connections close asynchronously). */
+async function expectPoolsAt(p: Proxy, baseline: number): Promise<void> {
+  let used = -1;
+  for (let i = 0; i < 60; i++) {
+    used = await poolsUsed(p);
+    if (used === baseline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(used).toBe(baseline);
+}
+
+describe('proxying to healthy origins', () => {
+  let p: Proxy;
+  const origins: Origin[] = [];
+  let a: Origin, b: Origin, api: Origin, always: Origin, slowOrder: Origin, active: Origin, backup: Origin, backup2: Origin;
+
+  beforeAll(async () => {
+    [a, b, api, always, active, backup, backup2] = await Promise.all([
+      named('a'),
+      named('b'),
+      named('api'),
+      named('always'),
+      named('active'),
+      named('backup'),
+      named('backup2'),
+    ]);
+    // Answers /1 last: responses must still leave in request order.
+    slowOrder = await httpOrigin((req, res) => {
+      req.resume();
+      const delay = req.url === '/order/1' ? 300 : req.url === '/order/2' ? 150 : 0;
+      setTimeout(() => res.end(`resp${req.url}\n`), delay);
+    });
+    origins.push(a, b, api, always, slowOrder, active, backup, backup2);
+    p = await startProxy({
+      config: (dir, port) =>
+        [
+          ...globalSection(dir),
+          'frontend web',
+          `    bind 127.0.0.1:${port}`,
+          '    acl is_api path_beg /api',
+          '    acl is_always path_beg /always',
+          '    acl is_order path_beg /order',
+          '    acl is_backup path_beg /bk',
+          '    acl is_active path_beg /act',
+          '    use_backend be_api if is_api',
+          '    use_backend be_always if is_always',
+          '    use_backend be_order if is_order',
+          '    use_backend be_backup if is_backup',
+          '    use_backend be_active if is_active',
+          '    default_backend be_web',
+          '',
+          'backend be_web',
+          '    balance roundrobin',
+          `    server a 127.0.0.1:${a.port} weight 2`,
+          `    server b 127.0.0.1:${b.port} weight 1`,
+          '',
+          'backend be_api',
+          `    server api 127.0.0.1:${api.port}`,
+          '',
+          'backend be_always',
+          '    http-reuse always',
+          `    server s 127.0.0.1:${always.port}`,
+          '',
+          'backend be_order',
+          `    server s 127.0.0.1:${slowOrder.port}`,
+          '',
+          'backend be_backup',
+          `    server main 127.0.0.1:${active.port} disabled`,
+          `    server bk 127.0.0.1:${backup.port} backup`,
+          '',
+          'backend be_active',
+          `    server main 127.0.0.1:${active.port}`,
+          `    server bk 127.0.0.1:${backup2.port} backup`,
+          '',
+        ].join('\n'),
+    });
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await Promise.all(origins.map((o) => o?.close()));
+  });
+
+  it('balance roundrobin spreads requests by weight (2:1)', async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await p.get('/x');
+      expect(r.status).toBe(200);
+      seen.push(r.body.split(' ')[0]);
+    }
+    expect(seen.filter((s) => s === 'a')).toHaveLength(4);
+    expect(seen.filter((s) => s === 'b')).toHaveLength(2);
+  });
+
+  it('use_backend with an ACL condition wins over default_backend', async () => {
+    const r1 = await p.get('/api/users');
+    expect(r1.body).toMatch(/^api GET \/api\/users 0 /);
+    const r2 = await p.get('/other');
+    expect(r2.body).toMatch(/^[ab] GET \/other 0 /);
+  });
+
+  it('streams a large POST body with Content-Length and chunked, and a large response back', async () => {
+    const body = randomBytes(3 << 20);
+    const digest = createHash('sha256').update(body).digest('hex');
+    const f = join(p.dir, 'body.bin');
+    writeFileSync(f, body);
+    const cl = await run('curl', ['-s', '-m', '10', '--data-binary', `@${f}`, `http://127.0.0.1:${p.port}/api/up`]);
+    expect(cl.stdout.trim()).toBe(`api POST /api/up ${body.length} ${digest}`);
+    const ch = await run('curl', ['-s', '-m', '10', '-D', '-', '-H', 'Transfer-Encoding: chunked', '--data-binary', `@${f}`, `http://127.0.0.1:${p.port}/api/up2`]);
+    expect(ch.stdout).toContain(`api POST /api/up2 ${body.length} ${digest}`);
+    expect(ch.stdout).toMatch(/^x-te: chunked\r$/m); // re-chunked towards the server
+    // A response body larger than any buffer comes back intact (streamed, with backpressure).
+    const big = await httpOrigin((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/octet-stream');
+      res.end(body);
+    });
+    origins.push(big);
+    const q = await startProxy({
+      config: (dir, port) =>
+        [...globalSection(dir), 'frontend web', `    bind 127.0.0.1:${port}`, '    default_backend be', 'backend be', `    server s 127.0.0.1:${big.port}`, ''].join('\n'),
+    });
+    try {
+      const out = join(p.dir, 'out.bin');
+      const r = await run('curl', ['-s', '-m', '10', '-o', out, '--limit-rate', '20M', '-w', '%{http_code} %{size_download}', `http://127.0.0.1:${q.port}/big`]);
+      expect(r.stdout).toBe(`200 ${body.length}`);
+      const sha = await run('sha256sum', [out]);
+      expect(sha.stdout.split(' ')[0]).toBe(digest);
+    } finally {
+      await q.stop();
+    }
+  });
+
+  it('keep-alive: one client connection reuses one server connection; safe reuse does not share a first request', async () => {
+    const before = api.conns;
+    const urls = ['/api/1', '/api/2', '/api/3'].map((u) => `http://127.0.0.1:${p.port}${u}`);
+    const r = await run('curl', ['-s', '-m', '5', ...urls]);
+    expect(r.stdout.match(/^api GET/gm)).toHaveLength(3);
+    expect(api.conns - before).toBe(1);
+    // A new client connection's first request does not take the idle connection (http-reuse safe).
+    await p.get('/api/4');
+    expect(api.conns - before).toBe(2);
+  });
+
+  it('http-reuse always shares idle server connections between client connections', async () => {
+    const before = always.conns;
+    for (let i = 0; i < 3; i++) expect((await p.get('/always')).status).toBe(200);
+    expect(always.conns - before).toBe(1);
+  });
+
+  it('pipelined requests are answered in order', async () => {
+    const reqs = [1, 2, 3].map((i) => `GET /order/${i} HTTP/1.1\r\nHost: x\r\n${i === 3 ? 'Connection: close\r\n' : ''}\r\n`);
+    const out = await rawExchange(p.port, reqs.join(''));
+    const bodies = [...out.matchAll(/resp(\/order\/\d)/g)].map((m) => m[1]);
+    expect(bodies).toEqual(['/order/1', '/order/2', '/order/3']);
+    expect(out.match(/HTTP\/1\.1 200/g)).toHaveLength(3);
+  });
+
+  it('a client that shuts its side after pipelining still gets every response, in order', async () => {
+    const reqs = [1, 2].map((i) => `GET /order/${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+    const out = await new Promise<string>((resolve) => {
+      const s = connect(p.port, '127.0.0.1');
+      let acc = '';
+      s.on('data', (d) => (acc += d.toString('latin1')));
+      s.on('close', () => resolve(acc));
+      s.end(reqs);
+    });
+    expect([...out.matchAll(/resp(\/order\/\d)/g)].map((m) => m[1])).toEqual(['/order/1', '/order/2']);
+  });
+
+  it('a backup server is used only when the active server is unusable (disabled)', async () => {
+    expect((await p.get('/bk')).body).toMatch(/^backup GET/);
+    for (let i = 0; i < 3; i++) expect((await p.get('/act')).body).toMatch(/^active GET/);
+    expect(backup2.conns).toBe(0);
+  });
+
+  it('server connections are listed by show conns with the stream as parent', async () => {
+    // Idle connections from the tests above are still there (kept for reuse).
+    const conns = await p.cli('show conns');
+    expect(conns).toMatch(/kind=conn .*info=-> be_\w+\/\w+ 127\.0\.0\.1:\d+ be=be_\w+/);
+  });
+});
+
+describe('proxying to failing origins', () => {
+  let p: Proxy;
+  const origins: Origin[] = [];
+  let baseline = 0;
+  let refusedPort = 0;
+  let silent: Origin, halfHead: Origin, slow: Origin, diesMidBody: Origin, upload: Origin;
+  let uploadClosed: Promise<void>;
+
+  beforeAll(async () => {
+    refusedPort = await freePort(); // nothing listens there
+    silent = await tcpOrigin(() => {}); // accepts, never answers
+    halfHead = await tcpOrigin((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Le')));
+    diesMidBody = await tcpOrigin((s) =>
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789');
+        setTimeout(() => s.destroy(), 50);
+      }),
+    );
+    slow = await httpOrigin((req, res) => {
+      req.resume();
+      setTimeout(() => res.end('slow\n'), 600);
+    });
+    let closedUpload: () => void = () => {};
+    uploadClosed = new Promise((r) => (closedUpload = r));
+    upload = await tcpOrigin((s) => {
+      s.on('data', () => {});
+      s.on('close', () => closedUpload());
+    });
+    origins.push(silent, halfHead, diesMidBody, slow, upload);
+    p = await startProxy({
+      config: (dir, port) =>
+        [
+          ...globalSection(dir),
+          'frontend web',
+          `    bind 127.0.0.1:${port}`,
+          '    use_backend be_refused if { path_beg /refused }',
+          '    use_backend be_silent if { path_beg /silent }',
+          '    use_backend be_half if { path_beg /half }',
+          '    use_backend be_dies if { path_beg /dies }',
+          '    use_backend be_queue if { path_beg /queue }',
+          '    use_backend be_upload if { path_beg /upload }',
+          '',
+          'backend be_refused',
+          '    retries 2',
+          '    timeout connect 100ms',
+          `    server s 127.0.0.1:${refusedPort}`,
+          '',
+          'backend be_silent',
+          '    timeout server 300ms',
+          `    server s 127.0.0.1:${silent.port}`,
+          '',
+          'backend be_half',
+          `    server s 127.0.0.1:${halfHead.port}`,
+          '',
+          'backend be_dies',
+          `    server s 127.0.0.1:${diesMidBody.port}`,
+          '',
+          'backend be_queue',
+          '    timeout queue 200ms',
+          '    option http-server-close',
+          `    server s 127.0.0.1:${slow.port} maxconn 1`,
+          '',
+          'backend be_upload',
+          `    server s 127.0.0.1:${upload.port}`,
+          '',
+        ].join('\n'),
+    });
+    baseline = await poolsUsed(p);
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await Promise.all(origins.map((o) => o?.close()));
+  });
+
+  it('no backend for the request: HAProxy\'s 503', async () => {
+    const r = await p.get('/nowhere');
+    expect(r.status).toBe(503);
+    expect(r.body).toContain('No server is available to handle this request.');
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('a server refusing connections: retries, then 503, recorded', async () => {
+    const t0 = Date.now();
+    const r = await p.get('/refused');
+    expect(r.status).toBe(503);
+    // 2 retries after the first attempt, each after HAProxy's turn-around of min(timeout connect, 1s).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(180);
+    // One server connection per attempt, each recorded in the lifecycle log (recently freed ones too).
+    const conns = await p.cli('show conns all');
+    expect(conns.match(/info=-> be_refused\/s 127\.0\.0\.1:\d+/g)).toHaveLength(3);
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('a server that never answers: timeout server gives 504; the server connection shows in show sess meanwhile', async () => {
+    const pending = p.get('/silent');
+    await new Promise((r) => setTimeout(r, 120));
+    const conns = await p.cli('show conns');
+    expect(conns).toMatch(/info=-> be_silent\/s 127\.0\.0\.1:\d+/);
+    const r = await pending;
+    expect(r.status).toBe(504);
+    expect(r.body).toContain("The server didn't respond in time.");
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('a server that closes in the middle of the response head: 502', async () => {
+    const r = await p.get('/half');
+    expect(r.status).toBe(502);
+    expect(r.body).toContain('The server returned an invalid or incomplete response.');
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('a server that dies mid-body: the client connection is closed (partial response)', async () => {
+    const r = await run('curl', ['-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', `http://127.0.0.1:${p.port}/dies`]);
+    expect(r.code).toBe(18); // curl: partial file
+    expect(r.stdout).toBe('200 10');
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('maxconn 1: a second concurrent request queues and gets 503 after timeout queue', async () => {
+    let queuedFor = 0;
+    const [r1, r2] = await Promise.all([
+      p.get('/queue/1'),
+      new Promise((r) => setTimeout(r, 50)).then(async () => {
+        const t0 = Date.now();
+        const r = await p.get('/queue/2');
+        queuedFor = Date.now() - t0;
+        return r;
+      }),
+    ]);
+    expect(r1.status).toBe(200);
+    expect(r2.status).toBe(503);
+    expect(queuedFor).toBeGreaterThanOrEqual(180); // waited for timeout queue (200ms), not refused at once
+    await expectPoolsAt(p, baseline);
+  });
+
+  it('a client vanishing mid-upload closes the server connection', async () => {
+    const s = connect(p.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    s.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(1000));
+    await new Promise((r) => setTimeout(r, 150));
+    s.destroy();
+    await uploadClosed;
+    await expectPoolsAt(p, baseline);
+  });
+});
