@@ -137,8 +137,9 @@ export type ReturnBodySource = 'none' | 'string' | 'lf-string' | 'file' | 'error
 /**
  * A reply built by HAProxy itself (`http-request return`, `http-request deny`, `http-response deny`;
  * HAProxy configuration manual, 4.2 "http-request return"). `body` holds the exact payload bytes;
- * for `lf-string` the text is kept as written (log-format expressions are not evaluated yet). Header
- * values are likewise verbatim.
+ * for `lf-string` the text is kept as written here: the proxy compiles its log-format expressions
+ * (proxy/stream/log-format.ts), and one it cannot evaluate is a configuration alert. Header values
+ * are likewise kept as written and compiled by the proxy.
  */
 export interface HttpReply {
   status: number;

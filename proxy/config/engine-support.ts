@@ -9,6 +9,7 @@ import type { Config, SourceRef } from './config.types.ts';
 import type { ConfigAlert } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
+import { compileRules } from '../stream/rules.ts';
 
 const LATER = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
 
@@ -25,22 +26,15 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
   for (const l of config.global.logs) at(l, "'log'");
   for (const b of config.backends) {
     for (const s of b.servers) {
-      if (s.check) at(s, `'check' on 'server ${s.name}'`);
       if (s.ssl) at(s, `'ssl' on 'server ${s.name}'`);
     }
-    if (b.httpchk) at(b.httpchk, "'option httpchk'");
-    if (b.forwardfor) at(b.forwardfor, "'option forwardfor'");
     for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
   }
   for (const f of config.frontends) {
     // ACLs and use_backend conditions are implemented: a line that does not compile is an alert.
     for (const e of compileRouting(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
-    for (const r of f.httpRequestRules) {
-      if (r.kind !== 'return') at(r, `'http-request ${r.kind}'`);
-      else if (r.cond) at(r, `'http-request return' with a condition ('${r.cond.kind} ...')`);
-    }
-    for (const r of f.httpResponseRules) at(r, `'http-response ${r.kind}'`);
-    if (f.forwardfor) at(f.forwardfor, "'option forwardfor'");
+    // http-request / http-response rules are implemented: a condition or <fmt> that does not compile is an alert.
+    for (const e of compileRules(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
     if (f.httplog) at(f, "'option httplog'");
     for (const l of f.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
   }

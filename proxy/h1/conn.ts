@@ -1,21 +1,22 @@
 /**
  * The HTTP/1.1 connection driver of a worker: owns a socket, feeds the sans-IO request parser
- * (proxy/h1/parser.ts), applies the frontend's `http-request` rules and writes responses
- * (proxy/h1/response.ts), with timeouts, keep-alive and pipelining (requests answered in order).
+ * (proxy/h1/parser.ts), applies the `http-request` / `http-response` rules (proxy/stream/rules.ts)
+ * and writes responses (proxy/h1/response.ts), with timeouts, keep-alive and pipelining (requests
+ * answered in order).
  *
- * When no `http-request return` rule answers, the stream is routed (proxy/stream/backend-runtime.ts)
- * and forwarded to a server (proxy/stream/forward.ts); the events of a pipelined next request are
- * held until that response is complete, so responses leave in request order.
+ * When no `http-request` rule answers (deny, return, redirect), the stream is routed
+ * (proxy/stream/backend-runtime.ts) and forwarded to a server (proxy/stream/forward.ts); the events
+ * of a pipelined next request are held until that response is complete, so responses leave in
+ * request order.
  *
  * Everything it does is recorded: trace points of source `h1`, lifecycle events of its connection
  * and streams, pooled receive buffers (pool `buffer`, tune.bufsize) and pooled connection/stream
  * objects, so a snapshot can tell which request a crash happened on and how it got there.
  */
 import type { Socket } from 'node:net';
-import type { BackendConfig, FrontendConfig, HttpReturnRule } from '../config/config.types.ts';
+import type { BackendConfig, FrontendConfig } from '../config/config.types.ts';
 import type { H1HeadEvent, H1Event } from './h1.types.ts';
 import { createRequestParser } from './parser.ts';
-import { writeResponse } from './response.ts';
 import { errorResponse } from './errors.ts';
 import { TP } from './trace.ts';
 import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
@@ -26,6 +27,7 @@ import { redactUrl } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
 import { startForward, type Forward, type ForwardHost } from '../stream/forward.ts';
+import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules, type RuleReply } from '../stream/rules.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
 interface H1Conn {
@@ -41,6 +43,8 @@ interface H1Stream {
   head: H1HeadEvent | undefined;
   /** Set while the request is forwarded to a server. */
   fwd: Forward | undefined;
+  /** The answer of an `http-request` rule (deny, return, redirect), sent instead of forwarding. */
+  reply: RuleReply | undefined;
 }
 
 const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
@@ -56,12 +60,13 @@ const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
 const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
   kind: 'object',
   size: 896,
-  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined }),
+  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined }),
   reset: (s) => {
     s.lc = undefined;
     s.status = 0;
     s.head = undefined;
     s.fwd = undefined;
+    s.reply = undefined;
   },
 });
 
@@ -236,12 +241,15 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         ctx.lifecycle.event(s.lc, 'request', conn.streams);
         if (TP.head.on) TP.head.emit(connId, s.lc.id, 0, 0, 0, line);
         if (requestTimeout !== undefined) armRequestTimer(requestTimeout, 'timeout http-request');
-        if (!fe.httpRequestRules.some((r) => r.kind === 'return')) {
-          const be = router.route(ev, facts);
-          if (be) {
-            const f = startForward(be, ev, s.lc, forwardHost(s));
-            if (stream === s) s.fwd = f; // else it failed at once (no server: 503 sent)
-          }
+        // http-request rules (frontend, then the backend's after routing) and option forwardfor.
+        const d = decideRequest(fe, router, ev, facts);
+        if (d.reply) {
+          s.reply = d.reply;
+          // A deny answers at once and closes; return/redirect answer once the request is read.
+          if (d.reply.kind === 'error-page' || d.reply.close) respond(s);
+        } else if (d.be) {
+          const f = startForward(d.be, ev, s.lc, forwardHost(s, d.be.cfg));
+          if (stream === s) s.fwd = f; // else it failed at once (no server: 503 sent)
         }
         return;
       }
@@ -276,7 +284,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   }
 
   /** What a forwarded stream needs from this connection. */
-  function forwardHost(s: H1Stream): ForwardHost {
+  function forwardHost(s: H1Stream, be: BackendConfig): ForwardHost {
+    /** The reply of an `http-response deny`, sent by failed() instead of the error page. */
+    let denied: RuleReply | undefined;
     return {
       sock,
       connId,
@@ -286,6 +296,10 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       firstRequest: conn.streams === 1,
       keepAlive: s.head!.keepAlive && !ctx.draining(),
       serverClose: fe.httpServerClose,
+      responseHead(res) {
+        denied = runResponseRules([backendRulesFor(fe, be), rulesFor(fe)], s.head!, facts, res);
+        return denied?.status;
+      },
       finished(status, bytes, keepAlive) {
         if (stream !== s) return;
         s.status = status;
@@ -313,7 +327,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         if (stream !== s) return;
         held = [];
         if (status > 0) {
-          fail(status);
+          fail(status, denied);
           return;
         }
         if (TP.close.on) TP.close.emit(connId, s.lc!.id, 0, 0, 0, why);
@@ -327,18 +341,17 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   function respond(s: H1Stream): void {
     const head = s.head!;
-    const rule = fe.httpRequestRules.find((r): r is HttpReturnRule => r.kind === 'return');
+    const rule = s.reply;
     if (H1_FAULTS.uncaught.armed && H1_FAULTS.uncaught.fire())
       throw new Error(`injected fault h1.uncaught while answering ${head.method} ${head.target}`);
     if (H1_FAULTS.bug.armed && H1_FAULTS.bug.fire()) BUG_ON(true, 'injected fault h1.bug: response state is inconsistent');
-    const keepAlive = head.keepAlive && !ctx.draining();
+    let keepAlive = head.keepAlive && !ctx.draining();
     let bytes: Uint8Array[];
     if (rule) {
-      const headers: [string, string][] = [];
-      if (rule.contentType) headers.push(['content-type', rule.contentType]);
-      headers.push(...rule.headers);
+      const r = renderReply(rule, head.method === 'HEAD', keepAlive);
       s.status = rule.status;
-      bytes = writeResponse({ status: rule.status, headers, body: rule.body, head: head.method === 'HEAD', close: !keepAlive });
+      bytes = r.bytes;
+      keepAlive = !r.close;
     } else {
       // No rule answered and there are no backends yet: HAProxy's 503.
       s.status = 503;
@@ -367,14 +380,22 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     stream = null;
   }
 
-  function fail(status: number): void {
+  /** Answers HAProxy's error page for `status` (or `reply`, an http-response deny's) and closes. */
+  function fail(status: number, reply?: RuleReply): void {
     if (stream) {
       ctx.lifecycle.event(stream.lc!, 'error', status);
       stream.status = status;
       endStream(stream);
     } else ctx.lifecycle.event(conn.lc!, 'error', status);
     closing = true;
-    sock.end(errorResponse(status));
+    if (!reply) {
+      sock.end(errorResponse(status));
+      return;
+    }
+    sock.cork();
+    for (const b of renderReply(reply, false, false).bytes) sock.write(b);
+    sock.uncork();
+    sock.end();
   }
 
   function release(why: string): void {

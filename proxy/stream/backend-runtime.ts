@@ -11,7 +11,7 @@ import type { BackendConfig, FrontendConfig, ServerConfig, SourceRef } from '../
 import type { H1HeadEvent } from '../h1/h1.types.ts';
 import type { AclCondition, AclTable } from '../acl/acl.types.ts';
 import type { Balancer } from '../lb/balance.ts';
-import type { LbQueue, DispatchContext } from '../lb/queue.ts';
+import type { LbQueue, DispatchContext, QueueEvents } from '../lb/queue.ts';
 import type { LbServer, LbServerSpec } from '../lb/lb.types.ts';
 import { createBalancer } from '../lb/balance.ts';
 import { createQueue } from '../lb/queue.ts';
@@ -19,6 +19,7 @@ import { compileAcl, defineAcl, newAclTable } from '../acl/acl.ts';
 import { compileCondition, evaluate } from '../acl/condition.ts';
 import { requestContextFromHead, type ConnectionFacts } from '../acl/context.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { ServerState, SW, serverSlots } from './server-state.ts';
 
 /** HAProxy's `timeout connect` when none is set (it warns and waits forever; we bound it). */
 export const DEFAULT_CONNECT_TIMEOUT = 5_000;
@@ -54,6 +55,8 @@ export interface BackendRuntime {
   releaseSlot(server: LbServer): void;
   /** Removes a waiter that no longer wants a slot (client gone). */
   cancel(w: SlotWaiter): void;
+  /** Counts a failed connection attempt to `server` (`econ` of `show stat`, process-wide). */
+  connFailed(server: LbServer): void;
 }
 
 function serverSpec(s: ServerConfig): LbServerSpec {
@@ -61,6 +64,23 @@ function serverSpec(s: ServerConfig): LbServerSpec {
 }
 
 const now = (): number => performance.now();
+
+/** The process-wide server state (proxy/stream/server-state.ts) and each server's slot in it. */
+let shared: { state: ServerState; slots: Map<string, number> } | undefined;
+
+/**
+ * Attaches this worker to the process-wide server state the supervisor allocated for `config`
+ * (WorkerInit.servers). Backends built afterwards follow its admin/oper/weight changes and add
+ * their sessions to its counters. Without it (unit tests), backends are self-contained.
+ */
+export function attachServerState(sab: SharedArrayBuffer, config: readonly BackendConfig[]): void {
+  const slots = new Map<string, number>();
+  for (const r of serverSlots({ backends: [...config] })) slots.set(`${r.backend}/${r.server}`, r.slot);
+  shared = { state: new ServerState(sab), slots };
+}
+
+/** How often a backend polls the shared version when no request comes (queued requests must follow). */
+const SYNC_MS = 100;
 
 /** Builds one backend's runtime objects. Throws (LbError) only for servers the parser let through invalid. */
 export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
@@ -77,6 +97,58 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
     redispatch: cfg.redispatch.enabled,
   });
   let timer: NodeJS.Timeout | undefined;
+  const sh = shared;
+  const slotOf = new Map<LbServer, number>();
+  if (sh) for (const s of balancer.servers) slotOf.set(s, sh.slots.get(`${cfg.name}/${s.name}`) ?? -1);
+  let seen = -1;
+
+  function taken(server: LbServer, viaBalance: boolean): void {
+    const i = slotOf.get(server);
+    if (sh === undefined || i === undefined || i < 0) return;
+    sh.state.onTake(i);
+    if (viaBalance) sh.state.add(i, SW.lbtot, 1);
+  }
+
+  /**
+   * Applies the shared admin/oper/weight of every server to this worker's balancer and queue when
+   * the version word moved (one atomic load when nothing changed). Waiters the change concerns are
+   * served or failed at once.
+   */
+  function sync(): void {
+    if (!sh) return;
+    const v = sh.state.version();
+    if (v === seen) return;
+    seen = v;
+    const t = now();
+    for (const [server, i] of slotOf) {
+      if (i < 0) continue;
+      const evs: QueueEvents<SlotWaiter>[] = [];
+      const admin = sh.state.admin(i);
+      if (admin !== server.admin) evs.push(queue.setState(server, admin, t));
+      const oper = sh.state.oper(i);
+      if (oper !== server.oper) evs.push(queue.setOperational(server, oper, t));
+      const w = sh.state.weight(i);
+      if (w !== server.weight) {
+        try {
+          evs.push(queue.setWeight(server, w, t));
+        } catch {
+          // The supervisor validated it against the same algorithm; nothing else to do.
+        }
+      }
+      for (const e of evs) {
+        for (const h of e.assigned) {
+          taken(h.server, h.from === 'backend');
+          h.req.assigned(h.server, h.waited);
+        }
+        for (const f of e.failed) f.req.failed(f.reason, f.waited);
+      }
+    }
+    armTimer();
+  }
+  if (sh) setInterval(() => {
+    tickClock();
+    sync();
+  }, SYNC_MS).unref();
 
   function armTimer(): void {
     clearTimeout(timer);
@@ -100,18 +172,31 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
     connectTimeout,
     idle: new Map(),
     acquire(w, ctx) {
+      sync();
       const r = queue.dispatch(w, now(), ctx);
-      if (r.kind === 'assigned') w.assigned(r.server, 0);
+      if (r.kind === 'assigned') {
+        taken(r.server, r.via === 'balance');
+        w.assigned(r.server, 0);
+      }
       else if (r.kind === 'queued') armTimer();
       else w.failed(r.reason, 0);
     },
     releaseSlot(server) {
+      const i = slotOf.get(server);
+      if (sh && i !== undefined && i >= 0) sh.state.onRelease(i);
       const handoffs = queue.onRelease(server, now());
       armTimer();
-      for (const h of handoffs) h.req.assigned(h.server, h.waited);
+      for (const h of handoffs) {
+        taken(h.server, h.from === 'backend');
+        h.req.assigned(h.server, h.waited);
+      }
     },
     cancel(w) {
       if (queue.cancel(w)) armTimer();
+    },
+    connFailed(server) {
+      const i = slotOf.get(server);
+      if (sh && i !== undefined && i >= 0) sh.state.add(i, SW.econ, 1);
     },
   };
   return rt;

@@ -49,6 +49,12 @@ export interface ForwardHost {
   /** `option http-server-close` of the frontend. */
   serverClose: boolean;
   /**
+   * Called with each final response head before it is sent (`http-response` rules): may rewrite
+   * `res.headers` in place; returns a status when the response is denied (it is then dropped and
+   * `failed(status)` is called), undefined to send it.
+   */
+  responseHead?(res: H1ResponseHeadEvent): number | undefined;
+  /**
    * The response was forwarded completely: `keepAlive` says whether the client connection goes on
    * (false: the driver closes it).
    */
@@ -226,7 +232,9 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     sc = c;
   }
 
+  /** A connection attempt to the server failed (refused, reset or timeout connect). */
   function retryOrFail(reason: string): void {
+    if (lbServer) rt.connFailed(lbServer); // show stat 'econ'
     attempt++;
     lc.event(streamLc, 'error', attempt);
     if (attempt > cfg.retries) {
@@ -366,6 +374,11 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   }
 
   function startResponse(ev: H1ResponseHeadEvent): void {
+    const denied = host.responseHead?.(ev);
+    if (denied !== undefined) {
+      fail(denied, `response denied by an http-response rule (status ${ev.status})`);
+      return;
+    }
     respHead = ev;
     if (BTP.response.on) BTP.response.emit(connId, streamId, ev.status, 0, 0, `${cfg.name}/${server!.name}`);
     lc.event(streamLc, 'state', 3);

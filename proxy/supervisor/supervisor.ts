@@ -23,6 +23,8 @@ import { readPoolMemory } from '../../diag/pool-memory.ts';
 import { currentBuild } from '../../diag/build-info.ts';
 import { redactConfigText } from '../../diag/redact.ts';
 import { WorkerStackCapture } from './stack-capture.ts';
+import { BackendStates } from './backend-state.ts';
+import { startChecks, type Checker } from '../checks/checker.ts';
 import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
 import { tickClock } from '../../diag/ring.ts';
@@ -84,6 +86,9 @@ export class Supervisor {
   private readonly ownMem: ThreadMemory;
   private readonly log: (line: string) => void;
   private stacks: WorkerStackCapture | undefined;
+  /** Every backend's servers, their shared state (followed by the workers) and the health checks. */
+  readonly backends: BackendStates;
+  private checker: Checker | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stopping = false;
   private exitCode = 0;
@@ -109,6 +114,7 @@ export class Supervisor {
     this.ownMem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.backends = new BackendStates(opts.config, (l) => this.log(l));
   }
 
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
@@ -124,6 +130,7 @@ export class Supervisor {
     const wdTimeout = this.config.global.watchdogTimeout;
     this.watchdog = setInterval(() => this.checkWatchdog(), Math.max(20, Math.min(250, wdTimeout / 4)));
     this.watchdog.unref();
+    this.checker = startChecks(this.backends);
     return listening[0] ?? [];
   }
 
@@ -135,6 +142,7 @@ export class Supervisor {
       config: this.config,
       mem,
       proc: this.proc,
+      servers: this.backends.sab,
       pools: this.opts.pools,
       heartbeatMs: HEARTBEAT_MS,
     };
@@ -382,6 +390,7 @@ export class Supervisor {
     this.exitCode = code;
     if (TP.stop.on) TP.stop.emit(0, 0, 0, 0, 0, why);
     clearInterval(this.watchdog);
+    this.checker?.stop();
     const grace = this.config.global.hardStopAfter;
     const exits = [...this.slots.values()].map(
       (s) =>

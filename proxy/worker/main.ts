@@ -18,6 +18,7 @@ import { serveH1 } from '../h1/conn.ts';
 import { runDebugDev } from './debug-dev.ts';
 import { redactText } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { attachServerState } from '../stream/backend-runtime.ts';
 
 process.setSourceMapsEnabled(true);
 const init = workerData as WorkerInit;
@@ -26,6 +27,7 @@ const send = (m: FromWorker) => port.postMessage(m);
 const cfg = init.config;
 
 const rec = attachRecorder(init.mem, init.proc);
+attachServerState(init.servers, cfg.backends);
 const state = rec.state;
 
 /** Records the fault where the supervisor will find it, then ends this thread. */

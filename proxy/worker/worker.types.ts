@@ -13,6 +13,8 @@ export interface WorkerInit {
   config: Config;
   mem: ThreadMemory;
   proc: ProcessMemory;
+  /** Process-wide server state (proxy/stream/server-state.ts), shared with the supervisor. */
+  servers: SharedArrayBuffer;
   pools: Partial<PoolOptions>;
   /** Heartbeat period in ms (the watchdog compares against watchdog-timeout). */
   heartbeatMs: number;

@@ -382,6 +382,9 @@ describe('proxying to failing origins', () => {
     // One server connection per attempt, each recorded in the lifecycle log (recently freed ones too).
     const conns = await p.cli('show conns all');
     expect(conns.match(/info=-> be_refused\/s 127\.0\.0\.1:\d+/g)).toHaveLength(3);
+    // show stat counts the failed connection attempts (econ, column 14) on the server's row.
+    const row = (await p.cli('show stat')).split('\n').find((l) => l.startsWith('be_refused,s,'));
+    expect(row?.split(',')[13]).toBe('3');
     await expectPoolsAt(p, baseline);
   });
 

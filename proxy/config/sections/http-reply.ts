@@ -103,9 +103,6 @@ export function parseReply(ctx: Ctx, from: number, spec: ReplySpec): ParsedReply
       }
       const arg = need(ctx, spec, i + 1, opt.endsWith('string') ? 'a text' : 'a file path');
       body = opt === 'string' || opt === 'lf-string' ? Buffer.from(arg, 'utf8') : readPayload(ctx, spec, opt, arg);
-      if (opt === 'lf-string' && arg.includes('%')) {
-        ctx.warn(`'${kw}' : log-format expressions in 'lf-string' are not evaluated yet, the text is sent as written`);
-      }
       i += 2;
     } else if (opt === 'hdr') {
       const name = need(ctx, spec, i + 1, 'a header name and a value');

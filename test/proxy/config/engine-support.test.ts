@@ -9,7 +9,7 @@ const parse = (text: string) => {
 };
 
 describe('engine support gate', () => {
-  it('accepts what the proxy implements: frontends with unconditional http-request return', () => {
+  it('accepts what the proxy implements: frontends with http-request return', () => {
     const c = parse(
       'frontend f\n    timeout client 5s\n    bind 127.0.0.1:8080\n    http-request return status 200 content-type text/plain string ok\n',
     );
@@ -26,22 +26,76 @@ describe('engine support gate', () => {
         'frontend f',
         '    bind 127.0.0.1:8080',
         '    acl api path_beg /api',
+        '    option httplog',
         '    http-request deny if { path /admin }',
-        '    http-request return status 200 content-type text/plain string ok if api',
         '    use_backend be if api',
         '    default_backend be',
         'backend be',
-        '    server s1 127.0.0.1:9000 check',
+        '    server s1 127.0.0.1:9000',
         '',
       ].join('\n'),
     );
     const lines = checkEngineSupport(c).map((a) => a.formatted);
     const msg = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
-    expect(lines).toEqual([
-      `[ALERT] config : parsing [t.cfg:8] : 'http-request deny' ${msg}`,
-      `[ALERT] config : parsing [t.cfg:9] : 'http-request return' with a condition ('if ...') ${msg}`,
-      `[ALERT] config : parsing [t.cfg:13] : 'check' on 'server s1' ${msg}`,
-    ]);
+    // 'option httplog' is reported at its frontend's line; the http-request deny is accepted.
+    expect(lines).toEqual([`[ALERT] config : parsing [t.cfg:5] : 'option httplog' ${msg}`]);
+  });
+
+  it('accepts every http-request / http-response action with conditions, and option forwardfor', () => {
+    const c = parse(
+      [
+        'defaults',
+        '    timeout client 5s',
+        '    timeout connect 5s',
+        '    timeout server 5s',
+        '    option forwardfor except 10.0.0.0/8 if-none',
+        'frontend f',
+        '    bind 127.0.0.1:8080',
+        '    acl api path_beg /api',
+        '    http-request deny deny_status 429 if { path /admin }',
+        '    http-request return status 200 content-type text/plain string ok if api',
+        '    http-request redirect prefix /v2 code 301 drop-query append-slash unless api',
+        '    http-request set-header X-Client %[src]:%[dst_port]',
+        '    http-request add-header X-Path "%[path] 100%%"',
+        '    http-request del-header x-secret -m beg',
+        '    http-request replace-header Host (.*):80 \\1',
+        '    http-request set-path /v2%[path] if api',
+        '    http-response set-header X-Status %[status]',
+        '    http-response add-header Via flightbox',
+        '    http-response del-header Server',
+        '    http-response replace-header Location ^http://(.*) https://\\1',
+        '    http-response deny if { path /private }',
+        '    default_backend be',
+        'backend be',
+        '    option forwardfor header X-Real-IP',
+        '    server s1 127.0.0.1:9000',
+        '',
+      ].join('\n'),
+    );
+    expect(checkEngineSupport(c)).toEqual([]);
+  });
+
+  it('a rule whose condition or log-format does not compile is an alert at its line', () => {
+    const c = parse(
+      [
+        'frontend f',
+        '    timeout client 5s',
+        '    bind 127.0.0.1:8080',
+        '    http-request deny if nosuchacl',
+        '    http-request set-header X-Client %ci',
+        '    http-request set-header X-Low %[req.hdr(host),lower]',
+        '    http-request set-header X-Status %[status]',
+        '    http-response add-header X-Who %[ssl_c_s_dn]',
+        '',
+      ].join('\n'),
+    );
+    const lines = checkEngineSupport(c).map((a) => a.formatted);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe("[ALERT] config : parsing [t.cfg:4] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuchacl'.");
+    expect(lines[1]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:5\] : .*'http-request set-header'.*'%ci' is not supported yet/);
+    expect(lines[2]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:6\] : .*sample converters \('lower'\) is not supported yet/);
+    expect(lines[3]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:7\] : .*'status' is only available in 'http-response' rules/);
+    expect(lines[4]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:8\] : .*sample fetch 'ssl_c_s_dn' is not supported yet/);
   });
 
   it('accepts routing and servers (acl, use_backend, default_backend, server, balance, http-reuse, retries)', () => {

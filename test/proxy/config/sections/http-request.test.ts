@@ -34,12 +34,10 @@ describe('http-request return: accepted forms', () => {
     expect(r).toMatchObject({ status: 503, contentType: 'text/plain; charset=utf-8', bodySource: 'string', headers: [['X-A', '1'], ['X-B', 'two words']] });
     expect(r.body.toString()).toBe('hello\n');
   });
-  it('keeps an lf-string verbatim and warns that log-format is not evaluated', () => {
+  it('keeps an lf-string as written: the proxy compiles it (proxy/stream/log-format.ts)', () => {
     const r = parse(fe('http-request return content-type text/plain lf-string "id=%[unique-id]"'));
     expect(r.config?.frontends[0].httpRequestRules[0]).toMatchObject({ bodySource: 'lf-string', body: Buffer.from('id=%[unique-id]') });
-    expect(warnings(r)).toEqual([
-      "[WARNING] config : parsing [t.cfg:4] : 'http-request return' : log-format expressions in 'lf-string' are not evaluated yet, the text is sent as written",
-    ]);
+    expect(warnings(r)).toEqual([]);
   });
   it('reads a file body at parse time, relative to the cwd', () => {
     const [r] = rules(fe('http-request return content-type text/html file page.html'), dir);

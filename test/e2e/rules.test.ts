@@ -1,0 +1,203 @@
+/**
+ * End to end: `http-request` / `http-response` rules and `option forwardfor`, with Flightbox in front
+ * of a real node:http origin on 127.0.0.1 that echoes what it received, driven by curl: each action,
+ * if/unless conditions with named and anonymous ACLs, rule order, forwardfor with except/if-none,
+ * and response rules (rewrites and deny).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { startProxy, run, type Proxy } from './harness.ts';
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: [string, string][];
+}
+
+describe('http-request / http-response rules and option forwardfor', () => {
+  let p: Proxy;
+  let origin: Server;
+  let originPort = 0;
+  const socks = new Set<Socket>();
+  let originHits = 0;
+
+  beforeAll(async () => {
+    origin = createServer((req, res) => {
+      originHits++;
+      req.resume();
+      req.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+        res.setHeader('x-origin-secret', 'hunter2');
+        res.setHeader('content-type', 'application/json');
+        if (req.url?.startsWith('/loc')) res.setHeader('location', 'http://origin/inner/page');
+        res.end(JSON.stringify({ method: req.method, url: req.url, headers } satisfies Echo));
+      });
+    });
+    origin.on('connection', (s: Socket) => {
+      socks.add(s);
+      s.on('close', () => socks.delete(s));
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    originPort = (origin.address() as { port: number }).port;
+    p = await startProxy({
+      config: (dir, port) =>
+        [
+          'global',
+          '    nbthread 1',
+          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+          `    snapshot-dir ${join(dir, 'snapshots')}`,
+          '',
+          'defaults',
+          '    mode http',
+          '    timeout client 5s',
+          '    timeout connect 1s',
+          '    timeout server 3s',
+          '',
+          'frontend web',
+          `    bind 127.0.0.1:${port}`,
+          '    acl is_admin path_beg /admin',
+          '    acl trusted req.hdr(x-admin-token) -m str s3cret',
+          '    http-request deny if is_admin !trusted',
+          '    http-request deny deny_status 429 if { path /limited }',
+          '    http-request deny status 418 content-type text/plain string "short and stout" if { path /teapot }',
+          '    http-request return status 200 content-type text/plain lf-string "hello %[src] %[req.hdr(x-name)] 100%%" if { path /hello }',
+          '    http-request return status 200 content-type text/plain string first if { path /first }',
+          '    http-request deny if { path /first } || { path /second }',
+          '    http-request return status 200 content-type text/plain string never if { path /second }',
+          '    http-request redirect prefix /new code 301 drop-query append-slash if { path_beg /old }',
+          '    http-request redirect scheme https if { path /secure }',
+          '    http-request redirect location /login code 303 unless { method GET HEAD } || { path_beg /login }',
+          '    http-request set-header X-Client %[src]:%[dst_port]',
+          '    http-request add-header X-Added one',
+          '    http-request add-header X-Added two',
+          '    http-request del-header X-Secret',
+          '    http-request replace-header X-Host ^([^:]*):80$ \\1',
+          '    http-request set-path /v2%[path] if { path_beg /api }',
+          '    http-response set-header X-Resp %[status]-%[method]',
+          '    http-response del-header X-Origin-Secret',
+          '    http-response replace-header Location ^http://origin/(.*)$ /moved/\\1',
+          '    http-response deny if { path /resp-deny }',
+          '    http-response deny status 503 content-type text/plain string "not today" if { path /resp-deny-payload }',
+          '    use_backend be_ifnone if { path_beg /ifnone }',
+          '    use_backend be_except if { path_beg /except }',
+          '    default_backend be_echo',
+          '',
+          'backend be_echo',
+          '    option forwardfor',
+          `    server s 127.0.0.1:${originPort}`,
+          '',
+          'backend be_ifnone',
+          '    option forwardfor header X-Real-IP if-none',
+          `    server s 127.0.0.1:${originPort}`,
+          '',
+          'backend be_except',
+          '    option forwardfor except 127.0.0.0/8',
+          `    server s 127.0.0.1:${originPort}`,
+          '',
+        ].join('\n'),
+    });
+  });
+  afterAll(async () => {
+    await p?.stop();
+    for (const s of socks) s.destroy();
+    await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
+  });
+
+  /** curl with the response head included (`-i`): status, header lines, body. */
+  async function curl(path: string, extra: string[] = []): Promise<{ status: number; head: string; body: string }> {
+    const r = await run('curl', ['-s', '-i', '-m', '5', ...extra, `http://127.0.0.1:${p.port}${path}`]);
+    const i = r.stdout.indexOf('\r\n\r\n');
+    const head = r.stdout.slice(0, i);
+    return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body: r.stdout.slice(i + 4) };
+  }
+  const echo = (body: string): Echo => JSON.parse(body) as Echo;
+  const values = (e: Echo, name: string) => e.headers.filter((h) => h[0].toLowerCase() === name.toLowerCase()).map((h) => h[1]);
+
+  it('deny: 403 with HAProxy\'s error page and a close; deny_status; a payload', async () => {
+    const before = originHits;
+    const d = await curl('/admin/panel');
+    expect(d.status).toBe(403);
+    expect(d.head).toMatch(/^connection: close$/m);
+    expect(d.body).toBe('<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n');
+    expect((await curl('/limited')).status).toBe(429);
+    const t = await curl('/teapot');
+    expect(t.status).toBe(418);
+    expect(t.body).toBe('short and stout');
+    expect(originHits).toBe(before);
+  });
+
+  it('if with a negated named ACL: the trusted header lets the admin request through', async () => {
+    const r = await curl('/admin/panel', ['-H', 'X-Admin-Token: s3cret']);
+    expect(r.status).toBe(200);
+    expect(echo(r.body).url).toBe('/admin/panel');
+  });
+
+  it('return with a log-format body', async () => {
+    const r = await curl('/hello', ['-H', 'X-Name: ada']);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('hello 127.0.0.1 ada 100%');
+  });
+
+  it('the first terminal rule whose condition holds wins', async () => {
+    expect((await curl('/first')).body).toBe('first');
+    expect((await curl('/second')).status).toBe(403);
+  });
+
+  it('redirect prefix (301, drop-query, append-slash), scheme and location unless, keeping the connection', async () => {
+    const o = await curl('/old/dir?x=1');
+    expect(o.status).toBe(301);
+    expect(o.head).toMatch(/^location: \/new\/old\/dir\/$/m);
+    const s = await curl('/secure?a=b', ['-H', 'Host: shop.example']);
+    expect(s.status).toBe(302);
+    expect(s.head).toMatch(/^location: https:\/\/shop\.example\/secure\?a=b$/m);
+    const l = await curl('/x', ['-X', 'DELETE']);
+    expect(l.status).toBe(303);
+    expect(l.head).toMatch(/^location: \/login$/m);
+    expect((await curl('/login', ['-X', 'DELETE'])).status).toBe(200);
+    // A redirect is a complete keep-alive response: curl reuses the connection for the next URL.
+    const base = `http://127.0.0.1:${p.port}`;
+    const two = await run('curl', ['-s', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\\n', `${base}/old/a`, `${base}/hello`]);
+    expect(two.stdout).toBe('301 1\n200 0\n');
+  });
+
+  it('header actions and set-path rewrite the forwarded request; option forwardfor appends the client', async () => {
+    const r = await curl('/api/users?id=7', ['-H', 'X-Secret: pw', '-H', 'X-Host: example.com:80', '-H', 'X-Added: zero', '-H', 'X-Forwarded-For: 203.0.113.9']);
+    expect(r.status).toBe(200);
+    const e = echo(r.body);
+    expect(e.url).toBe('/v2/api/users?id=7');
+    expect(values(e, 'x-client')).toEqual([`127.0.0.1:${p.port}`]);
+    expect(values(e, 'x-added')).toEqual(['zero', 'one', 'two']);
+    expect(values(e, 'x-secret')).toEqual([]);
+    expect(values(e, 'x-host')).toEqual(['example.com']);
+    expect(values(e, 'x-forwarded-for')).toEqual(['203.0.113.9', '127.0.0.1']);
+  });
+
+  it('forwardfor if-none with its own header name, and except', async () => {
+    const given = echo((await curl('/ifnone', ['-H', 'X-Real-IP: 198.51.100.1'])).body);
+    expect(values(given, 'x-real-ip')).toEqual(['198.51.100.1']);
+    expect(values(given, 'x-forwarded-for')).toEqual([]);
+    expect(values(echo((await curl('/ifnone')).body), 'x-real-ip')).toEqual(['127.0.0.1']);
+    const ex = echo((await curl('/except')).body);
+    expect(values(ex, 'x-forwarded-for')).toEqual([]);
+  });
+
+  it('http-response rules rewrite the response head; deny replaces it with 502 or its payload', async () => {
+    const r = await curl('/loc/1');
+    expect(r.status).toBe(200);
+    expect(r.head).toMatch(/^X-Resp: 200-GET$/m);
+    expect(r.head).not.toMatch(/x-origin-secret/i);
+    expect(r.head).toMatch(/^location: \/moved\/inner\/page$/im);
+    const d = await curl('/resp-deny');
+    expect(d.status).toBe(502);
+    expect(d.body).toContain('<h1>502 Bad Gateway</h1>');
+    expect(d.body).not.toContain('hunter2');
+    const dp = await curl('/resp-deny-payload');
+    expect(dp.status).toBe(503);
+    expect(dp.body).toBe('not today');
+    // The proxy keeps serving after the denied responses.
+    expect((await curl('/after')).status).toBe(200);
+  });
+});
