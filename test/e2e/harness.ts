@@ -3,6 +3,7 @@
  * runtime socket, snapshots), and drives it with real clients: curl for HTTP, socat for the runtime
  * socket. Every process started here is stopped by `stop()` (tests call it in afterAll/afterEach).
  */
+import { afterAll } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +15,27 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI entry (npm test builds before running the tests). */
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+/**
+ * Every proxy process started here. A test that times out never reaches its `finally` (and its
+ * `stop()`), so whatever is still running when the test process exits is killed then: no test may
+ * leave a proxy behind.
+ */
+const children = new Set<ChildProcess>();
+function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+// vitest runs afterAll hooks even after a test timed out (and ends its worker with a signal, which
+// skips 'exit' handlers): registered here, at the top level, it applies to every file using the harness.
+afterAll(killChildren);
+process.once('exit', killChildren);
+
+/** Puts a process started by a test under the same guarantee: killed when the test process exits. */
+export function trackChild(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -100,6 +122,7 @@ export async function startProxy(
   const cfg = join(dir, 'flightbox.cfg');
   writeFileSync(cfg, opts.config ? opts.config(dir, port) : configText(dir, port, opts));
   const child = spawn(process.execPath, [CLI, 'run', '-f', cfg, ...(opts.args ?? [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
