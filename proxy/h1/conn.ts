@@ -9,6 +9,11 @@
  * of a pipelined next request are held until that response is complete, so responses leave in
  * request order.
  *
+ * A request offering a protocol upgrade (RFC 9110 §7.8) stops HTTP parsing once it is complete: the
+ * client's next bytes are kept raw (and the socket paused) until the answer. A 101 turns the
+ * connection into a tunnel (the kept bytes go first, HTTP is never parsed again on it, `timeout
+ * tunnel` replaces `timeout client`); any other answer resumes HTTP with the kept bytes.
+ *
  * Everything it does is recorded: trace points of source `h1`, lifecycle events of its connection
  * and streams, pooled receive buffers (pool `buffer`, tune.bufsize) and pooled connection/stream
  * objects, so a snapshot can tell which request a crash happened on and how it got there.
@@ -134,6 +139,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   let held: H1Event[] = [];
   /** The client shut its sending side: close once the current response is complete. */
   let clientEnded = false;
+  /** An upgrade request is complete and its answer is awaited: client bytes are kept raw here. */
+  let awaitingUpgrade = false;
+  let rawHeld: Buffer[] = [];
+  /** The server switched protocols: every client byte goes to the stream's tunnel. */
+  let tunnelled = false;
+  let tunnelTimeout = clientTimeout;
   const router = routerFor(fe, ctx.backends);
   const facts = { src: sock.remoteAddress ?? '', srcPort: sock.remotePort ?? 0, dstPort: sock.localPort ?? 0, ssl: false };
 
@@ -152,19 +163,16 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   sock.on('data', (chunk: Buffer) => {
     tickClock();
-    if (closing) return;
-    // Copy through the pooled receive buffer, at most bufsize bytes at a time.
-    for (let off = 0; off < chunk.length && !closing; off += ctx.bufsize) {
-      const part = chunk.subarray(off, Math.min(chunk.length, off + ctx.bufsize));
-      const rx = conn.rx!;
-      rx.set(part);
-      handle(parser.push(rx.subarray(0, part.length)));
-    }
+    feed(chunk);
   });
   sock.on('end', () => {
     tickClock();
     clientEnded = true;
-    if (!closing) handle(parser.end());
+    if (tunnelled) {
+      stream?.fwd?.clientEnd();
+      return;
+    }
+    if (!closing && !awaitingUpgrade) handle(parser.end());
     if (!stream?.fwd && !sock.writableEnded) sock.end();
   });
   sock.on('error', () => {
@@ -174,6 +182,34 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     tickClock();
     release(hadError ? 'socket error' : 'closed');
   });
+
+  /** Client bytes: to the tunnel, kept raw while an upgrade is pending, or parsed as HTTP. */
+  function feed(chunk: Buffer): void {
+    if (closing) return;
+    if (tunnelled) {
+      if (stream && TP.data.on) TP.data.emit(connId, stream.lc!.id, chunk.length);
+      stream?.fwd?.tunnel(chunk);
+      return;
+    }
+    if (awaitingUpgrade) {
+      rawHeld.push(chunk);
+      sock.pause();
+      return;
+    }
+    // Copy through the pooled receive buffer, at most bufsize bytes at a time.
+    for (let off = 0; off < chunk.length && !closing; off += ctx.bufsize) {
+      const part = chunk.subarray(off, Math.min(chunk.length, off + ctx.bufsize));
+      const rx = conn.rx!;
+      rx.set(part);
+      handle(parser.push(rx.subarray(0, part.length)));
+      if (awaitingUpgrade && off + ctx.bufsize < chunk.length) {
+        // The upgrade request ended inside this chunk: what follows stays raw.
+        rawHeld.push(chunk.subarray(off + ctx.bufsize));
+        sock.pause();
+        return;
+      }
+    }
+  }
 
   function armRequestTimer(ms: number | undefined, what: string): void {
     clearTimeout(reqTimer);
@@ -186,6 +222,10 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     const fwd = stream?.fwd;
     // Waiting for the server is governed by `timeout server`, not by the client's timeout.
     if (fwd && fwd.requestDone && !fwd.responseStarted && what === 'timeout client') return;
+    if (tunnelled) {
+      what = 'timeout tunnel';
+      ms = tunnelTimeout;
+    }
     if (TP.timeout.on) TP.timeout.emit(connId, 0, ms, 0, 0, what);
     if (fwd) {
       // Mid-upload or mid-response: nothing sensible can be answered any more.
@@ -262,6 +302,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         return;
       case 'end':
         armRequestTimer(undefined, '');
+        // No more HTTP parsing until the server says whether it switches protocols.
+        if (stream?.fwd?.upgradeRequested) awaitingUpgrade = true;
         if (stream?.fwd) stream.fwd.end();
         else if (stream) respond(stream);
         return;
@@ -300,6 +342,33 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         denied = runResponseRules([backendRulesFor(fe, be), rulesFor(fe)], s.head!, facts, res);
         return denied?.status;
       },
+      upgraded(ms) {
+        if (stream !== s) return;
+        // Bytes that followed the upgrade request in its own segment were parsed as HTTP already and
+        // cannot become tunnel bytes: a client must wait for the 101 (RFC 6455 §4.1).
+        if (held.length > 0 || parser.state !== 'idle') {
+          if (TP.error.on) TP.error.emit(connId, s.lc!.id, 0, 0, 0, 'client sent data after an upgrade request before the 101');
+          s.fwd!.abort('client spoke before the protocol switch');
+          ctx.lifecycle.event(s.lc!, 'error', 0);
+          endStream(s);
+          closing = true;
+          sock.destroy();
+          return;
+        }
+        tunnelled = true;
+        awaitingUpgrade = false;
+        clearTimeout(reqTimer);
+        ctx.lifecycle.event(conn.lc!, 'upgrade', 101);
+        if (ms !== undefined) {
+          tunnelTimeout = ms;
+          sock.setTimeout(ms, () => onTimeout('timeout tunnel', ms));
+        }
+        const raw = rawHeld;
+        rawHeld = [];
+        for (const b of raw) feed(b);
+        if (!closing) sock.resume();
+        if (clientEnded) s.fwd?.clientEnd();
+      },
       finished(status, bytes, keepAlive) {
         if (stream !== s) return;
         s.status = status;
@@ -315,8 +384,14 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
         const next = held;
         held = [];
+        awaitingUpgrade = false;
         sock.resume();
         handle(next);
+        // Bytes kept raw after an upgrade request that was not switched: HTTP again.
+        const raw = rawHeld;
+        rawHeld = [];
+        for (const b of raw) feed(b);
+        if (clientEnded && !stream && !closing && !awaitingUpgrade) handle(parser.end());
         // A client that shut its side after pipelining gets every answer, then the close.
         if (clientEnded && !stream && !closing) {
           closing = true;
@@ -403,6 +478,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     released = true;
     clearTimeout(reqTimer);
     held = [];
+    rawHeld = [];
     if (stream) {
       stream.fwd?.abort(why === 'closed' ? 'client closed the connection' : `client ${why}`);
       endStream(stream);

@@ -12,6 +12,12 @@
  *   client: Content-Length kept, chunked re-encoded, a close-delimited body chunked for HTTP/1.1
  *   clients (RFC 9112 §6.3);
  * - backpressure both ways: the side that cannot keep up pauses the other side's socket;
+ * - a request offering a protocol upgrade (`Connection: upgrade` + `Upgrade`, RFC 9110 §7.8) is sent
+ *   with its Upgrade field; a `101 Switching Protocols` answer is forwarded with Upgrade and
+ *   `Connection: upgrade`, then the stream becomes a tunnel: raw bytes both ways with backpressure
+ *   until either side closes, idle for at most `timeout tunnel` (HAProxy 4.2, else client/server
+ *   timeouts). A 101 the request did not ask for is a 502; any other answer is a normal response.
+ *   A tunnel's server connection is never parked for reuse;
  * - errors: no server / connection failures -> 503, the server closing or sending garbage before a
  *   complete response head -> 502, `timeout server` before the head -> 504; after the head, the
  *   client connection is closed (the response was partly sent).
@@ -64,6 +70,13 @@ export interface ForwardHost {
    * for it and closes; 0: a response was partly sent, the driver closes the connection at once.
    */
   failed(status: number, why: string): void;
+  /**
+   * The server switched protocols (101 forwarded to the client): from now on the driver stops parsing
+   * HTTP and hands every client byte to Forward.tunnel(). `tunnelTimeout` is the backend's
+   * `timeout tunnel` (undefined: keep `timeout client`). The tunnel ends with finished(101, ..., false)
+   * when both sides are done, or failed(0, ...) on a timeout or a reset.
+   */
+  upgraded?(tunnelTimeout: number | undefined): void;
 }
 
 /** A stream being forwarded; the driver feeds it the rest of the request. */
@@ -79,6 +92,22 @@ export interface Forward {
   readonly requestDone: boolean;
   /** True once a response head was written to the client. */
   readonly responseStarted: boolean;
+  /** The request offered a protocol upgrade (RFC 9110 §7.8): its answer may turn it into a tunnel. */
+  readonly upgradeRequested: boolean;
+  /** Raw client bytes once tunnelled (after `upgraded`); written as given: the caller must not reuse them. */
+  tunnel(bytes: Uint8Array): void;
+  /** The client shut its sending side of a tunnel: the server's sending side is shut too. */
+  clientEnd(): void;
+}
+
+/**
+ * Whether a request offers a protocol upgrade that the proxy forwards (RFC 9110 §7.8): HTTP/1.1, an
+ * Upgrade field and `upgrade` in Connection, and not CONNECT (RFC 9110 §9.3.6 is a different tunnel).
+ */
+export function isUpgradeRequest(head: H1HeadEvent): boolean {
+  if (head.version !== '1.1' || head.method === 'CONNECT' || !head.has('upgrade')) return false;
+  for (const v of head.getAll('connection')) for (const el of listElements(v)) if (el.toLowerCase() === 'upgrade') return true;
+  return false;
 }
 
 /** Response fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten. */
@@ -100,6 +129,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   const framing = framingOf(head);
   const encoder: ChunkedEncoder | undefined = framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
   const srcAddr = client.remoteAddress;
+  const upgradeRequested = isUpgradeRequest(head);
 
   let requestDone = false;
   let reqTrailers: H1Header[] = [];
@@ -125,6 +155,9 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   let clientKeepAlive = host.keepAlive;
   let respBytes = 0;
   let serverBytes = 0;
+  /** The 101 was forwarded: raw bytes both ways. */
+  let tunnelled = false;
+  let tunnelUp = 0;
 
   const waiter: SlotWaiter = {
     assigned(s, waited) {
@@ -163,6 +196,10 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     },
     closed(reason) {
       if (done || !sc) return;
+      if (tunnelled) {
+        endTunnel(`server ${reason}`);
+        return;
+      }
       onResponse(sc.parser!.end());
       if (done) return;
       if (!respHead) {
@@ -186,6 +223,13 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     },
     timedOut() {
       if (done) return;
+      if (tunnelled) {
+        const ms = cfg.timeouts.tunnel ?? timeoutServer ?? 0;
+        lc.event(streamLc, 'timeout', ms);
+        if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, ms, 0, 0, 'timeout tunnel');
+        abortStream('timeout tunnel');
+        return;
+      }
       lc.event(streamLc, 'timeout', timeoutServer ?? 0);
       if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, timeoutServer ?? 0, 0, 0, 'timeout server');
       if (!respHead) fail(504, 'timeout server');
@@ -272,13 +316,20 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     const c = sc!;
     let bytes: Uint8Array;
     try {
-      bytes = writeRequestHead({ method: head.method, target: head.target, headers: head.headers, body: framing, keepAlive: !serverClose });
+      bytes = writeRequestHead({
+        method: head.method,
+        target: head.target,
+        headers: head.headers,
+        body: framing,
+        keepAlive: !serverClose,
+        upgrade: upgradeRequested,
+      });
     } catch (e) {
       fail(400, e instanceof Error ? e.message : String(e));
       return;
     }
     c.requests++;
-    c.parser!.expect(head.method);
+    c.parser!.expect(head.method, { upgrade: upgradeRequested });
     if (timeoutServer !== undefined) c.sock!.setTimeout(timeoutServer);
     ready = true;
     c.sock!.cork();
@@ -341,6 +392,8 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
           respTrailers = ev.headers;
           break;
         case 'end':
+          // After a 101 the parser reports `upgrade` next: the stream goes on as a tunnel.
+          if (respHead?.status === 101) break;
           finish();
           return;
         case 'error':
@@ -348,9 +401,11 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
           else abortStream(`invalid response body: ${ev.code}: ${ev.reason}`);
           return;
         case 'upgrade':
+          startTunnel(ev.status);
+          break;
         case 'tunnel-data':
-          abortStream('protocol switch is not supported yet');
-          return;
+          if (ev.bytes.length > 0) writeClient(ev.bytes); // a view of a socket chunk, never reused
+          break;
       }
     }
   }
@@ -364,7 +419,11 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       if (drop.has(n) || (n === 'content-length' && !keepLength)) continue;
       headers.push(h);
     }
-    if (!interim) {
+    if (ev.status === 101) {
+      // The switch itself (RFC 9110 §7.8): the Upgrade field(s) and `Connection: upgrade` go through.
+      for (const h of ev.headers) if (h[0].toLowerCase() === 'upgrade') headers.push(h);
+      headers.push(['connection', 'upgrade']);
+    } else if (!interim) {
       if (ev.bodyKind === 'length') headers.push(['content-length', String(ev.contentLength ?? 0)]);
       if (respChunked) headers.push(['transfer-encoding', 'chunked']);
       if (!clientKeepAlive) headers.push(['connection', 'close']);
@@ -415,6 +474,29 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     }
     releaseSlot();
     host.finished(status, respBytes, clientKeepAlive && !respCloseDelimited);
+  }
+
+  /** The 101 went to the client: from now on bytes flow raw both ways (RFC 9110 §7.8). */
+  function startTunnel(status: number): void {
+    tunnelled = true;
+    const c = sc!;
+    const ms = cfg.timeouts.tunnel ?? timeoutServer;
+    c.sock!.setTimeout(ms ?? 0);
+    lc.event(streamLc, 'upgrade', status, 'tunnel');
+    c.lifecycle!.event(c.lc!, 'upgrade', status);
+    if (BTP.tunnel.on) BTP.tunnel.emit(connId, streamId, status, ms ?? 0, 0, `${cfg.name}/${server!.name}`);
+    host.upgraded?.(cfg.timeouts.tunnel);
+  }
+
+  /** One side of the tunnel closed: shut the other one and end the stream. */
+  function endTunnel(why: string): void {
+    if (done) return;
+    done = true;
+    if (BTP.tunnelEnd.on) BTP.tunnelEnd.emit(connId, streamId, tunnelUp, respBytes, 0, why);
+    cleanup();
+    dropServerConn(`tunnel closed: ${why}`);
+    releaseSlot();
+    host.finished(101, respBytes, false);
   }
 
   function cleanup(): void {
@@ -502,6 +584,21 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     },
     get responseStarted() {
       return respHead !== undefined;
+    },
+    get upgradeRequested() {
+      return upgradeRequested;
+    },
+    tunnel(bytes) {
+      if (done || !tunnelled || !sc) return;
+      tunnelUp += bytes.length;
+      if (!sc.sock!.write(bytes) && !pausedClient) {
+        pausedClient = true;
+        client.pause();
+      }
+    },
+    clientEnd() {
+      if (done || !tunnelled || !sc) return;
+      sc.sock!.end();
     },
   };
 }
