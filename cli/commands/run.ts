@@ -111,6 +111,11 @@ async function run(opts: RunOptions): Promise<number> {
     const [fe, addr] = l.split(' ');
     lines.push(`  listening on http://${addr}/ (frontend ${fe})`);
   }
+  if (sup.demoOrigin) {
+    const d = config.global.demoOrigin!;
+    const host = sup.demoOrigin.host.includes(':') ? `[${sup.demoOrigin.host}]` : sup.demoOrigin.host;
+    lines.push(`  demo origin on http://${host}:${sup.demoOrigin.port}/ (demo-origin, ${d.file}:${d.line}): the application the proxy forwards to`);
+  }
   for (const s of config.global.statsSockets)
     lines.push(`  runtime socket: ${s.path} (level ${s.level}); try: echo 'show info' | socat stdio UNIX-CONNECT:${s.path}`);
   lines.push(`  snapshots go to ${config.global.snapshotDir}`);

@@ -164,6 +164,7 @@ export function defaultGlobal(cwd: string): GlobalConfig {
     redactQueries: [],
     poolMemoryLimit: undefined,
     logs: [],
+    demoOrigin: undefined,
   };
 }
 

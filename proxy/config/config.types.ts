@@ -78,6 +78,14 @@ export interface GlobalConfig {
   poolMemoryLimit: number | undefined;
   /** `log` lines of the global section, in order; proxies copy them with `log global`. */
   logs: LogConfig[];
+  /** Flightbox-specific `demo-origin <addr>:<port>`: the supervisor runs the demo origin there; undefined = none. */
+  demoOrigin: DemoOriginConfig | undefined;
+}
+
+/** Where the demo origin (`proxy/demo/origin.ts`) listens, and the line that asked for it. */
+export interface DemoOriginConfig extends SourceRef {
+  host: string;
+  port: number;
 }
 
 /** Proxy mode. Only `http` is accepted for now (`tcp` is rejected with an alert). */

@@ -4,7 +4,9 @@
  * post-mortems: when a worker dies (panic, BUG_ON, pool inconsistency, uncaught error, out of
  * memory, stall, unexpected exit) it still holds that worker's rings, pools and live objects, writes
  * the snapshot, logs `worker N died: <reason>; snapshot written to <path>`, and starts a replacement
- * while the other workers keep serving (or stops, with `worker-on-death exit`).
+ * while the other workers keep serving (or stops, with `worker-on-death exit`). When the
+ * configuration has `demo-origin`, it also runs the demo origin (an application, not proxy traffic)
+ * before the workers start, and stops it after they are gone.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -25,6 +27,7 @@ import { redactConfigText } from '../../diag/redact.ts';
 import { WorkerStackCapture } from './stack-capture.ts';
 import { BackendStates } from './backend-state.ts';
 import { startChecks, type Checker } from '../checks/checker.ts';
+import { startDemoOrigin, type DemoOrigin } from '../demo/origin.ts';
 import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
 import { tickClock } from '../../diag/ring.ts';
@@ -89,6 +92,8 @@ export class Supervisor {
   /** Every backend's servers, their shared state (followed by the workers) and the health checks. */
   readonly backends: BackendStates;
   private checker: Checker | undefined;
+  /** The demo origin, while it runs (`demo-origin` in global). */
+  demoOrigin: DemoOrigin | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stopping = false;
   private exitCode = 0;
@@ -123,6 +128,7 @@ export class Supervisor {
       const r = this.control.command(t.args); // args come without the leading 'trace'
       if (!r.ok) throw new Error(`config : parsing [${t.file}:${t.line}] : ${r.message}`);
     }
+    await this.startDemoOrigin();
     this.stacks = new WorkerStackCapture();
     const ready: Promise<string[]>[] = [];
     for (let t = 1; t <= this.nbthread; t++) ready.push(this.spawn(t, 0));
@@ -132,6 +138,21 @@ export class Supervisor {
     this.watchdog.unref();
     this.checker = startChecks(this.backends);
     return listening[0] ?? [];
+  }
+
+  /** Starts the demo origin when asked for; a bind failure rejects with what, where and what to do. */
+  private async startDemoOrigin(): Promise<void> {
+    const d = this.config.global.demoOrigin;
+    if (!d) return;
+    try {
+      this.demoOrigin = await startDemoOrigin(d.host, d.port);
+    } catch (e) {
+      const hint =
+        d.file === '<embedded>'
+          ? 'stop what listens there, or choose other ports for the embedded configuration with FLIGHTBOX_PORT and FLIGHTBOX_DEMO_PORT'
+          : "stop what listens there, or choose another address in 'demo-origin'";
+      throw new Error(`demo-origin (${d.file}:${d.line}): ${(e as Error).message}; ${hint}`);
+    }
   }
 
   private spawn(thread: number, restarts: number): Promise<string[]> {
@@ -408,6 +429,8 @@ export class Supervisor {
     clearTimeout(timer);
     this.slots.clear();
     this.stacks?.close();
+    await this.demoOrigin?.close();
+    this.demoOrigin = undefined;
     this.finish();
   }
 

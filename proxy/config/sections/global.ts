@@ -1,6 +1,7 @@
 /**
  * Keywords of the `global` section (HAProxy configuration manual, 3 "Global parameters", plus
- * Flightbox's flight-recorder settings). `daemon` and `master-worker` are deliberately absent:
+ * Flightbox's flight-recorder settings and `demo-origin`, which asks the supervisor to run the demo
+ * origin of `proxy/demo/origin.ts`). `daemon` and `master-worker` are deliberately absent:
  * Flightbox runs in the foreground under its own supervisor.
  */
 import { ConfigValueError } from '../alerts.ts';
@@ -10,6 +11,7 @@ import { expectArgs, type KeywordContext, type KeywordDef, type KeywordTable } f
 import { parseInteger, parseOctalMode, parsePercent, parseSize, parseTime, UnitError } from '../units.ts';
 import { resolve } from 'node:path';
 import { GLOBAL_LOG_KEYWORD } from './log.ts';
+import { parseBindAddress } from './bind.ts';
 
 type Ctx = KeywordContext<GlobalState>;
 
@@ -151,4 +153,9 @@ export const GLOBAL_KEYWORDS: KeywordTable<GlobalState> = {
   }),
   'pool-memory-limit': single('pool-memory-limit <size>', sizeAtLeast(1024 ** 2, '1m'), (c, v) => (c.state.value.poolMemoryLimit = v)),
   log: GLOBAL_LOG_KEYWORD,
+  // Flightbox-specific (HAProxy has no such keyword): the embedded default configuration uses it
+  // so that `npm start` proxies to something. `<addr>` as in `bind`: '*', empty, IPv4 or IPv6.
+  'demo-origin': single('demo-origin <address>:<port>', (t) => parseBindAddress(t), (c, v) => {
+    c.state.value.demoOrigin = { host: v.host, port: v.port, file: c.file, line: c.line };
+  }),
 };

@@ -21,6 +21,7 @@ describe('global defaults', () => {
       redactQueries: [],
       poolMemoryLimit: undefined,
       logs: [],
+      demoOrigin: undefined,
     });
   });
 });
@@ -61,6 +62,19 @@ describe('global keywords accepted', () => {
       redactQueries: ['token', 'sig', 'api_key'],
       poolMemoryLimit: 900 * 1024 * 1024,
     });
+  });
+  it('reads demo-origin <addr>:<port> (Flightbox-specific) with the line that set it', () => {
+    expect(parseOk(global('demo-origin 127.0.0.1:8081')).global.demoOrigin).toEqual({ host: '127.0.0.1', port: 8081, file: 't.cfg', line: 2 });
+    expect(parseOk(global('demo-origin [::1]:9000')).global.demoOrigin).toMatchObject({ host: '::1', port: 9000 });
+    expect(parseOk(global('demo-origin :9001')).global.demoOrigin).toMatchObject({ host: '0.0.0.0', port: 9001 });
+    expect(parseOk(global('demo-origin "127.0.0.1:${DEMO-8082}"'), { env: { DEMO: '9002' } }).global.demoOrigin).toMatchObject({ port: 9002 });
+  });
+  it('warns when demo-origin is set twice, the last one winning', () => {
+    const r = parse(global('demo-origin 127.0.0.1:8081', 'demo-origin 127.0.0.1:8082'));
+    expect(r.config?.global.demoOrigin).toMatchObject({ port: 8082, line: 3 });
+    expect(warnings(r)).toContain(
+      "[WARNING] config : parsing [t.cfg:3] : 'demo-origin' was already set at t.cfg:2; this later value replaces it",
+    );
   });
   it('resolves a relative snapshot-dir against the cwd', () => {
     expect(parseOk(global('snapshot-dir ./snaps'), { cwd: '/opt/app' }).global.snapshotDir).toBe('/opt/app/snaps');
@@ -106,6 +120,11 @@ describe('global keywords: bad values are alerts at file:line', () => {
     ['redact-header "x y"', "'redact-header' : 'x y' is not a valid header name (RFC 9110 5.1)."],
     ['redact-query', "'redact-query' : missing argument, expected 'redact-query <name> [<name>...]'."],
     ['pool-memory-limit lots', "'pool-memory-limit' : invalid size 'lots', expected an integer number of bytes optionally followed by k, m or g (1024-based, e.g. '16k')."],
+    ['demo-origin', "'demo-origin' : missing argument, expected 'demo-origin <address>:<port>'."],
+    ['demo-origin 127.0.0.1', "'demo-origin' : missing port in '127.0.0.1', expected '<address>:<port>' (e.g. ':8080')."],
+    ['demo-origin 127.0.0.1:70000', "'demo-origin' : port 70000 in '127.0.0.1:70000' is out of range, expected 1..65535."],
+    ['demo-origin localhost:8081', "'demo-origin' : invalid address 'localhost' in 'localhost:8081', expected '*', an IPv4 or an IPv6 address (host names are not supported)."],
+    ['demo-origin 127.0.0.1:8081 extra', "'demo-origin' : unexpected argument 'extra', expected 'demo-origin <address>:<port>'."],
     ['stats timeout 10s', "'stats' : expected 'stats socket <path> [mode <octal>] [level <level>]' but got 'timeout' after 'stats'."],
     ['stats socket', "'stats socket' : missing socket path, expected 'stats socket <path> [mode <octal>] [level user|operator|admin]'."],
     ['stats socket /tmp/s mode 999', "'stats socket' : invalid mode '999', expected octal permissions such as '600' or '0660'."],
