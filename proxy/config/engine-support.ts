@@ -6,7 +6,7 @@
  * file:line. Entries leave this list as the engine implements them, with their tests.
  */
 import type { Config, SourceRef } from './config.types.ts';
-import type { ConfigAlert } from './config.types.ts';
+import type { ConfigAlert, LogConfig } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
 import { compileRules } from '../stream/rules.ts';
@@ -23,7 +23,16 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
     seen.add(key);
     out.push(makeDiagnostic('alert', ref.file, ref.line, `${what} ${LATER}`));
   };
-  for (const l of config.global.logs) at(l, "'log'");
+  // Traffic logs are implemented (proxy/log/) except UNIX datagram targets, which Node cannot open.
+  const unixLog = (l: LogConfig) => {
+    if (l.address.kind !== 'unix') return;
+    const key = `${l.file}:${l.line}:unix-log`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const msg = `'log ${l.address.path}': UNIX datagram log targets are not supported by this build (Node has no datagram UNIX sockets); log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.`;
+    out.push(makeDiagnostic('alert', l.file, l.line, msg));
+  };
+  for (const l of config.global.logs) unixLog(l);
   for (const b of config.backends) {
     for (const s of b.servers) {
       if (s.ssl) at(s, `'ssl' on 'server ${s.name}'`);
@@ -35,8 +44,8 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
     for (const e of compileRouting(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
     // http-request / http-response rules are implemented: a condition or <fmt> that does not compile is an alert.
     for (const e of compileRules(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
-    if (f.httplog) at(f, "'option httplog'");
-    for (const l of f.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
+    if (f.httplog === 'clf') at(f, "'option httplog clf'");
+    for (const l of f.logs) if (!config.global.logs.includes(l)) unixLog(l);
   }
   // Alerts in file order, as the parser reports them.
   return out.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));

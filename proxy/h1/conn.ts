@@ -31,7 +31,9 @@ import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { redactUrl } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
-import { startForward, type Forward, type ForwardHost } from '../stream/forward.ts';
+import { startForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
+import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
+import type { Logger } from '../log/sink.ts';
 import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules, type RuleReply } from '../stream/rules.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
@@ -50,6 +52,15 @@ interface H1Stream {
   fwd: Forward | undefined;
   /** The answer of an `http-request` rule (deny, return, redirect), sent instead of forwarding. */
   reply: RuleReply | undefined;
+  /** Traffic log: first byte of the request, head complete (epoch ms). */
+  start: number;
+  headAt: number;
+  /** Bytes sent to the client by the driver itself (rule replies, error pages); -1: see flog. */
+  bytes: number;
+  /** HAProxy's termination cause/state when the driver decided it (`PR`, `LR`, `cD`, ...). */
+  term: string | undefined;
+  /** What the forwarding recorded (backend, server, timers), when the stream was forwarded. */
+  flog: ForwardLog | undefined;
 }
 
 const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
@@ -65,8 +76,13 @@ const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
 const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
   kind: 'object',
   size: 896,
-  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined }),
+  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined, start: 0, headAt: 0, bytes: -1, term: undefined, flog: undefined }),
   reset: (s) => {
+    s.start = 0;
+    s.headAt = 0;
+    s.bytes = -1;
+    s.term = undefined;
+    s.flog = undefined;
     s.lc = undefined;
     s.status = 0;
     s.head = undefined;
@@ -107,7 +123,14 @@ export interface H1Context {
   redactQueries: string[];
   /** The configuration's backends (routing targets). */
   backends: readonly BackendConfig[];
+  /** The traffic logger of a frontend (its `log` lines), undefined when it logs nothing. */
+  logger?(fe: FrontendConfig): Logger | undefined;
+  /** Connections currently open on this thread (`%ac`). */
+  actconn?(): number;
 }
+
+/** Connections currently open on each frontend in this thread (`%fc`). */
+const feConns = new Map<string, number>();
 
 const DEFAULT_CLIENT_TIMEOUT = 30_000;
 
@@ -124,6 +147,13 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     return { closeIfIdle() {} };
   }
   const conn = allocated;
+  const logger = ctx.logger?.(fe);
+  const httplog = logger !== undefined && fe.httplog === 'httplog';
+  feConns.set(fe.name, (feConns.get(fe.name) ?? 0) + 1);
+  /** When the first byte of the next request arrived (0: not yet). */
+  let reqStart = 0;
+  if (logger && !fe.httplog)
+    logger.send(formatConnectLog(sock.remoteAddress ?? '', sock.remotePort ?? 0, sock.localAddress ?? '', sock.localPort ?? 0, fe.name));
   conn.lc = ctx.lifecycle.create('conn', 0, `${peer} -> ${sock.localAddress}:${sock.localPort} fe=${fe.name}`);
   const connId = conn.lc.id;
   if (TP.accept.on) TP.accept.emit(connId, 0, 0, 0, 0, peer);
@@ -186,6 +216,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   /** Client bytes: to the tunnel, kept raw while an upgrade is pending, or parsed as HTTP. */
   function feed(chunk: Buffer): void {
     if (closing) return;
+    if (!stream && reqStart === 0) reqStart = Date.now();
     if (tunnelled) {
       if (stream && TP.data.on) TP.data.emit(connId, stream.lc!.id, chunk.length);
       stream?.fwd?.tunnel(chunk);
@@ -230,6 +261,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     if (fwd) {
       // Mid-upload or mid-response: nothing sensible can be answered any more.
       ctx.lifecycle.event(stream!.lc!, 'timeout', ms);
+      stream!.term ??= 'cD';
       fwd.abort(what);
       closing = true;
       sock.destroy();
@@ -273,6 +305,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           return;
         }
         stream = s;
+        s.start = reqStart || Date.now();
+        s.headAt = Date.now();
+        reqStart = 0;
         const line = `${ev.method} ${redactUrl(ev.target, { queries: ctx.redactQueries })} HTTP/${ev.version}`;
         s.lc = ctx.lifecycle.create('stream', connId, line);
         s.head = ev;
@@ -288,6 +323,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           // A deny answers at once and closes; return/redirect answer once the request is read.
           if (d.reply.kind === 'error-page' || d.reply.close) respond(s);
         } else if (d.be) {
+          if (httplog) s.flog = newForwardLog();
           const f = startForward(d.be, ev, s.lc, forwardHost(s, d.be.cfg));
           if (stream === s) s.fwd = f; // else it failed at once (no server: 503 sent)
         }
@@ -313,6 +349,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           const started = stream.fwd.responseStarted;
           stream.fwd.abort(`invalid request: ${ev.code}`);
           if (started) {
+            stream.term = 'CD';
             ctx.lifecycle.event(stream.lc!, 'error', ev.status);
             endStream(stream);
             closing = true;
@@ -320,6 +357,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
             return;
           }
         }
+        if (stream) stream.term ??= ev.status === 408 ? 'cR' : 'PR';
         fail(ev.status);
         return;
     }
@@ -338,6 +376,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       firstRequest: conn.streams === 1,
       keepAlive: s.head!.keepAlive && !ctx.draining(),
       serverClose: fe.httpServerClose,
+      log: s.flog,
       responseHead(res) {
         denied = runResponseRules([backendRulesFor(fe, be), rulesFor(fe)], s.head!, facts, res);
         return denied?.status;
@@ -348,6 +387,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         // cannot become tunnel bytes: a client must wait for the 101 (RFC 6455 §4.1).
         if (held.length > 0 || parser.state !== 'idle') {
           if (TP.error.on) TP.error.emit(connId, s.lc!.id, 0, 0, 0, 'client sent data after an upgrade request before the 101');
+          s.term = 'CD';
           s.fwd!.abort('client spoke before the protocol switch');
           ctx.lifecycle.event(s.lc!, 'error', 0);
           endStream(s);
@@ -427,9 +467,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       s.status = rule.status;
       bytes = r.bytes;
       keepAlive = !r.close;
+      s.term = /deny|tarpit/.test(rule.why) ? 'PR' : 'LR';
     } else {
       // No rule answered and there are no backends yet: HAProxy's 503.
       s.status = 503;
+      s.term = 'SC';
       bytes = [errorResponse(503)];
     }
     let n = 0;
@@ -439,6 +481,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       sock.write(b);
     }
     sock.uncork();
+    s.bytes = n;
     if (TP.response.on) TP.response.emit(connId, s.lc!.id, s.status, n);
     ctx.lifecycle.event(s.lc!, 'response', s.status);
     endStream(s);
@@ -448,7 +491,44 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     } else armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
   }
 
+  /** One HTTP log line for the stream that ends (option httplog, HAProxy manual 8.2.3). */
+  function logStream(s: H1Stream): void {
+    const f = s.flog;
+    const h = s.head;
+    const now = Date.now();
+    const status = s.status > 0 ? s.status : (f?.status ?? -1);
+    logger!.send(
+      formatHttpLog({
+        clientIp: facts.src,
+        clientPort: facts.srcPort,
+        start: s.start,
+        frontend: fe.name,
+        ssl: false,
+        backend: f?.backend,
+        server: f?.server,
+        tR: s.headAt - s.start,
+        tw: f?.tw ?? -1,
+        tc: f?.tc ?? -1,
+        tr: f?.tr ?? -1,
+        ta: now - s.start,
+        status,
+        bytes: s.bytes >= 0 ? s.bytes : (f?.bytes ?? 0),
+        termination: s.term ?? f?.termination ?? '--',
+        actconn: ctx.actconn?.() ?? feConns.get(fe.name) ?? 0,
+        feconn: feConns.get(fe.name) ?? 0,
+        beconn: f?.beconn ?? 0,
+        srvConn: f?.srvConn ?? 0,
+        retries: f?.retries ?? 0,
+        redispatched: f?.redispatched ?? false,
+        srvQueue: f?.srvQueue ?? 0,
+        backendQueue: 0,
+        requestLine: h ? `${h.method} ${h.target} HTTP/${h.version}` : undefined,
+      }),
+    );
+  }
+
   function endStream(s: H1Stream): void {
+    if (httplog) logStream(s);
     ctx.lifecycle.release(s.lc!);
     STREAM_POOL.free(s, SITE.streamFree);
     if (H1_FAULTS.doubleFree.armed && H1_FAULTS.doubleFree.fire()) STREAM_POOL.free(s, SITE.streamFree);
@@ -457,29 +537,68 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   /** Answers HAProxy's error page for `status` (or `reply`, an http-response deny's) and closes. */
   function fail(status: number, reply?: RuleReply): void {
+    const bytes = reply ? renderReply(reply, false, false).bytes : [errorResponse(status)];
+    const n = bytes.reduce((a, b) => a + b.length, 0);
     if (stream) {
       ctx.lifecycle.event(stream.lc!, 'error', status);
       stream.status = status;
+      stream.bytes = n;
       endStream(stream);
-    } else ctx.lifecycle.event(conn.lc!, 'error', status);
-    closing = true;
-    if (!reply) {
-      sock.end(errorResponse(status));
-      return;
+    } else {
+      ctx.lifecycle.event(conn.lc!, 'error', status);
+      if (httplog) logBadRequest(status, n);
     }
+    closing = true;
     sock.cork();
-    for (const b of renderReply(reply, false, false).bytes) sock.write(b);
+    for (const b of bytes) sock.write(b);
     sock.uncork();
     sock.end();
+  }
+
+  /** The log line of an error answered before a request head was parsed (`<BADREQ>`). */
+  function logBadRequest(status: number, bytes: number): void {
+    const now = Date.now();
+    const start = reqStart || now;
+    logger!.send(
+      formatHttpLog({
+        clientIp: facts.src,
+        clientPort: facts.srcPort,
+        start,
+        frontend: fe.name,
+        ssl: false,
+        backend: undefined,
+        server: undefined,
+        tR: -1,
+        tw: -1,
+        tc: -1,
+        tr: -1,
+        ta: now - start,
+        status,
+        bytes,
+        termination: status === 408 ? 'cR' : status >= 500 ? 'IR' : 'PR',
+        actconn: ctx.actconn?.() ?? feConns.get(fe.name) ?? 0,
+        feconn: feConns.get(fe.name) ?? 0,
+        beconn: 0,
+        srvConn: 0,
+        retries: 0,
+        redispatched: false,
+        srvQueue: 0,
+        backendQueue: 0,
+        requestLine: undefined,
+      }),
+    );
   }
 
   function release(why: string): void {
     if (released) return;
     released = true;
+    feConns.set(fe.name, (feConns.get(fe.name) ?? 1) - 1);
     clearTimeout(reqTimer);
     held = [];
     rawHeld = [];
     if (stream) {
+      const f = stream.fwd;
+      stream.term ??= !f ? 'CR' : f.responseStarted ? 'CD' : f.requestDone ? 'CH' : 'CD';
       stream.fwd?.abort(why === 'closed' ? 'client closed the connection' : `client ${why}`);
       endStream(stream);
     }

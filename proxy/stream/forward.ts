@@ -77,7 +77,43 @@ export interface ForwardHost {
    * when both sides are done, or failed(0, ...) on a timeout or a reset.
    */
   upgraded?(tunnelTimeout: number | undefined): void;
+  /** Filled in as the stream goes, for its traffic log line (proxy/log/httplog.ts). */
+  log?: ForwardLog;
 }
+
+/**
+ * What a forwarded stream records for its log line: HAProxy's `%b %s %Tw %Tc %Tr %B %bc %sc %rc %sq`
+ * and the first two characters of `%tsc` when it did not end normally.
+ */
+export interface ForwardLog {
+  backend: string | undefined;
+  server: string | undefined;
+  /** ms waiting for a server slot (-1: never got one). */
+  tw: number;
+  /** ms to connect (-1: never connected; 0 for a reused connection). */
+  tc: number;
+  /** ms from connection to response head (-1: none). */
+  tr: number;
+  /** Bytes written to the client. */
+  bytes: number;
+  retries: number;
+  redispatched: boolean;
+  beconn: number;
+  srvConn: number;
+  srvQueue: number;
+  /** HAProxy's termination cause and state (`SC`, `sH`, `SD`, ...), undefined while normal. */
+  termination: string | undefined;
+  /** Status of the response head sent to the client (-1: none). */
+  status: number;
+}
+
+/** A blank ForwardLog. */
+export function newForwardLog(): ForwardLog {
+  return { backend: undefined, server: undefined, tw: -1, tc: -1, tr: -1, bytes: 0, retries: 0, redispatched: false, beconn: 0, srvConn: 0, srvQueue: 0, termination: undefined, status: -1 };
+}
+
+/** Streams being forwarded to each backend by this thread (`%bc`). */
+const beActive = new Map<string, number>();
 
 /** A stream being forwarded; the driver feeds it the rest of the request. */
 export interface Forward {
@@ -158,6 +194,25 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   /** The 101 was forwarded: raw bytes both ways. */
   let tunnelled = false;
   let tunnelUp = 0;
+  const flog = host.log;
+  const tAcquire = Date.now();
+  let tAssigned = 0;
+  let tConnected = 0;
+  beActive.set(cfg.name, (beActive.get(cfg.name) ?? 0) + 1);
+  let counted = true;
+  const uncount = () => {
+    if (counted) {
+      counted = false;
+      beActive.set(cfg.name, (beActive.get(cfg.name) ?? 1) - 1);
+    }
+  };
+  const term = (t: string) => {
+    if (flog && flog.termination === undefined) flog.termination = t;
+  };
+  if (flog) {
+    flog.backend = cfg.name;
+    flog.beconn = beActive.get(cfg.name) ?? 1;
+  }
 
   const waiter: SlotWaiter = {
     assigned(s, waited) {
@@ -171,23 +226,34 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       }
       lbServer = s;
       server = rt.servers.get(s.name);
+      tAssigned = Date.now();
+      if (flog) {
+        flog.server = s.name;
+        if (flog.tw < 0) flog.tw = tAssigned - tAcquire;
+        flog.srvConn = s.cur;
+        flog.srvQueue = s.queued;
+      }
       connect();
     },
     failed(reason) {
       queued = false;
       if (done) return;
       if (reason === 'timeout queue') lc.event(streamLc, 'timeout', rt.cfg.timeouts.queue ?? rt.connectTimeout);
+      term(reason === 'timeout queue' ? 'sQ' : 'SC');
       fail(503, reason);
     },
   };
 
   const owner: ServerConnOwner = {
     connected() {
+      tConnected = Date.now();
+      if (flog) flog.tc = tConnected - tAssigned;
       sendHead();
     },
     connectFailed(reason, timedOut) {
       sc = undefined;
       if (done) return;
+      if (flog) flog.termination = timedOut ? 'sC' : 'SC';
       retryOrFail(timedOut ? 'timeout connect' : reason);
     },
     data(chunk) {
@@ -212,8 +278,12 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
           connect(true);
           return;
         }
+        term('SH');
         fail(502, `server ${reason} before a complete response head`);
-      } else abortStream(`server ${reason} during the response body`);
+      } else {
+        term('SD');
+        abortStream(`server ${reason} during the response body`);
+      }
     },
     drain() {
       if (pausedClient && !done) {
@@ -227,11 +297,13 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
         const ms = cfg.timeouts.tunnel ?? timeoutServer ?? 0;
         lc.event(streamLc, 'timeout', ms);
         if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, ms, 0, 0, 'timeout tunnel');
+        term('sD');
         abortStream('timeout tunnel');
         return;
       }
       lc.event(streamLc, 'timeout', timeoutServer ?? 0);
       if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, timeoutServer ?? 0, 0, 0, 'timeout server');
+      term(respHead ? 'sD' : 'sH');
       if (!respHead) fail(504, 'timeout server');
       else abortStream('timeout server during the response body');
     },
@@ -263,6 +335,8 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     if (idle) {
       sc = idle;
       reused = true;
+      tConnected = Date.now();
+      if (flog) flog.tc = 0;
       if (BTP.reuse.on) BTP.reuse.emit(connId, streamId, idle.lc!.id, 0, 0, `${cfg.name}/${s.name}`);
       sendHead();
       return;
@@ -270,6 +344,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     reused = false;
     const c = openServerConn(rt, s, owner, { lifecycle: lc, streamId, connId, bufsize: host.bufsize, maxhdr: host.maxhdr });
     if (!c) {
+      term('RC');
       fail(500, 'server connection allocation failed');
       return;
     }
@@ -282,6 +357,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     attempt++;
     lc.event(streamLc, 'error', attempt);
     if (attempt > cfg.retries) {
+      if (flog) flog.retries = attempt - 1;
       fail(503, `${reason} (${attempt} attempts)`);
       return;
     }
@@ -296,6 +372,11 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       },
     );
     if (BTP.retry.on) BTP.retry.emit(connId, streamId, attempt, redispatch ? 1 : 0, 0, reason);
+    if (flog) {
+      flog.retries = attempt;
+      flog.termination = undefined;
+      if (redispatch) flog.redispatched = true;
+    }
     if (redispatch) {
       const prev = lbServer!;
       lbServer = undefined;
@@ -325,6 +406,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
         upgrade: upgradeRequested,
       });
     } catch (e) {
+      term('PR');
       fail(400, e instanceof Error ? e.message : String(e));
       return;
     }
@@ -369,6 +451,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
 
   function writeClient(b: Uint8Array): void {
     respBytes += b.length;
+    if (flog) flog.bytes = respBytes;
     if (!client.write(b) && !pausedServer && sc) {
       pausedServer = true;
       sc.sock!.pause();
@@ -397,6 +480,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
           finish();
           return;
         case 'error':
+          term(respHead ? 'SD' : 'PH');
           if (!respHead) fail(502, `${ev.code}: ${ev.reason}`);
           else abortStream(`invalid response body: ${ev.code}: ${ev.reason}`);
           return;
@@ -435,10 +519,15 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   function startResponse(ev: H1ResponseHeadEvent): void {
     const denied = host.responseHead?.(ev);
     if (denied !== undefined) {
+      term('PH');
       fail(denied, `response denied by an http-response rule (status ${ev.status})`);
       return;
     }
     respHead = ev;
+    if (flog) {
+      flog.tr = Date.now() - (tConnected || tAssigned);
+      flog.status = ev.status;
+    }
     if (BTP.response.on) BTP.response.emit(connId, streamId, ev.status, 0, 0, `${cfg.name}/${server!.name}`);
     lc.event(streamLc, 'state', 3);
     const unframed = ev.bodyKind === 'chunked' || ev.bodyKind === 'close';
@@ -452,6 +541,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       bytes = responseHead(ev, false);
     } catch (e) {
       respHead = undefined;
+      term('PH');
       fail(502, e instanceof Error ? e.message : String(e));
       return;
     }
@@ -500,6 +590,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   }
 
   function cleanup(): void {
+    uncount();
     clearTimeout(retryTimer);
     client.removeListener('drain', onClientDrain);
     if (queued) {

@@ -19,6 +19,7 @@ import { runDebugDev } from './debug-dev.ts';
 import { redactText } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { attachServerState } from '../stream/backend-runtime.ts';
+import { createLogger, type Logger } from '../log/sink.ts';
 
 process.setSourceMapsEnabled(true);
 const init = workerData as WorkerInit;
@@ -84,7 +85,16 @@ let draining = false;
 const servers: Server[] = [];
 const open = new Set<{ closeIfIdle(): void }>();
 
+// Traffic logs: one logger per frontend with `log` lines (proxy/log/sink.ts).
+const loggers = new Map<string, Logger>();
+for (const fe of cfg.frontends) {
+  const l = createLogger(fe.logs);
+  if (l) loggers.set(fe.name, l);
+}
+
 const h1ctx = {
+  logger: (fe: { name: string }) => loggers.get(fe.name),
+  actconn: () => state.f64[TS.connsCur]!,
   lifecycle: rec.lifecycle,
   bufferPool,
   bufsize: cfg.global.tune.bufsize,
@@ -141,6 +151,7 @@ async function listenAll(): Promise<string[]> {
 
 function finishStop(): void {
   state.f64[TS.status] = 3;
+  for (const l of loggers.values()) l.close();
   send({ type: 'stopped' });
   process.exit(0);
 }

@@ -19,6 +19,8 @@ describe('engine support gate', () => {
   it('names each parsed but unimplemented feature at its line, in file order', () => {
     const c = parse(
       [
+        'global',
+        '    log /dev/log local0',
         'defaults',
         '    timeout client 5s',
         '    timeout connect 5s',
@@ -26,19 +28,44 @@ describe('engine support gate', () => {
         'frontend f',
         '    bind 127.0.0.1:8080',
         '    acl api path_beg /api',
-        '    option httplog',
+        '    option httplog clf',
         '    http-request deny if { path /admin }',
         '    use_backend be if api',
         '    default_backend be',
         'backend be',
+        '    log 127.0.0.1:514 local1',
         '    server s1 127.0.0.1:9000',
         '',
       ].join('\n'),
     );
     const lines = checkEngineSupport(c).map((a) => a.formatted);
     const msg = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
-    // 'option httplog' is reported at its frontend's line; the http-request deny is accepted.
-    expect(lines).toEqual([`[ALERT] config : parsing [t.cfg:5] : 'option httplog' ${msg}`]);
+    // 'option httplog clf' is reported at its frontend's line; the http-request deny is accepted.
+    expect(lines).toEqual([
+      "[ALERT] config : parsing [t.cfg:2] : 'log /dev/log': UNIX datagram log targets are not supported by this build (Node has no datagram UNIX sockets); log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.",
+      `[ALERT] config : parsing [t.cfg:7] : 'option httplog clf' ${msg}`,
+      `[ALERT] config : parsing [t.cfg:15] : 'log' ${msg}`,
+    ]);
+  });
+
+  it('accepts traffic logs: option httplog with log stdout / udp targets, global and per proxy', () => {
+    const c = parse(
+      [
+        'global',
+        '    log 127.0.0.1:514 local0 info',
+        'defaults',
+        '    log global',
+        '    timeout client 5s',
+        'frontend f',
+        '    bind 127.0.0.1:8080',
+        '    option httplog',
+        '    log stdout format raw local0',
+        '    log udp@127.0.0.1:5140 len 512 format rfc5424 local7 notice',
+        '    http-request return status 200',
+        '',
+      ].join('\n'),
+    );
+    expect(checkEngineSupport(c)).toEqual([]);
   });
 
   it('accepts every http-request / http-response action with conditions, and option forwardfor', () => {

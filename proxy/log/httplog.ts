@@ -1,0 +1,105 @@
+/**
+ * HAProxy's traffic log lines, built from what a stream recorded (StreamLog):
+ *
+ * - `option httplog`: HAProxy configuration manual 8.2.3 "HTTP log format", i.e. the log-format
+ *   `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`
+ *   (no captures here, so `%CC %CS` print `- -` and `%hr %hs` nothing);
+ * - no option (8.2.1 "Default log format"): one `Connect from <ip>:<port> to <ip>:<port> (<fe>/HTTP)`
+ *   line per accepted connection.
+ *
+ * Pure functions over a record and a time: the caller decides when a line is due and where it goes
+ * (proxy/log/sink.ts).
+ */
+
+/** What a stream recorded for its log line (HAProxy's log-format variables named in brackets). */
+export interface StreamLog {
+  /** `%ci` / `%cp`. */
+  clientIp: string;
+  clientPort: number;
+  /** `%tr`: when the first byte of the request was received (epoch ms). */
+  start: number;
+  /** `%ft` (without the `~`). */
+  frontend: string;
+  /** `~` after the frontend name when the connection is SSL. */
+  ssl: boolean;
+  /** `%b`: the backend, or undefined when none was chosen (the frontend's name is logged). */
+  backend: string | undefined;
+  /** `%s`: the server, or undefined when none (logged `<NOSRV>`). */
+  server: string | undefined;
+  /** `%TR`: ms to receive the complete request head; -1 when it never was. */
+  tR: number;
+  /** `%Tw`: ms waiting in queues for a server slot; -1 when the stream never got one. */
+  tw: number;
+  /** `%Tc`: ms to establish the server connection; -1 when never connected. */
+  tc: number;
+  /** `%Tr`: ms from server connection to the response head; -1 when no response head came. */
+  tr: number;
+  /** `%Ta`: ms from `start` to the end of the stream. */
+  ta: number;
+  /** `%ST`: HTTP status sent to the client; -1 when none. */
+  status: number;
+  /** `%B`: bytes sent to the client (headers included). */
+  bytes: number;
+  /** First two characters of `%tsc` (cause, then stream state); HAProxy's codes, `--` when normal. */
+  termination: string;
+  /** `%ac` `%fc` `%bc` `%sc` `%rc`: active connections (process, frontend, backend, server), retries. */
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srvConn: number;
+  retries: number;
+  /** The stream was redispatched to another server: `%rc` gets a `+` prefix. */
+  redispatched: boolean;
+  /** `%sq` / `%bq`: requests ahead of this one in the server's / backend's queue. */
+  srvQueue: number;
+  backendQueue: number;
+  /** `%r` as received (`METHOD target HTTP/x.y`), undefined for a request that could not be parsed (`<BADREQ>`). */
+  requestLine: string | undefined;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+const p2 = (n: number) => String(n).padStart(2, '0');
+const p3 = (n: number) => String(n).padStart(3, '0');
+
+/** Month abbreviation used by HAProxy's dates and RFC 3164 timestamps (0 = Jan). */
+export function monthName(m: number): string {
+  return MONTHS[m]!;
+}
+
+/** HAProxy's accept date `%tr`: `06/Feb/2009:12:14:14.655`, local time. */
+export function formatAcceptDate(ms: number): string {
+  const d = new Date(ms);
+  return `${p2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${p3(d.getMilliseconds())}`;
+}
+
+/**
+ * Escapes a logged request line as HAProxy does for `%{+Q}r`: `"`, `#`, control characters and
+ * bytes outside printable ASCII become `#XX` (hex), so a line can never be split or unquoted.
+ */
+export function escapeLogString(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x23) out += '#' + (c & 0xff).toString(16).toUpperCase().padStart(2, '0');
+    else out += s[i];
+  }
+  return out;
+}
+
+/** HAProxy's HTTP log line (`option httplog`, configuration manual 8.2.3) for one finished stream. */
+export function formatHttpLog(r: StreamLog): string {
+  const be = r.backend ?? r.frontend;
+  const srv = r.server ?? '<NOSRV>';
+  const term = (r.termination + '--').slice(0, 2) + '--';
+  const req = r.requestLine === undefined ? '<BADREQ>' : escapeLogString(r.requestLine);
+  return (
+    `${r.clientIp}:${r.clientPort} [${formatAcceptDate(r.start)}] ${r.frontend}${r.ssl ? '~' : ''} ${be}/${srv} ` +
+    `${r.tR}/${r.tw}/${r.tc}/${r.tr}/${r.ta} ${r.status} ${r.bytes} - - ${term} ` +
+    `${r.actconn}/${r.feconn}/${r.beconn}/${r.srvConn}/${r.redispatched ? '+' : ''}${r.retries} ${r.srvQueue}/${r.backendQueue} "${req}"`
+  );
+}
+
+/** HAProxy's default log line (configuration manual 8.2.1), emitted when a connection is accepted. */
+export function formatConnectLog(client: string, clientPort: number, local: string, localPort: number, frontend: string): string {
+  return `Connect from ${client}:${clientPort} to ${local}:${localPort} (${frontend}/HTTP)`;
+}

@@ -1,0 +1,202 @@
+/**
+ * End to end: traffic logs (`option httplog`, `log stdout format raw`, `log <ip>:<port>` over UDP)
+ * with Flightbox in front of a real node:http origin, driven by curl. Each kind of stream ending
+ * (forwarded, `http-request return`, no server, denied, client abort) writes one HAProxy HTTP log
+ * line with the expected fields to both targets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { startProxy, type Proxy } from './harness.ts';
+
+// ip:port [date] fe be/srv TR/Tw/Tc/Tr/Ta status bytes - - term ac/fc/bc/sc/rc sq/bq "request"
+const LINE =
+  /^(\S+):(\d+) \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (\S+) (\S+)\/(\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+) (-?\d+) (\d+) - - (\S{4}) (\d+)\/(\d+)\/(\d+)\/(\d+)\/(\+?\d+) (\d+)\/(\d+) "(.*)"$/;
+
+interface Parsed {
+  client: string;
+  fe: string;
+  be: string;
+  srv: string;
+  timers: number[];
+  status: number;
+  bytes: number;
+  term: string;
+  req: string;
+}
+
+function parse(line: string): Parsed {
+  const m = LINE.exec(line);
+  if (!m) throw new Error(`not an HAProxy HTTP log line: ${line}`);
+  return {
+    client: m[1]!,
+    fe: m[4]!,
+    be: m[5]!,
+    srv: m[6]!,
+    timers: [m[7], m[8], m[9], m[10], m[11]].map(Number),
+    status: Number(m[12]),
+    bytes: Number(m[13]),
+    term: m[14]!,
+    req: m[22]!,
+  };
+}
+
+describe('traffic logs: option httplog to stdout and UDP', () => {
+  let p: Proxy;
+  let origin: Server;
+  let udp: DgramSocket;
+  const datagrams: string[] = [];
+  const socks = new Set<Socket>();
+
+  beforeAll(async () => {
+    origin = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/slow') {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('partial');
+          return; // never ends: the client aborts
+        }
+        res.setHeader('content-type', 'text/plain');
+        res.end('hello from origin\n');
+      });
+    });
+    origin.on('connection', (s: Socket) => {
+      socks.add(s);
+      s.on('close', () => socks.delete(s));
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    const originPort = (origin.address() as { port: number }).port;
+    udp = createSocket('udp4');
+    udp.on('message', (m) => datagrams.push(m.toString('latin1')));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const udpPort = udp.address().port;
+    p = await startProxy({
+      config: (dir, port) =>
+        [
+          'global',
+          '    nbthread 1',
+          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+          `    snapshot-dir ${join(dir, 'snapshots')}`,
+          '    log stdout format raw local0',
+          `    log 127.0.0.1:${udpPort} local0`,
+          '',
+          'defaults',
+          '    mode http',
+          '    log global',
+          '    option httplog',
+          '    timeout client 5s',
+          '    timeout connect 1s',
+          '    timeout server 3s',
+          '',
+          'frontend web',
+          `    bind 127.0.0.1:${port}`,
+          '    http-request deny if { path /admin }',
+          '    http-request return status 200 content-type text/plain string ok if { path /ret }',
+          '    use_backend empty if { path /nosrv }',
+          '    default_backend app',
+          '',
+          'backend app',
+          `    server s1 127.0.0.1:${originPort}`,
+          '',
+          'backend empty',
+          '',
+        ].join('\n'),
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await p?.stop();
+    for (const s of socks) s.destroy();
+    await new Promise<void>((r) => origin.close(() => r()));
+    udp?.close();
+  });
+
+  /** Waits for the log line of `path` on stdout and over UDP; returns both. */
+  async function lineFor(path: string): Promise<{ out: Parsed; syslog: string }> {
+    const t0 = Date.now();
+    for (;;) {
+      const out = p.stdout().split('\n').find((l) => l.includes(` /${path.slice(1)} HTTP/1.1"`));
+      const dg = datagrams.find((d) => d.includes(` /${path.slice(1)} HTTP/1.1"`));
+      if (out && dg) return { out: parse(out), syslog: dg };
+      if (Date.now() - t0 > 5000) throw new Error(`no log line for ${path}; stdout:\n${p.stdout()}\nudp:\n${datagrams.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('a proxied request: backend/server, timers, 200, bytes, ----', async () => {
+    const r = await p.get('/page');
+    expect(r.status).toBe(200);
+    const { out, syslog } = await lineFor('/page');
+    expect(out.client).toBe('127.0.0.1');
+    expect([out.fe, out.be, out.srv]).toEqual(['web', 'app', 's1']);
+    expect(out.status).toBe(200);
+    expect(out.term).toBe('----');
+    expect(out.bytes).toBeGreaterThan('hello from origin\n'.length);
+    for (const t of out.timers) expect(t).toBeGreaterThanOrEqual(0);
+    expect(out.timers[4]).toBeGreaterThanOrEqual(out.timers[3]!);
+    expect(out.req).toBe('GET /page HTTP/1.1');
+    // The UDP copy is the same line behind an RFC 3164 header (local0.info = 134).
+    expect(syslog).toMatch(/^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: 127\.0\.0\.1:\d+ \[/);
+    expect(syslog.endsWith('"\n')).toBe(true);
+    expect(parse(syslog.slice(syslog.indexOf(']: ') + 3, -1))).toEqual(out);
+  });
+
+  it('http-request return: answered locally, <NOSRV>, LR--', async () => {
+    const r = await p.get('/ret');
+    expect(r.body).toBe('ok');
+    const { out } = await lineFor('/ret');
+    expect([out.be, out.srv, out.status, out.term]).toEqual(['web', '<NOSRV>', 200, 'LR--']);
+    expect(out.timers.slice(1, 4)).toEqual([-1, -1, -1]);
+    expect(out.bytes).toBeGreaterThan(2);
+  });
+
+  it('a backend with no server: 503, <NOSRV>, SC--', async () => {
+    const r = await p.get('/nosrv');
+    expect(r.status).toBe(503);
+    const { out } = await lineFor('/nosrv');
+    expect([out.be, out.srv, out.status, out.term]).toEqual(['empty', '<NOSRV>', 503, 'SC--']);
+  });
+
+  it('a denied request: 403, PR--', async () => {
+    const r = await p.get('/admin');
+    expect(r.status).toBe(403);
+    const { out } = await lineFor('/admin');
+    expect([out.be, out.srv, out.status, out.term]).toEqual(['web', '<NOSRV>', 403, 'PR--']);
+  });
+
+  it('a client that aborts mid-response is logged too: CD--', async () => {
+    const c = connect(p.port, '127.0.0.1');
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise<void>((r) => c.once('data', () => r()));
+    c.resetAndDestroy(); // RST: a FIN alone is a half-close, after which the response would go on
+
+    const { out } = await lineFor('/slow');
+    expect([out.be, out.srv, out.status, out.term]).toEqual(['app', 's1', 200, 'CD--']);
+    // One line per stream: every request above was logged exactly once.
+    const lines = p.stdout().split('\n').filter((l) => LINE.test(l));
+    expect(lines).toHaveLength(5);
+    expect(new Set(lines.map((l) => parse(l).req)).size).toBe(5);
+  });
+});
+
+describe('traffic logs without option httplog', () => {
+  it("log HAProxy's default line per connection (manual 8.2.1), and no HTTP line", async () => {
+    const p = await startProxy({ global: ['log stdout format raw local0'], frontend: ['log global'] });
+    try {
+      const r = await p.get('/');
+      expect(r.status).toBe(200);
+      const t0 = Date.now();
+      while (!p.stdout().includes('Connect from') && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 25));
+      const lines = p.stdout().split('\n').filter((l) => l.startsWith('Connect from'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^Connect from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.0\\.1:${p.port} \\(web/HTTP\\)$`));
+      expect(p.stdout()).not.toContain('<NOSRV>');
+    } finally {
+      await p.stop();
+    }
+  });
+});
