@@ -3,7 +3,7 @@
  * runtime socket, snapshots), and drives it with real clients: curl for HTTP, socat for the runtime
  * socket. Every process started here is stopped by `stop()` (tests call it in afterAll/afterEach).
  */
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -189,4 +189,23 @@ export async function startProxy(
     }),
   ]);
   return p;
+}
+
+/** Used bytes of every pool of a running proxy, from `show pools` (its Total line). */
+export async function poolsUsed(p: Proxy): Promise<number> {
+  const out = await p.cli('show pools');
+  const m = /^Total: \d+ pools, \d+ bytes allocated, (\d+) used/m.exec(out);
+  if (!m) throw new Error(`unexpected show pools output:\n${out}`);
+  return Number(m[1]);
+}
+
+/** Waits (up to 3 s: connections close asynchronously) until pool usage is back at `baseline`. */
+export async function expectPoolsAt(p: Proxy, baseline: number): Promise<void> {
+  let used = -1;
+  for (let i = 0; i < 60; i++) {
+    used = await poolsUsed(p);
+    if (used === baseline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(used).toBe(baseline);
 }

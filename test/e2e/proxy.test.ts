@@ -10,7 +10,7 @@ import { createServer as createTcpServer, connect, type Server, type Socket } fr
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProxy, freePort, run, type Proxy } from './harness.ts';
+import { startProxy, freePort, run, type Proxy, poolsUsed, expectPoolsAt } from './harness.ts';
 
 interface Origin {
   port: number;
@@ -100,25 +100,6 @@ function rawExchange(port: number, data: string | Buffer, ms = 5000): Promise<st
     s.on('error', () => {});
     s.write(data);
   });
-}
-
-/** Used bytes of every pool, from `show pools` (the Total line). */
-async function poolsUsed(p: Proxy): Promise<number> {
-  const out = await p.cli('show pools');
-  const m = /^Total: \d+ pools, \d+ bytes allocated, (\d+) used/m.exec(out);
-  if (!m) throw new Error(`unexpected show pools output:\n${out}`);
-  return Number(m[1]);
-}
-
-/** Waits until pool usage is back at `baseline` (connections close asynchronously). */
-async function expectPoolsAt(p: Proxy, baseline: number): Promise<void> {
-  let used = -1;
-  for (let i = 0; i < 60; i++) {
-    used = await poolsUsed(p);
-    if (used === baseline) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  expect(used).toBe(baseline);
 }
 
 describe('proxying to healthy origins', () => {

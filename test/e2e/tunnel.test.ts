@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { startProxy, type Proxy } from './harness.ts';
+import { startProxy, type Proxy, poolsUsed, expectPoolsAt } from './harness.ts';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -143,23 +143,6 @@ function upgradeRequest(path: string, key = randomBytes(16).toString('base64')):
     `GET ${path} HTTP/1.1\r\nhost: example.test\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
     `sec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`
   );
-}
-
-async function poolsUsed(p: Proxy): Promise<number> {
-  const out = await p.cli('show pools');
-  const m = /^Total: \d+ pools, \d+ bytes allocated, (\d+) used/m.exec(out);
-  if (!m) throw new Error(`unexpected show pools output:\n${out}`);
-  return Number(m[1]);
-}
-
-async function expectPoolsAt(p: Proxy, baseline: number): Promise<void> {
-  let used = -1;
-  for (let i = 0; i < 60; i++) {
-    used = await poolsUsed(p);
-    if (used === baseline) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  expect(used).toBe(baseline);
 }
 
 describe('WebSocket and tunnels', () => {
