@@ -12,6 +12,7 @@
  * request of the connection; header positions live in a preallocated Int32Array; body bytes are
  * handed out as views of the pushed chunks, never copied.
  */
+import { SectionBuffer } from './section-buffer.ts';
 import { H1_ERRORS } from './h1.types.ts';
 import type {
   H1ErrorCode,
@@ -106,8 +107,7 @@ export class H1RequestParser {
   #lastError: H1ErrorEvent | undefined;
 
   // head / trailer section accumulation (positions are relative to the section's first byte)
-  #buf: Buffer = Buffer.allocUnsafe(0);
-  #len = 0;
+  #sec: SectionBuffer;
   #startAbs = 0;
   #hs = S_IDLE;
   #count = 0;
@@ -147,6 +147,7 @@ export class H1RequestParser {
       throw new RangeError(`maxHeaders must be a positive integer (tune.maxhdr), got ${maxHeaders}`);
     }
     this.#maxHead = opts.maxHeaderBytes;
+    this.#sec = new SectionBuffer(opts.maxHeaderBytes);
     this.#maxHeaders = maxHeaders;
     this.#maxBody = opts.maxBodyBytes ?? Infinity;
     this.#pos = new Int32Array(maxHeaders * 4);
@@ -265,24 +266,6 @@ export class H1RequestParser {
     out.push(ev);
   }
 
-  /** Copies chunk[from, to) into the section buffer (growing it, never beyond maxHeaderBytes). */
-  #append(chunk: Uint8Array, from: number, to: number): void {
-    const need = this.#len + (to - from);
-    if (need > this.#buf.length) {
-      let size = Math.max(this.#buf.length * 2, 1024);
-      while (size < need) size *= 2;
-      const grown = Buffer.allocUnsafe(Math.min(size, this.#maxHead));
-      grown.set(this.#buf.subarray(0, this.#len));
-      this.#buf = grown;
-    }
-    this.#buf.set(chunk.subarray(from, to), this.#len);
-    this.#len = need;
-  }
-
-  #text(start: number, end: number): string {
-    return this.#buf.toString('latin1', start, end);
-  }
-
   /** Which size limit was hit, given the sub-state the scan was in. */
   #sizeError(s: number): H1ErrorCode {
     if (this.#phase === P_TRAILERS) return 'trailers-too-large';
@@ -298,7 +281,7 @@ export class H1RequestParser {
     const n = chunk.length;
     let s = this.#hs;
     let seg = i; // first byte of this chunk belonging to the section
-    let rb = this.#len - seg;
+    let rb = this.#sec.len - seg;
     // bytes at index >= limit would make the section larger than maxHeaderBytes
     let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#maxHead - rb);
 
@@ -314,7 +297,7 @@ export class H1RequestParser {
           else if (CLASS[c] & TCHAR) {
             this.#phase = P_HEAD;
             this.#startAbs = this.#base + i;
-            this.#len = 0;
+            this.#sec.len = 0;
             seg = i;
             rb = -i;
             limit = Math.min(n, this.#maxHead - rb);
@@ -369,7 +352,7 @@ export class H1RequestParser {
         }
         case S_RL_LF:
           if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#append(chunk, seg, i + 1);
+          this.#sec.append(chunk, seg, i + 1);
           seg = i + 1;
           if (!this.#requestLine(out)) return n;
           s = S_LINE;
@@ -426,14 +409,14 @@ export class H1RequestParser {
         }
         case S_END_LF:
           if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#append(chunk, seg, i + 1);
+          this.#sec.append(chunk, seg, i + 1);
           this.#hs = S_IDLE;
           if (this.#phase === P_TRAILERS) this.#trailersDone(out);
           else this.#headDone(out);
           return i + 1;
       }
     }
-    if (this.#phase !== P_IDLE) this.#append(chunk, seg, n);
+    if (this.#phase !== P_IDLE) this.#sec.append(chunk, seg, n);
     this.#hs = s;
     return n;
   }
@@ -450,8 +433,8 @@ export class H1RequestParser {
       this.#fail(out, 'version-unsupported', this.#startAbs + this.#versionStart);
       return false;
     }
-    const method = this.#text(0, this.#methodEnd);
-    const target = this.#text(this.#targetStart, this.#targetEnd);
+    const method = this.#sec.text(0, this.#methodEnd);
+    const target = this.#sec.text(this.#targetStart, this.#targetEnd);
     const form = targetForm(target);
     const code = form === undefined ? 'target-invalid-form' : targetRefusal(method, target, form);
     if (code !== undefined) {
@@ -470,7 +453,7 @@ export class H1RequestParser {
     const p = this.#pos;
     for (let k = 0; k < this.#count; k++) {
       const b = k * 4;
-      headers[k] = [this.#text(p[b], p[b + 1]), this.#text(p[b + 2], p[b + 3])];
+      headers[k] = [this.#sec.text(p[b], p[b + 1]), this.#sec.text(p[b + 2], p[b + 3])];
     }
     return headers;
   }
@@ -521,7 +504,7 @@ export class H1RequestParser {
     out.push({ type: 'end' });
     this.#phase = this.#keepAlive ? P_IDLE : P_CLOSED;
     this.#hs = S_IDLE;
-    this.#len = 0;
+    this.#sec.len = 0;
     this.#count = 0;
   }
 
@@ -631,7 +614,7 @@ export class H1RequestParser {
       // last-chunk: the trailer section follows (RFC 9112 §7.1.2)
       this.#phase = P_TRAILERS;
       this.#hs = S_LINE;
-      this.#len = 0;
+      this.#sec.len = 0;
       this.#count = 0;
       this.#startAbs = this.#base + next;
       return next;

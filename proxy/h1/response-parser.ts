@@ -18,6 +18,7 @@
  * in Transfer-Encoding ("chunked,") and an HTAB in it ("chunked<HTAB>"). Events do not depend on how
  * the input is split (only the sizes of `data` and `tunnel-data` events do).
  */
+import { SectionBuffer } from './section-buffer.ts';
 import { H1_RESPONSE_ERRORS } from './response.types.ts';
 import type {
   H1ExpectOptions,
@@ -172,8 +173,7 @@ export class H1ResponseParser {
   #lastError: H1ResponseErrorEvent | undefined;
 
   // head / trailer section accumulation (positions are relative to the section's first byte)
-  #buf: Buffer = Buffer.allocUnsafe(0);
-  #len = 0;
+  #sec: SectionBuffer;
   #startAbs = 0;
   #hs = S_IDLE;
   #count = 0;
@@ -208,6 +208,7 @@ export class H1ResponseParser {
       throw new RangeError(`maxHeaders must be a positive integer (tune.maxhdr), got ${maxHeaders}`);
     }
     this.#maxHead = opts.maxHeaderBytes;
+    this.#sec = new SectionBuffer(opts.maxHeaderBytes);
     this.#maxHeaders = maxHeaders;
     this.#pos = new Int32Array(maxHeaders * 4);
     this.#tabs = new Uint8Array(maxHeaders);
@@ -342,24 +343,6 @@ export class H1ResponseParser {
     return Number.MAX_SAFE_INTEGER;
   }
 
-  /** Copies chunk[from, to) into the section buffer (growing it, never beyond maxHeaderBytes). */
-  #append(chunk: Uint8Array, from: number, to: number): void {
-    const need = this.#len + (to - from);
-    if (need > this.#buf.length) {
-      let size = Math.max(this.#buf.length * 2, 1024);
-      while (size < need) size *= 2;
-      const grown = Buffer.allocUnsafe(Math.min(size, this.#maxHead));
-      grown.set(this.#buf.subarray(0, this.#len));
-      this.#buf = grown;
-    }
-    this.#buf.set(chunk.subarray(from, to), this.#len);
-    this.#len = need;
-  }
-
-  #text(start: number, end: number): string {
-    return this.#buf.toString('latin1', start, end);
-  }
-
   /** Which size limit was hit, given the sub-state the scan was in. */
   #sizeError(s: number): H1ResponseErrorCode {
     if (this.#phase === P_TRAILERS) return 'trailers-too-large';
@@ -374,7 +357,7 @@ export class H1ResponseParser {
     const n = chunk.length;
     let s = this.#hs;
     let seg = i; // first byte of this chunk belonging to the section
-    let rb = this.#len - seg;
+    let rb = this.#sec.len - seg;
     // bytes at index >= limit would make the section larger than maxHeaderBytes
     let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#maxHead - rb);
 
@@ -392,7 +375,7 @@ export class H1ResponseParser {
           else {
             this.#phase = P_HEAD;
             this.#startAbs = this.#base + i;
-            this.#len = 0;
+            this.#sec.len = 0;
             this.#count = 0;
             seg = i;
             rb = -i;
@@ -511,14 +494,14 @@ export class H1ResponseParser {
         }
         case S_END_LF:
           if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#append(chunk, seg, i + 1);
+          this.#sec.append(chunk, seg, i + 1);
           this.#hs = S_IDLE;
           if (this.#phase === P_TRAILERS) this.#trailersDone(out);
           else this.#headDone(out);
           return i + 1;
       }
     }
-    if (this.#phase !== P_IDLE) this.#append(chunk, seg, n);
+    if (this.#phase !== P_IDLE) this.#sec.append(chunk, seg, n);
     this.#hs = s;
     return n;
   }
@@ -528,7 +511,7 @@ export class H1ResponseParser {
     const p = this.#pos;
     for (let k = 0; k < this.#count; k++) {
       const b = k * 4;
-      headers[k] = [this.#text(p[b], p[b + 1]), this.#text(p[b + 2], p[b + 3])];
+      headers[k] = [this.#sec.text(p[b], p[b + 1]), this.#sec.text(p[b + 2], p[b + 3])];
     }
     return headers;
   }
@@ -543,9 +526,9 @@ export class H1ResponseParser {
       this.#fail(out, res.code, this.#startAbs + (res.at >= 0 ? this.#pos[res.at * 4] : -res.at - 1));
       return;
     }
-    const reason = this.#text(this.#reasonStart, this.#reasonEnd);
+    const reason = this.#sec.text(this.#reasonStart, this.#reasonEnd);
     out.push(new ResponseHead(this.#status, reason, version, headers, expected.method, res));
-    this.#len = 0;
+    this.#sec.len = 0;
     this.#count = 0;
     if (res.interim) {
       this.#phase = P_IDLE; // the final response to the same request follows (RFC 9110 §15.2)
@@ -567,7 +550,7 @@ export class H1ResponseParser {
 
   #trailersDone(out: H1ResponseEvent[]): void {
     if (this.#count > 0) out.push({ type: 'trailers', headers: this.#fields() });
-    this.#len = 0;
+    this.#sec.len = 0;
     this.#count = 0;
     this.#finish(out);
   }
@@ -620,7 +603,7 @@ export class H1ResponseParser {
       // last-chunk: the trailer section follows (RFC 9112 §7.1.2)
       this.#phase = P_TRAILERS;
       this.#hs = S_LINE;
-      this.#len = 0;
+      this.#sec.len = 0;
       this.#count = 0;
       this.#startAbs = this.#base + next;
       return next;
