@@ -465,6 +465,15 @@ export interface BackendConfig extends SourceRef {
    * Pth retry, -N the Nth retry before the last (default -1: the last retry).
    */
   redispatch: { enabled: boolean; interval: number };
+  /** The section's `acl` lines, which its rules' conditions may name (a `listen` section's are its frontend half's). */
+  acls: AclConfig[];
+  /**
+   * Run once this backend is chosen, after the frontend's (HAProxy's http_process_req_common() on
+   * the backend); not again for the backend half of the `listen` section that received the request.
+   */
+  httpRequestRules: HttpRequestRule[];
+  /** Run on the response head before the frontend's (same exception as `httpRequestRules`). */
+  httpResponseRules: HttpResponseRule[];
   /** undefined unless `option forwardfor` applies (the backend's header name wins over the frontend's). */
   forwardfor: ForwardForConfig | undefined;
   httpServerClose: boolean;

@@ -9,7 +9,8 @@ import type { Config, SourceRef } from './config.types.ts';
 import type { ConfigAlert, LogConfig } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
-import { compileRules } from '../stream/rules.ts';
+import { aclErrors, compileRules } from '../stream/rules.ts';
+import { findLogger } from '../log/logger-child.ts';
 
 const LATER = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
 
@@ -23,28 +24,43 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
     seen.add(key);
     out.push(makeDiagnostic('alert', ref.file, ref.line, `${what} ${LATER}`));
   };
-  // Traffic logs are implemented (proxy/log/) except UNIX datagram targets, which Node cannot open.
+  // Traffic logs are implemented (proxy/log/). UNIX datagram targets go through util-linux 'logger'
+  // (Node has no datagram UNIX sockets): it must be installed, and it cannot send 'format raw'.
+  let logger: string | undefined | null = null;
   const unixLog = (l: LogConfig) => {
     if (l.address.kind !== 'unix') return;
     const key = `${l.file}:${l.line}:unix-log`;
     if (seen.has(key)) return;
     seen.add(key);
-    const msg = `'log ${l.address.path}': UNIX datagram log targets are not supported by this build (Node has no datagram UNIX sockets); log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.`;
-    out.push(makeDiagnostic('alert', l.file, l.line, msg));
+    const target = `'log ${l.address.path}'`;
+    if (logger === null) logger = findLogger();
+    if (logger === undefined) {
+      const msg = `${target}: UNIX datagram log targets are sent through the 'logger' program of util-linux (Node has no datagram UNIX sockets), and no 'logger' was found in PATH; install it (Debian: bsdutils) or log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.`;
+      out.push(makeDiagnostic('alert', l.file, l.line, msg));
+    } else if (l.format === 'raw') {
+      const msg = `${target} with 'format raw': UNIX datagram log targets are sent through util-linux 'logger', which always writes a syslog header; use 'format rfc3164' (the default) or 'format rfc5424' here, or send raw lines to 'stdout', 'stderr' or a UDP target.`;
+      out.push(makeDiagnostic('alert', l.file, l.line, msg));
+    }
   };
   for (const l of config.global.logs) unixLog(l);
   for (const b of config.backends) {
     for (const s of b.servers) {
       if (s.ssl) at(s, `'ssl' on 'server ${s.name}'`);
     }
-    for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
+    // A listen section's own log lines serve its frontend half (traffic logs); a backend's are gated.
+    if (b.kind === 'backend') for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
+    // Backend ACLs and http-request / http-response rules are implemented (run after / before the
+    // frontend's). A listen section's are reported once, with its frontend half below.
+    if (b.kind === 'backend') {
+      for (const e of aclErrors(b.acls)) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
+      for (const e of compileRules(b).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
+    }
   }
   for (const f of config.frontends) {
     // ACLs and use_backend conditions are implemented: a line that does not compile is an alert.
     for (const e of compileRouting(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
     // http-request / http-response rules are implemented: a condition or <fmt> that does not compile is an alert.
     for (const e of compileRules(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
-    if (f.httplog === 'clf') at(f, "'option httplog clf'");
     for (const l of f.logs) if (!config.global.logs.includes(l)) unixLog(l);
   }
   // Alerts in file order, as the parser reports them.

@@ -4,12 +4,16 @@
  * - `option httplog`: HAProxy configuration manual 8.2.3 "HTTP log format", i.e. the log-format
  *   `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`
  *   (no captures here, so `%CC %CS` print `- -` and `%hr %hs` nothing);
+ * - `option httplog clf`: the same facts in the Common Log Format variant (8.2.3, and 8.2.4 "the
+ *   default CLF format"), i.e. the log-format
+ *   `%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl`;
  * - no option (8.2.1 "Default log format"): one `Connect from <ip>:<port> to <ip>:<port> (<fe>/HTTP)`
  *   line per accepted connection.
  *
  * Pure functions over a record and a time: the caller decides when a line is due and where it goes
  * (proxy/log/sink.ts).
  */
+import type { HttpLogFormat } from '../config/config.types.ts';
 
 /** What a stream recorded for its log line (HAProxy's log-format variables named in brackets). */
 export interface StreamLog {
@@ -86,16 +90,58 @@ export function escapeLogString(s: string): string {
   return out;
 }
 
-/** HAProxy's HTTP log line (`option httplog`, configuration manual 8.2.3) for one finished stream. */
-export function formatHttpLog(r: StreamLog): string {
+/**
+ * HAProxy's HTTP log line for one finished stream: `option httplog` (configuration manual 8.2.3)
+ * by default, or its CLF variant ({@link formatClfLog}) when `format` is `clf`.
+ */
+export function formatHttpLog(r: StreamLog, format: HttpLogFormat = 'httplog'): string {
+  if (format === 'clf') return formatClfLog(r);
   const be = r.backend ?? r.frontend;
   const srv = r.server ?? '<NOSRV>';
-  const term = (r.termination + '--').slice(0, 2) + '--';
+  const term = termState(r.termination);
   const req = r.requestLine === undefined ? '<BADREQ>' : escapeLogString(r.requestLine);
   return (
     `${r.clientIp}:${r.clientPort} [${formatAcceptDate(r.start)}] ${r.frontend}${r.ssl ? '~' : ''} ${be}/${srv} ` +
     `${r.tR}/${r.tw}/${r.tc}/${r.tr}/${r.ta} ${r.status} ${r.bytes} - - ${term} ` +
     `${r.actconn}/${r.feconn}/${r.beconn}/${r.srvConn}/${r.redispatched ? '+' : ''}${r.retries} ${r.srvQueue}/${r.backendQueue} "${req}"`
+  );
+}
+
+/** `%tsc`: the two recorded characters (padded with `-`) and `--` for the cookie status (no cookies here). */
+function termState(t: string): string {
+  return (t + '--').slice(0, 2) + '--';
+}
+
+/** HAProxy's `%trg` (gmt2str_log()): `10/Oct/2000:13:55:36 +0000`, UTC, as the Common Log Format writes dates. */
+export function formatClfDate(ms: number): string {
+  const d = new Date(ms);
+  return (
+    `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`
+  );
+}
+
+/**
+ * HAProxy's CLF HTTP log line (`option httplog clf`, configuration manual 8.2.3; the log-format of
+ * 8.2.4 "the default CLF format"):
+ *
+ *   `127.0.0.1 - - [22/Nov/2026:06:37:34 +0000] "GET /foo HTTP/1.1" 200 129 "" "" 49754 978 "fe" "be" "s1" 0 0 0 13 13 ---- 1 1 0 0 0 0 0 "" "" `
+ *
+ * `%{+Q}o` quotes every string field but `%ci` (request line, frontend, backend, server, and the
+ * empty `%CC %CS` captures as `""`); numbers, `%trg` and `%tsc` are bare. `%ms` is the milliseconds
+ * of the request's start (`start`), zero-padded to 3 digits. With no header captures `%hrl %hsl`
+ * print nothing, and as in HAProxy 2.6 the line keeps the separator written before them: it ends
+ * with one space (checked against HAProxy 2.6.12's output).
+ */
+export function formatClfLog(r: StreamLog): string {
+  const be = r.backend ?? r.frontend;
+  const srv = r.server ?? '<NOSRV>';
+  const req = r.requestLine === undefined ? '<BADREQ>' : escapeLogString(r.requestLine);
+  return (
+    `${r.clientIp} - - [${formatClfDate(r.start)}] "${req}" ${r.status} ${r.bytes} "" "" ${r.clientPort} ` +
+    `${p3(new Date(r.start).getMilliseconds())} "${r.frontend}${r.ssl ? '~' : ''}" "${be}" "${srv}" ` +
+    `${r.tR} ${r.tw} ${r.tc} ${r.tr} ${r.ta} ${termState(r.termination)} ` +
+    `${r.actconn} ${r.feconn} ${r.beconn} ${r.srvConn} ${r.redispatched ? '+' : ''}${r.retries} ${r.srvQueue} ${r.backendQueue} "" "" `
   );
 }
 

@@ -75,7 +75,7 @@ export interface CompiledRules {
   errors: RuleError[];
 }
 
-/** What rules are compiled from: a frontend (or `listen`), or a backend once backends carry rules. */
+/** What rules are compiled from: a frontend, a backend, or a `listen` section's either half. */
 export interface RuleSource {
   name: string;
   acls?: readonly AclConfig[];
@@ -296,6 +296,20 @@ export function compileRules(px: RuleSource): CompiledRules {
   return { name: px.name, request, response, errors };
 }
 
+/**
+ * The `acl` lines of `acls` that do not compile, with HAProxy's message (e.g. `error detected while
+ * parsing ACL 'x' : unknown fetch method 'pth' ...`). For frontends compileRouting() reports them;
+ * this serves `backend` sections, which have no routing rules.
+ */
+export function aclErrors(acls: readonly AclConfig[]): RuleError[] {
+  const out: RuleError[] = [];
+  for (const a of acls) {
+    const r = compileAcl(['acl', a.name, ...a.tokens], a);
+    if ('error' in r) out.push({ ref: a, message: r.error });
+  }
+  return out;
+}
+
 function compileCond(c: RuleCondition, table: AclTable, kw: string, errors: RuleError[], ref: SourceRef): AclCondition | undefined {
   const r = compileCondition([c.kind, ...c.tokens], table, c);
   if ('error' in r) {
@@ -316,8 +330,9 @@ export function rulesFor(px: RuleSource): CompiledRules {
 
 /**
  * The rules of backend `be` when reached from `fe`: undefined when the backend is `fe` itself (the
- * backend half of a `listen` section, whose rules already ran as the frontend's). Backend sections
- * carry no rules yet (the parser refuses them there), so this yields empty lists for them.
+ * backend half of a `listen` section, whose rules already ran as the frontend's), as HAProxy runs a
+ * proxy's rules once per stream. A `listen` section reached from another frontend is a backend
+ * there: its rules run after that frontend's.
  */
 export function backendRulesFor(fe: FrontendConfig, be: BackendConfig): CompiledRules | undefined {
   if (be.kind === 'listen' && fe.kind === 'listen' && be.name === fe.name) return undefined;

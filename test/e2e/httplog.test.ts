@@ -2,14 +2,18 @@
  * End to end: traffic logs (`option httplog`, `log stdout format raw`, `log <ip>:<port>` over UDP)
  * with Flightbox in front of a real node:http origin, driven by curl. Each kind of stream ending
  * (forwarded, `http-request return`, no server, denied, client abort) writes one HAProxy HTTP log
- * line with the expected fields to both targets.
+ * line with the expected fields to both targets. Then `option httplog clf`, and a UNIX datagram
+ * target (reached through util-linux `logger`, received on a real socket bound by socat).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy, type Proxy } from './harness.ts';
+import { startUnixReceiver } from '../proxy/log/unix-receiver.ts';
 
 // ip:port [date] fe be/srv TR/Tw/Tc/Tr/Ta status bytes - - term ac/fc/bc/sc/rc sq/bq "request"
 const LINE =
@@ -197,6 +201,128 @@ describe('traffic logs without option httplog', () => {
       expect(p.stdout()).not.toContain('<NOSRV>');
     } finally {
       await p.stop();
+    }
+  });
+});
+
+/** Pids of running `logger` children writing to the UNIX socket `path`. */
+function loggerPids(path: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0');
+      if (/(^|\/)logger$/.test(argv[0] ?? '') && argv.includes(`--socket=${path}`)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe('traffic logs to a UNIX datagram socket (through logger), and option httplog clf', () => {
+  let origin: Server;
+  let originPort = 0;
+
+  beforeAll(async () => {
+    origin = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'text/plain');
+        res.end('hello from origin\n');
+      });
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    originPort = (origin.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    origin.closeAllConnections();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+
+  const config = (httplog: string, logs: (dir: string) => string[]) => (dir: string, port: number) =>
+    [
+      'global',
+      '    nbthread 1',
+      `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+      `    snapshot-dir ${join(dir, 'snapshots')}`,
+      ...logs(dir).map((l) => `    ${l}`),
+      '',
+      'defaults',
+      '    mode http',
+      '    log global',
+      `    ${httplog}`,
+      '    timeout client 5s',
+      '    timeout connect 1s',
+      '    timeout server 3s',
+      '',
+      'frontend web',
+      `    bind 127.0.0.1:${port}`,
+      '    default_backend app',
+      '',
+      'backend app',
+      `    server s1 127.0.0.1:${originPort}`,
+      '',
+    ].join('\n');
+
+  it("option httplog to 'log <unix socket>': HAProxy's local rfc3164 header, the line, and no logger left after stop", async () => {
+    const sockDir = mkdtempSync(join(tmpdir(), 'fb-e2e-sock-'));
+    const sock = join(sockDir, 'log.sock');
+    const rx = await startUnixReceiver(sock);
+    const p = await startProxy({ config: config('option httplog', () => [`log ${sock} local0`]) });
+    try {
+      expect((await p.get('/via-unix')).status).toBe(200);
+      const [m] = await rx.waitFor(1);
+      // '<134>Nov 22 10:00:00 haproxy[pid]: ' then the HTTP log line (no final newline: logger sends none).
+      expect(m).toMatch(new RegExp(`^<134>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d haproxy\\[${p.child.pid}\\]: `));
+      const parsed = parse(m!.slice(m!.indexOf(']: ') + 3));
+      expect([parsed.fe, parsed.be, parsed.srv, parsed.status, parsed.term, parsed.req]).toEqual(['web', 'app', 's1', 200, '----', 'GET /via-unix HTTP/1.1']);
+      expect(loggerPids(sock)).toHaveLength(1);
+      await p.stop();
+      // The worker ended logger's input when it stopped: logger exits.
+      for (let i = 0; loggerPids(sock).length > 0; i++) {
+        if (i > 100) throw new Error('logger still running after the proxy stopped');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await p.stop();
+      await rx.stop();
+      rmSync(sockDir, { recursive: true, force: true });
+    }
+  });
+
+  it("option httplog clf: HAProxy's CLF line on stdout and through logger", async () => {
+    const sockDir = mkdtempSync(join(tmpdir(), 'fb-e2e-sock-'));
+    const sock = join(sockDir, 'log.sock');
+    const rx = await startUnixReceiver(sock);
+    const p = await startProxy({ config: config('option httplog clf', () => ['log stdout format raw local0', `log ${sock} format rfc5424 local1`]) });
+    try {
+      const before = Date.now();
+      expect((await p.get('/clf/page?x=1')).status).toBe(200);
+      const t0 = Date.now();
+      let line: string | undefined;
+      while (!(line = p.stdout().split('\n').find((l) => l.includes('/clf/page')))) {
+        if (Date.now() - t0 > 5000) throw new Error(`no CLF line; stdout:\n${p.stdout()}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // %{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl
+      const m = /^127\.0\.0\.1 - - \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d) \+0000\] "GET \/clf\/page\?x=1 HTTP\/1\.1" 200 (\d+) "" "" (\d+) (\d{3}) "web" "app" "s1" (\d+) (\d+) (\d+) (\d+) (\d+) ---- (\d+) (\d+) (\d+) (\d+) 0 0 0 "" "" $/.exec(line);
+      if (!m) throw new Error(`not an HAProxy CLF line: ${JSON.stringify(line)}`);
+      const date = new Date(m[1]!.replace(/^(\d\d)\/(\w{3})\/(\d{4}):/, '$2 $1 $3 ') + ' UTC').getTime();
+      expect(Math.abs(date - before)).toBeLessThan(5000);
+      expect(Number(m[2])).toBeGreaterThan('hello from origin\n'.length);
+      // TR Tw Tc Tr Ta: every phase happened (no -1), and Ta covers the response time.
+      const timers = [m[5], m[6], m[7], m[8], m[9]].map(Number);
+      for (const t of timers) expect(t).toBeGreaterThanOrEqual(0);
+      expect(timers[4]).toBeGreaterThanOrEqual(timers[3]!);
+      // The same line, behind HAProxy's rfc5424 header (local1.info = 142), through logger.
+      const [syslog] = await rx.waitFor(1);
+      expect(syslog).toMatch(new RegExp(`^<142>1 \\d{4}-\\d\\d-\\d\\dT[\\d:.]+[+-]\\d\\d:\\d\\d \\S+ haproxy ${p.child.pid} - - 127\\.0\\.0\\.1 - - \\[`));
+      expect(syslog!.slice(syslog!.indexOf(' - - 127.0.0.1') + 5)).toBe(line);
+    } finally {
+      await p.stop();
+      await rx.stop();
+      rmSync(sockDir, { recursive: true, force: true });
     }
   });
 });

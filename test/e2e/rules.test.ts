@@ -201,3 +201,112 @@ describe('http-request / http-response rules and option forwardfor', () => {
     expect((await curl('/after')).status).toBe(200);
   });
 });
+
+describe('acl, http-request and http-response in a backend section', () => {
+  let p: Proxy;
+  let origin: Server;
+  const socks = new Set<Socket>();
+  let originHits = 0;
+
+  beforeAll(async () => {
+    origin = createServer((req, res) => {
+      originHits++;
+      req.resume();
+      req.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ method: req.method, url: req.url, headers } satisfies Echo));
+      });
+    });
+    origin.on('connection', (s: Socket) => {
+      socks.add(s);
+      s.on('close', () => socks.delete(s));
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    const originPort = (origin.address() as { port: number }).port;
+    p = await startProxy({
+      config: (dir, port) =>
+        [
+          'global',
+          '    nbthread 1',
+          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+          `    snapshot-dir ${join(dir, 'snapshots')}`,
+          '',
+          'defaults',
+          '    mode http',
+          '    timeout client 5s',
+          '    timeout connect 1s',
+          '    timeout server 3s',
+          '',
+          'frontend web',
+          `    bind 127.0.0.1:${port}`,
+          '    http-request add-header X-Order fe',
+          '    http-response add-header X-Resp-Order fe',
+          '    use_backend plain if { path_beg /plain }',
+          '    default_backend app',
+          '',
+          'backend app',
+          '    acl is_x path_beg /x',
+          '    http-request deny if is_x',
+          '    http-request set-header X-Backend app',
+          '    http-request add-header X-Order be',
+          '    http-response set-header X-Backend-Resp %[status]-%[path]',
+          '    http-response add-header X-Resp-Order be',
+          `    server s 127.0.0.1:${originPort}`,
+          '',
+          'backend plain',
+          `    server s 127.0.0.1:${originPort}`,
+          '',
+        ].join('\n'),
+    });
+  });
+  afterAll(async () => {
+    await p?.stop();
+    for (const s of socks) s.destroy();
+    await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
+  });
+
+  async function curl(path: string): Promise<{ status: number; head: string; body: string }> {
+    const r = await run('curl', ['-s', '-i', '-m', '5', `http://127.0.0.1:${p.port}${path}`]);
+    const i = r.stdout.indexOf('\r\n\r\n');
+    const head = r.stdout.slice(0, i);
+    return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body: r.stdout.slice(i + 4) };
+  }
+  const values = (e: Echo, name: string) => e.headers.filter((h) => h[0].toLowerCase() === name.toLowerCase()).map((h) => h[1]);
+  const respValues = (head: string, name: string) =>
+    head.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
+
+  it("http-request deny with the backend's ACL answers 403 without reaching the server", async () => {
+    const before = originHits;
+    const r = await curl('/x/secret');
+    expect(r.status).toBe(403);
+    expect(r.body).toContain('<h1>403 Forbidden</h1>');
+    expect(originHits).toBe(before);
+  });
+
+  it("http-request set-header / add-header of the backend run after the frontend's", async () => {
+    const r = await curl('/page?q=1');
+    expect(r.status).toBe(200);
+    const e = JSON.parse(r.body) as Echo;
+    expect(e.url).toBe('/page?q=1');
+    expect(values(e, 'x-backend')).toEqual(['app']);
+    expect(values(e, 'x-order')).toEqual(['fe', 'be']);
+  });
+
+  it("http-response set-header of the backend, before the frontend's rules", async () => {
+    const r = await curl('/page');
+    expect(respValues(r.head, 'x-backend-resp')).toEqual(['200-/page']);
+    expect(respValues(r.head, 'x-resp-order')).toEqual(['be', 'fe']);
+  });
+
+  it("another backend is untouched by this backend's rules", async () => {
+    const r = await curl('/plain/x');
+    expect(r.status).toBe(200);
+    const e = JSON.parse(r.body) as Echo;
+    expect(values(e, 'x-backend')).toEqual([]);
+    expect(values(e, 'x-order')).toEqual(['fe']);
+    expect(respValues(r.head, 'x-backend-resp')).toEqual([]);
+    expect(respValues(r.head, 'x-resp-order')).toEqual(['fe']);
+  });
+});

@@ -127,18 +127,22 @@ export const FRONTEND_KEYWORDS: KeywordTable<ProxyState> = {
   'http-response': HTTP_RESPONSE_KEYWORD,
 };
 
-/** Keywords of a `backend` section. */
+/**
+ * Keywords of a `backend` section. Its `acl` lines serve its own rules; its `http-request` rules run
+ * after the frontend's once the backend is chosen, its `http-response` rules before the frontend's
+ * (proxy/stream/rules.ts).
+ */
 export const BACKEND_KEYWORDS: KeywordTable<ProxyState> = {
   ...COMMON_KEYWORDS,
   ...BACKEND_PRESETS,
   server: SERVER_KEYWORD,
+  acl: ACL_KEYWORD,
+  'http-request': HTTP_REQUEST_KEYWORD,
+  'http-response': HTTP_RESPONSE_KEYWORD,
 };
 
 /** Keywords of a `listen` section (frontend and backend in one). */
 export const LISTEN_KEYWORDS: KeywordTable<ProxyState> = { ...FRONTEND_KEYWORDS, ...BACKEND_KEYWORDS };
-
-/** Keywords HAProxy accepts in backends that Flightbox only implements in frontends so far. */
-const FRONTEND_ONLY_FOR_NOW = ['acl', 'http-request', 'http-response'];
 
 /**
  * The alert for a keyword of another kind of proxy section (`server` in a frontend, `bind` in a
@@ -150,9 +154,6 @@ export function misplacedProxyKeyword(word: string, state: ProxyState): string |
   if (!fe && !be) return undefined;
   const where = fe && be ? "a 'frontend', 'backend' or 'listen'" : fe ? "a 'frontend' or 'listen'" : "a 'backend' or 'listen'";
   if (state.kind === 'defaults') return `'${word}' not allowed in 'defaults' section; write it in ${where} section.`;
-  if (state.kind === 'backend' && FRONTEND_ONLY_FOR_NOW.includes(word)) {
-    return `'${word}' is not supported in backend sections yet; write it in the frontend or listen section that uses backend '${state.name}'.`;
-  }
   const missing = be ? 'backend' : 'frontend';
   const hint =
     word === 'server' || word === 'default-server'

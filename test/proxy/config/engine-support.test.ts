@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../proxy/config/parser.ts';
 import { checkEngineSupport } from '../../../proxy/config/engine-support.ts';
+import { findLogger } from '../../../proxy/log/logger-child.ts';
 
 const parse = (text: string) => {
   const r = parseConfigText('t.cfg', text, { env: {}, cwd: process.cwd() });
@@ -40,12 +41,97 @@ describe('engine support gate', () => {
     );
     const lines = checkEngineSupport(c).map((a) => a.formatted);
     const msg = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
-    // 'option httplog clf' is reported at its frontend's line; the http-request deny is accepted.
-    expect(lines).toEqual([
-      "[ALERT] config : parsing [t.cfg:2] : 'log /dev/log': UNIX datagram log targets are not supported by this build (Node has no datagram UNIX sockets); log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.",
-      `[ALERT] config : parsing [t.cfg:7] : 'option httplog clf' ${msg}`,
-      `[ALERT] config : parsing [t.cfg:15] : 'log' ${msg}`,
-    ]);
+    // 'option httplog clf' and the UNIX log target (through logger, present here) are accepted.
+    expect(lines).toEqual([`[ALERT] config : parsing [t.cfg:15] : 'log' ${msg}`]);
+  });
+
+  describe('UNIX datagram log targets (through util-linux logger)', () => {
+    const cfg = (logLine: string) =>
+      parse(['global', `    ${logLine}`, 'frontend f', '    timeout client 5s', '    bind 127.0.0.1:8080', '    log global', '    option httplog clf', '    http-request return status 200', ''].join('\n'));
+
+    it('are accepted when logger is installed, in rfc3164 and rfc5424', () => {
+      expect(findLogger()).toBeDefined();
+      expect(checkEngineSupport(cfg('log /dev/log local0'))).toEqual([]);
+      expect(checkEngineSupport(cfg('log unix@/run/syslog.sock len 2048 format rfc5424 local3 notice'))).toEqual([]);
+    });
+
+    it("are an alert naming the package when no logger is in PATH", () => {
+      const path = process.env.PATH;
+      process.env.PATH = '/nonexistent-dir';
+      try {
+        expect(checkEngineSupport(cfg('log /var/run/syslog.sock len 1024 local0 info')).map((a) => a.formatted)).toEqual([
+          "[ALERT] config : parsing [t.cfg:2] : 'log /var/run/syslog.sock': UNIX datagram log targets are sent through the 'logger' program of util-linux (Node has no datagram UNIX sockets), and no 'logger' was found in PATH; install it (Debian: bsdutils) or log to 'stdout', 'stderr' or a syslog server over UDP (e.g. 'log 127.0.0.1:514 local0') instead.",
+        ]);
+      } finally {
+        process.env.PATH = path;
+      }
+    });
+
+    it("with 'format raw' are an alert: logger always writes a header", () => {
+      const lines = checkEngineSupport(cfg('log /dev/log format raw local0')).map((a) => a.formatted);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:2\] : 'log \/dev\/log' with 'format raw': .*'logger', which always writes a syslog header; use 'format rfc3164'/);
+    });
+  });
+
+  it("a listen section's own log lines serve its traffic logs (not gated as backend logs)", () => {
+    const c = parse(
+      ['listen l', '    bind 127.0.0.1:8080', '    timeout client 5s', '    timeout connect 5s', '    timeout server 5s', '    log stdout format raw local0', '    option httplog', '    server s1 127.0.0.1:9000', ''].join('\n'),
+    );
+    expect(checkEngineSupport(c)).toEqual([]);
+  });
+
+  it('accepts acl, http-request and http-response in backends; what does not compile is an alert at its line', () => {
+    const ok = parse(
+      [
+        'defaults',
+        '    timeout client 5s',
+        '    timeout connect 5s',
+        '    timeout server 5s',
+        'frontend f',
+        '    bind 127.0.0.1:8080',
+        '    default_backend be',
+        'backend be',
+        '    acl is_x path_beg /x',
+        '    http-request deny if is_x',
+        '    http-request set-header X-Be %[src]',
+        '    http-response set-header X-Status %[status]',
+        '    server s1 127.0.0.1:9000',
+        '',
+      ].join('\n'),
+    );
+    expect(checkEngineSupport(ok)).toEqual([]);
+    const bad = parse(
+      [
+        'defaults',
+        '    timeout client 5s',
+        '    timeout connect 5s',
+        '    timeout server 5s',
+        'frontend f',
+        '    bind 127.0.0.1:8080',
+        '    default_backend be',
+        'backend be',
+        '    acl broken pth /x',
+        '    http-request deny if nosuchacl',
+        '    http-request set-header X-Status %[status]',
+        '    http-response set-header X-Client %ci',
+        '    server s1 127.0.0.1:9000',
+        '',
+      ].join('\n'),
+    );
+    const lines = checkEngineSupport(bad).map((a) => a.formatted);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:9\] : error detected while parsing ACL 'broken' : unknown fetch method 'pth'/);
+    expect(lines[1]).toBe("[ALERT] config : parsing [t.cfg:10] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuchacl'.");
+    expect(lines[2]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:11\] : .*'status' is only available in 'http-response' rules/);
+    expect(lines[3]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:12\] : .*'%ci' is not supported yet/);
+  });
+
+  it("a listen section's rule errors are reported once", () => {
+    const c = parse(
+      ['listen l', '    bind 127.0.0.1:8080', '    timeout client 5s', '    timeout connect 5s', '    timeout server 5s', '    acl broken pth /x', '    http-request deny if nosuchacl', '    server s1 127.0.0.1:9000', ''].join('\n'),
+    );
+    expect(checkEngineSupport(c).map((a) => a.line)).toEqual([6, 7]);
   });
 
   it('accepts traffic logs: option httplog with log stdout / udp targets, global and per proxy', () => {

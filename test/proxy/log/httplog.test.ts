@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeLogString, formatAcceptDate, formatConnectLog, formatHttpLog, type StreamLog } from '../../../proxy/log/httplog.ts';
+import { escapeLogString, formatAcceptDate, formatClfDate, formatClfLog, formatConnectLog, formatHttpLog, type StreamLog } from '../../../proxy/log/httplog.ts';
 
 // Local-time constructor: the accept date is local time (as HAProxy's), so the test holds in any TZ.
 const T0 = new Date(2009, 1, 6, 12, 14, 14, 655).getTime();
@@ -62,5 +62,37 @@ describe('HAProxy HTTP log line (option httplog, manual 8.2.3)', () => {
 
   it("writes HAProxy's default (no option) connect line", () => {
     expect(formatConnectLog('10.0.1.2', 33312, '10.0.3.31', 8012, 'www')).toBe('Connect from 10.0.1.2:33312 to 10.0.3.31:8012 (www/HTTP)');
+  });
+});
+
+describe('HAProxy CLF HTTP log line (option httplog clf, manual 8.2.3 / 8.2.4)', () => {
+  // 10 Oct 2000 13:55:36.978 UTC: %trg is UTC, so this holds in any TZ.
+  const T = Date.UTC(2000, 9, 10, 13, 55, 36, 978);
+  const r: StreamLog = { ...base, clientIp: '127.0.0.1', clientPort: 49754, start: T, frontend: 'fe', backend: 'be', server: 's1', tR: 0, tw: 0, tc: 0, tr: 13, ta: 13, bytes: 129, requestLine: 'GET /foo?x=1 HTTP/1.1', beconn: 0, srvConn: 0 };
+
+  it('writes %trg as the Common Log Format date, in UTC', () => {
+    expect(formatClfDate(T)).toBe('10/Oct/2000:13:55:36 +0000');
+    expect(formatClfDate(Date.UTC(2026, 0, 2, 3, 4, 5, 7))).toBe('02/Jan/2026:03:04:05 +0000');
+  });
+
+  it("matches HAProxy 2.6's line field for field: quoted strings but %ci, bare numbers, the trailing separator", () => {
+    // The shape HAProxy 2.6.12 wrote for the same exchange with 'option httplog clf' and 'log stdout format raw'.
+    const line = '127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET /foo?x=1 HTTP/1.1" 200 129 "" "" 49754 978 "fe" "be" "s1" 0 0 0 13 13 ---- 1 1 0 0 0 0 0 "" "" ';
+    expect(formatClfLog(r)).toBe(line);
+    expect(formatHttpLog(r, 'clf')).toBe(line);
+    // The default format is unchanged by the second argument.
+    expect(formatHttpLog(r, 'httplog')).toBe(formatHttpLog(r));
+  });
+
+  it('answered by the proxy or unparsable: the frontend as backend, "<NOSRV>", "<BADREQ>", -1 timers', () => {
+    const line = formatClfLog({ ...r, backend: undefined, server: undefined, tR: -1, tw: -1, tc: -1, tr: -1, ta: 0, status: 400, bytes: 0, termination: 'CR', requestLine: undefined, start: T + 32 - 978 });
+    expect(line).toBe('127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "<BADREQ>" 400 0 "" "" 49754 032 "fe" "fe" "<NOSRV>" -1 -1 -1 -1 0 CR-- 1 1 0 0 0 0 0 "" "" ');
+  });
+
+  it('marks SSL frontends inside the quotes, redispatches with +, and escapes the request line', () => {
+    const line = formatClfLog({ ...r, ssl: true, retries: 1, redispatched: true, requestLine: 'GET /"a" HTTP/1.1' });
+    expect(line).toContain(' "GET /#22a#22 HTTP/1.1" ');
+    expect(line).toContain(' "fe~" "be" "s1" ');
+    expect(line).toContain(' 1 1 0 0 +1 0 0 ');
   });
 });

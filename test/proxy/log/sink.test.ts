@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import type { LogConfig } from '../../../proxy/config/config.types.ts';
-import { createLogger, createSink, formatSyslog } from '../../../proxy/log/sink.ts';
+import { createLogger, createSink } from '../../../proxy/log/sink.ts';
 
 const ID = { tag: 'haproxy', pid: 14389, hostname: 'lb1' };
 const T = new Date(2009, 1, 6, 12, 14, 14, 655).getTime();
@@ -16,43 +16,6 @@ const cfg = (over: Partial<LogConfig>): LogConfig => ({
   minLevel: undefined,
   ...over,
 });
-// Every message ends with HAProxy's '\n'.
-const text = (b: Buffer | undefined) => {
-  const t = b?.toString('latin1');
-  if (t !== undefined) expect(t.endsWith('\n')).toBe(true);
-  return t?.slice(0, -1);
-};
-
-describe('syslog message formats (log ... format raw|rfc3164|rfc5424)', () => {
-  it('raw sends the message only', () => {
-    expect(text(formatSyslog(cfg({ format: 'raw' }), 'hello', 'info', T, ID))).toBe('hello');
-  });
-
-  it('rfc3164: <PRI>Mmm dd hh:mm:ss tag[pid]: with a space-padded day (PRI = facility*8 + severity)', () => {
-    // local0 = 16, info = 6: 134.
-    expect(text(formatSyslog(cfg({}), 'hello', 'info', T, ID))).toBe('<134>Feb  6 12:14:14 haproxy[14389]: hello');
-    expect(text(formatSyslog(cfg({ facility: 'local7' }), 'x', 'err', T, ID))).toBe('<187>Feb  6 12:14:14 haproxy[14389]: x');
-  });
-
-  it('rfc5424: <PRI>1 TIMESTAMP HOSTNAME APP PID - - MSG with microseconds and the UTC offset', () => {
-    const m = text(formatSyslog(cfg({ format: 'rfc5424' }), 'hello', 'info', T, ID))!;
-    expect(m).toMatch(/^<134>1 2009-02-06T12:14:14\.655000[+-]\d\d:\d\d lb1 haproxy 14389 - - hello$/);
-  });
-
-  it('len cuts the whole message, header and final newline included', () => {
-    expect(formatSyslog(cfg({ len: 80 }), 'x'.repeat(200), 'info', T, ID)!.length).toBe(80);
-    expect(text(formatSyslog(cfg({ format: 'raw', len: 80 }), 'y'.repeat(100), 'info', T, ID))).toBe('y'.repeat(79));
-    expect(text(formatSyslog(cfg({ format: 'raw', len: 80 }), 'short', 'info', T, ID))).toBe('short');
-  });
-
-  it('level drops less severe messages; minlevel caps more severe ones', () => {
-    expect(formatSyslog(cfg({ level: 'notice' }), 'm', 'info', T, ID)).toBeUndefined();
-    expect(formatSyslog(cfg({ level: 'notice' }), 'm', 'err', T, ID)).toBeDefined();
-    // err (3) capped to notice (5): local0 -> 133.
-    expect(text(formatSyslog(cfg({ minLevel: 'notice', format: 'rfc3164' }), 'm', 'err', T, ID))).toBe('<133>Feb  6 12:14:14 haproxy[14389]: m');
-  });
-});
-
 describe('UDP sink (real datagrams on 127.0.0.1)', () => {
   let rx: Socket | undefined;
   afterEach(() => {

@@ -4,9 +4,13 @@ import type { Config, FrontendConfig } from '../../../proxy/config/config.types.
 import { createRequestParser } from '../../../proxy/h1/parser.ts';
 import type { H1HeadEvent } from '../../../proxy/h1/h1.types.ts';
 import type { ConnectionFacts } from '../../../proxy/acl/context.ts';
+import { routerFor } from '../../../proxy/stream/backend-runtime.ts';
 import {
+  aclErrors,
   addForwardedFor,
+  backendRulesFor,
   compileRules,
+  decideRequest,
   expandBackrefs,
   renderReply,
   replacePath,
@@ -189,6 +193,93 @@ describe('http-response rules', () => {
     runResponseRules([be, f], head('GET / HTTP/1.1\n'), facts, res);
     expect(res.headers).toEqual([['X-Order', 'be'], ['X-Order', 'fe']]);
     expect(runResponseRules([be, f], head('GET /stop HTTP/1.1\n'), facts, { status: 200, headers: [] })).toMatchObject({ status: 503 });
+  });
+});
+
+describe('backend rules (acl, http-request, http-response in backend and listen sections)', () => {
+  const cfg = config(
+    [
+      'http-request set-header X-Step fe',
+      'use_backend app if { path_beg /app }',
+      'use_backend l if { path_beg /l }',
+      'default_backend be',
+    ],
+    [
+      'backend be',
+      '    timeout connect 1s',
+      '    timeout server 1s',
+      '    option forwardfor',
+      '    acl is_x path_beg /x',
+      '    acl from_fe req.hdr(x-step) -m str fe',
+      '    http-request deny deny_status 429 if is_x from_fe',
+      '    http-request add-header X-Step be',
+      '    http-response set-header X-Be-Resp %[status]',
+      '    server s 127.0.0.1:9',
+      'backend app',
+      '    timeout connect 1s',
+      '    timeout server 1s',
+      '    server s 127.0.0.1:9',
+      'listen l',
+      '    bind 127.0.0.1:8081',
+      '    timeout client 1s',
+      '    timeout connect 1s',
+      '    timeout server 1s',
+      '    http-request add-header X-Step listen',
+      '    http-response add-header X-Listen yes',
+      '    server s 127.0.0.1:9',
+    ],
+  );
+  const [f, lf] = [cfg.frontends[0]!, cfg.frontends[1]!];
+  const router = routerFor(f, cfg.backends);
+
+  it("run after the frontend's and routing, before option forwardfor; their ACLs see the frontend's rewrites", () => {
+    const h = head('GET /page HTTP/1.1\n');
+    const d = decideRequest(f, router, h, facts);
+    expect(d.reply).toBeUndefined();
+    expect(d.be?.cfg.name).toBe('be');
+    expect(h.headers.filter(([n]) => n !== 'Host')).toEqual([['X-Step', 'fe'], ['X-Step', 'be'], ['X-Forwarded-For', '192.0.2.10']]);
+    // The deny's condition combines a backend ACL on the path and one on the header the frontend set.
+    const x = decideRequest(f, router, head('GET /x/1 HTTP/1.1\n'), facts);
+    expect(x.reply).toMatchObject({ kind: 'error-page', status: 429 });
+  });
+
+  it('a backend without rules adds nothing; another backend\'s rules do not leak into it', () => {
+    const h = head('GET /app HTTP/1.1\n');
+    const d = decideRequest(f, router, h, facts);
+    expect(d.be?.cfg.name).toBe('app');
+    expect(h.headers.filter(([n]) => n !== 'Host')).toEqual([['X-Step', 'fe']]);
+  });
+
+  it("a listen section's rules run as backend rules when another frontend routes to it, not twice for its own traffic", () => {
+    const h = head('GET /l HTTP/1.1\n');
+    decideRequest(f, router, h, facts);
+    expect(h.headers.filter(([n]) => n !== 'Host')).toEqual([['X-Step', 'fe'], ['X-Step', 'listen']]);
+    const lb = cfg.backends.find((b) => b.name === 'l')!;
+    expect(backendRulesFor(lf, lb)).toBeUndefined();
+    const own = head('GET / HTTP/1.1\n');
+    const d = decideRequest(lf, routerFor(lf, cfg.backends), own, facts);
+    expect(d.be?.cfg.name).toBe('l');
+    expect(own.headers.filter(([n]) => n !== 'Host')).toEqual([['X-Step', 'listen']]);
+  });
+
+  it("http-response: the backend's rules first, then the frontend's", () => {
+    const fr = compileRules(fe(['http-response set-header X-Be-Resp fe-overrides']));
+    const be = cfg.backends.find((b) => b.name === 'be')!;
+    const res = { status: 201, headers: [] as [string, string][] };
+    runResponseRules([backendRulesFor(f, be), fr], head('GET / HTTP/1.1\n'), facts, res);
+    expect(res.headers).toEqual([['X-Be-Resp', 'fe-overrides']]);
+    const only = { status: 201, headers: [] as [string, string][] };
+    runResponseRules([backendRulesFor(f, be)], head('GET / HTTP/1.1\n'), facts, only);
+    expect(only.headers).toEqual([['X-Be-Resp', '201']]);
+  });
+
+  it('aclErrors reports the acl lines that do not compile, with HAProxy\'s message', () => {
+    const errs = aclErrors([
+      { name: 'ok', tokens: ['path_beg', '/a'], file: 't.cfg', line: 3 },
+      { name: 'bad', tokens: ['pth', '/a'], file: 't.cfg', line: 4 },
+    ]);
+    expect(errs.map((e) => e.ref.line)).toEqual([4]);
+    expect(errs[0]!.message).toMatch(/^error detected while parsing ACL 'bad' : unknown fetch method 'pth'/);
   });
 });
 

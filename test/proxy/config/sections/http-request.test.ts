@@ -236,7 +236,7 @@ describe('http-response', () => {
   });
   it('is not allowed in defaults', () => {
     expect(alerts(parse('defaults\n http-response del-header Server\n'))).toEqual([
-      "[ALERT] config : parsing [t.cfg:2] : 'http-response' not allowed in 'defaults' section; write it in a 'frontend' or 'listen' section.",
+      "[ALERT] config : parsing [t.cfg:2] : 'http-response' not allowed in 'defaults' section; write it in a 'frontend', 'backend' or 'listen' section.",
     ]);
   });
 });

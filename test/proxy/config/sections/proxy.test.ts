@@ -113,10 +113,42 @@ describe('proxy sections', () => {
     ]);
   });
   it('rejects frontend-only keywords in backends, saying where they belong', () => {
-    expect(alerts(parse('backend b\n bind :80\n http-request return\n'))).toEqual([
+    expect(alerts(parse('backend b\n bind :80\n use_backend x\n default_backend x\n http-request return\n'))).toEqual([
       "[ALERT] config : parsing [t.cfg:2] : 'bind' not allowed because backend 'b' has no frontend capability; write it in a 'frontend' or 'listen' section.",
-      "[ALERT] config : parsing [t.cfg:3] : 'http-request' is not supported in backend sections yet; write it in the frontend or listen section that uses backend 'b'.",
+      "[ALERT] config : parsing [t.cfg:3] : 'use_backend' not allowed because backend 'b' has no frontend capability; write it in a 'frontend' or 'listen' section.",
+      "[ALERT] config : parsing [t.cfg:4] : 'default_backend' not allowed because backend 'b' has no frontend capability; write it in a 'frontend' or 'listen' section.",
     ]);
+  });
+  it('accepts acl, http-request and http-response in backends (HAProxy keyword matrix 4.1)', () => {
+    const c = parseOk(
+      [
+        'backend b',
+        ' acl is_x path_beg /x',
+        ' http-request deny if is_x',
+        ' http-request set-header X-Be b',
+        ' http-response set-header X-Be-Resp %[status]',
+        ' server s 10.0.0.1:80',
+      ].join('\n'),
+    );
+    const b = c.backends[0]!;
+    expect(b.acls).toEqual([{ name: 'is_x', tokens: ['path_beg', '/x'], file: 't.cfg', line: 2 }]);
+    expect(b.httpRequestRules.map((r) => [r.kind, r.line, r.cond?.tokens])).toEqual([
+      ['deny', 3, ['is_x']],
+      ['set-header', 4, undefined],
+    ]);
+    expect(b.httpResponseRules).toEqual([{ kind: 'set-header', name: 'X-Be-Resp', value: '%[status]', file: 't.cfg', line: 5 }]);
+  });
+  it('a listen section carries its acls and rules on both halves (its backend half may be reached from other frontends)', () => {
+    const c = parseOk('listen l\n bind :80\n timeout client 1s\n acl a src 1.2.3.4\n http-request deny if a\n http-response del-header Server\n server s 10.0.0.1:80\n');
+    const [f, b] = [c.frontends[0]!, c.backends[0]!];
+    expect(b.acls).toEqual(f.acls);
+    expect(b.httpRequestRules).toEqual(f.httpRequestRules);
+    expect(b.httpResponseRules).toEqual(f.httpResponseRules);
+    expect(b.httpRequestRules).toHaveLength(1);
+  });
+  it('backend rules and acls are not inherited from defaults, as frontend ones', () => {
+    const c = parseOk('defaults\n timeout client 1s\nbackend b\n server s 10.0.0.1:80\n');
+    expect([c.backends[0]!.acls, c.backends[0]!.httpRequestRules, c.backends[0]!.httpResponseRules]).toEqual([[], [], []]);
   });
 });
 
@@ -125,7 +157,7 @@ describe('keywords in the wrong kind of section', () => {
     expect(alerts(parse('defaults\n bind :80\n server s 10.0.0.1:80\n http-request deny\nfrontend f\n bind :81\n retries 3\n'))).toEqual([
       "[ALERT] config : parsing [t.cfg:2] : 'bind' not allowed in 'defaults' section; write it in a 'frontend' or 'listen' section.",
       "[ALERT] config : parsing [t.cfg:3] : 'server' not allowed in 'defaults' section; write it in a 'backend' or 'listen' section.",
-      "[ALERT] config : parsing [t.cfg:4] : 'http-request' not allowed in 'defaults' section; write it in a 'frontend' or 'listen' section.",
+      "[ALERT] config : parsing [t.cfg:4] : 'http-request' not allowed in 'defaults' section; write it in a 'frontend', 'backend' or 'listen' section.",
       "[ALERT] config : parsing [t.cfg:7] : 'retries' not allowed because frontend 'f' has no backend capability; write it in a 'backend' or 'listen' section.",
     ]);
   });
@@ -203,6 +235,9 @@ describe('a complete frontend and backend', () => {
         reuse: 'aggressive',
         retries: 2,
         redispatch: { enabled: true, interval: -1 },
+        acls: [],
+        httpRequestRules: [],
+        httpResponseRules: [],
         forwardfor: undefined,
         httpServerClose: true,
         logs: [log],

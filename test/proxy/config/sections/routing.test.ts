@@ -22,10 +22,9 @@ describe('acl', () => {
   ])('rejects %s', (line, message) => {
     expect(bad(line)).toEqual([`[ALERT] config : parsing [t.cfg:7] : ${message}`]);
   });
-  it('is not allowed in defaults, and not supported in backends yet', () => {
+  it('is not allowed in defaults; backends accept it for their own rules', () => {
     expect(alerts(parse('defaults\n acl a src 1.2.3.4\nbackend b\n acl a src 1.2.3.4\n'))).toEqual([
-      "[ALERT] config : parsing [t.cfg:2] : 'acl' not allowed in 'defaults' section; write it in a 'frontend' or 'listen' section.",
-      "[ALERT] config : parsing [t.cfg:4] : 'acl' is not supported in backend sections yet; write it in the frontend or listen section that uses backend 'b'.",
+      "[ALERT] config : parsing [t.cfg:2] : 'acl' not allowed in 'defaults' section; write it in a 'frontend', 'backend' or 'listen' section.",
     ]);
   });
 });
