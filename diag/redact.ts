@@ -82,6 +82,9 @@ function redactUrlText(text: string, queries: ReadonlySet<string>): string {
  * The rest of the target (path, other parameters, fragment, escaping) is kept exactly.
  */
 export function redactUrl(target: string, extra?: Pick<RedactExtra, 'queries'>): string {
+  // The usual request: origin-form (no userinfo possible) and nothing to look for in a query.
+  const queries = extra?.queries;
+  if (target.charCodeAt(0) === 0x2f && (queries === undefined || queries.length === 0 || target.indexOf('?') === -1)) return target;
   return redactUrlText(target, new Set((extra?.queries ?? []).map((n) => n.toLowerCase())));
 }
 

@@ -119,8 +119,11 @@ export class RingWriter {
     const cap = this.textCap;
     const max = cap >> 2;
     const start = this.textPos % cap;
-    let n: number;
-    if (start + max <= cap) {
+    let n = -1;
+    if (s.length <= max && start + s.length <= cap) n = putAscii(s, this.text, start);
+    if (n >= 0) {
+      // ASCII written in place (the usual case: no view, no call into the encoder)
+    } else if (start + max <= cap) {
       n = encoder.encodeInto(s.length > max ? s.slice(0, max) : s, this.text.subarray(start, start + max)).written;
     } else {
       const bytes = encoder.encode(s.length > max ? s.slice(0, max) : s).subarray(0, max);
@@ -133,6 +136,22 @@ export class RingWriter {
     this.f64[4] = this.textPos;
     return n;
   }
+}
+
+/**
+ * Writes `s` at `dst[at..]` when it is all ASCII (then UTF-8 is the same bytes) and returns its
+ * length; returns -1, having written a prefix that the caller overwrites, at the first non-ASCII
+ * character. The caller guarantees the room. Short trace texts are written faster so than through
+ * TextEncoder.encodeInto, which needs a view of the destination and a call into C++.
+ */
+export function putAscii(s: string, dst: Uint8Array, at: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    dst[at + i] = c;
+  }
+  return n;
 }
 
 /** Static facts about a ring, read from its header. */

@@ -77,25 +77,63 @@ export interface RequestHeadInit {
   upgrade?: boolean;
 }
 
+/** A set of lower-case field names, as hopByHopNames() answers it. */
+export interface FieldNameFilter {
+  has(lowerName: string): boolean;
+}
+
+/** hopByHopFilter()'s answer: the fixed hop-by-hop names, Connection's options (`extra`), Content-Length. */
+class HopByHopFilter implements FieldNameFilter {
+  readonly extra: readonly string[];
+  readonly keepUpgrade: boolean;
+  readonly dropLength: boolean;
+  constructor(extra: readonly string[], keepUpgrade: boolean, dropLength: boolean) {
+    this.extra = extra;
+    this.keepUpgrade = keepUpgrade;
+    this.dropLength = dropLength;
+  }
+  has(n: string): boolean {
+    if (HOP_BY_HOP_FIELDS.has(n)) return !(this.keepUpgrade && n === 'upgrade');
+    if (this.extra.length > 0 && this.extra.includes(n)) return true;
+    return n === 'content-length' && this.dropLength;
+  }
+}
+
+const NO_EXTRA: readonly string[] = [];
+const COMMON_FILTERS = [
+  new HopByHopFilter(NO_EXTRA, false, false),
+  new HopByHopFilter(NO_EXTRA, true, false),
+  new HopByHopFilter(NO_EXTRA, false, true),
+  new HopByHopFilter(NO_EXTRA, true, true),
+];
+
 /**
- * The lower-cased names of the fields that must not be copied from `headers`: HOP_BY_HOP_FIELDS,
+ * The lower-cased names of the fields that must not be copied from `headers`: HOP_BY_HOP_FIELDS and
  * every field named as an option of a Connection field (RFC 9110 §7.6.1) except Host (a client must
- * not be able to strip it that way), and Content-Length, which writeRequestHead() derives from the
- * framing instead (RFC 9112 §6.2, §6.3). With `keepUpgrade`, Upgrade is kept even when Connection
- * names it (it must, RFC 9110 §7.8).
+ * not be able to strip it that way); with `dropLength`, Content-Length too (the writer derives it
+ * from the framing, RFC 9112 §6.2, §6.3). With `keepUpgrade`, Upgrade is kept even when Connection
+ * names it (it must, RFC 9110 §7.8). Allocation-free for a message without Connection options.
  */
-export function hopByHopNames(headers: readonly RequestHeader[], keepUpgrade = false): Set<string> {
-  const names = new Set(HOP_BY_HOP_FIELDS);
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() !== 'connection') continue;
-    for (const el of listElements(value)) {
+export function hopByHopFilter(headers: readonly (readonly [string, string])[], keepUpgrade: boolean, dropLength: boolean): FieldNameFilter {
+  let extra: string[] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i][0];
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const el of listElements(headers[i][1])) {
       const opt = el.toLowerCase();
-      if (opt !== '' && !PROTECTED_FIELDS.has(opt)) names.add(opt);
+      if (opt !== '' && !PROTECTED_FIELDS.has(opt) && !HOP_BY_HOP_FIELDS.has(opt)) (extra ??= []).push(opt);
     }
   }
-  names.add('content-length');
-  if (keepUpgrade) names.delete('upgrade');
-  return names;
+  if (extra === undefined) return COMMON_FILTERS[(keepUpgrade ? 1 : 0) + (dropLength ? 2 : 0)];
+  return new HopByHopFilter(extra, keepUpgrade, dropLength);
+}
+
+/**
+ * The names writeRequestHead() does not copy from `headers`: hopByHopFilter() with Content-Length
+ * dropped (the writer derives it from the framing).
+ */
+export function hopByHopNames(headers: readonly RequestHeader[], keepUpgrade = false): FieldNameFilter {
+  return hopByHopFilter(headers, keepUpgrade, true);
 }
 
 /** The framing the request parser decided for a request (RFC 9112 §6.3), to forward it unchanged. */

@@ -39,8 +39,19 @@ export class KeyList<T> {
   /** Inserts after every entry with a key <= `key` (eb32_insert() of a duplicate). */
   insert(key: number, item: T): void {
     const at = this.upperBound(key);
-    this.keys.splice(at, 0, key);
-    this.items.splice(at, 0, item);
+    // Shifted by hand: splice() allocates the array of removed entries even when there are none,
+    // and this runs for each request the balancer picks a server for.
+    const keys = this.keys;
+    const items = this.items;
+    let i = keys.length;
+    keys.push(key);
+    items.push(item);
+    for (; i > at; i--) {
+      keys[i] = keys[i - 1];
+      items[i] = items[i - 1];
+    }
+    keys[at] = key;
+    items[at] = item;
   }
 
   /**
@@ -74,8 +85,14 @@ export class KeyList<T> {
   remove(key: number, item: T): boolean {
     for (let i = this.lowerBound(key); i < this.keys.length && this.keys[i] === key; i++) {
       if (this.items[i] === item) {
-        this.keys.splice(i, 1);
-        this.items.splice(i, 1);
+        const keys = this.keys;
+        const items = this.items;
+        for (let j = i + 1; j < keys.length; j++) {
+          keys[j - 1] = keys[j];
+          items[j - 1] = items[j];
+        }
+        keys.pop();
+        items.pop();
         return true;
       }
     }
