@@ -65,20 +65,43 @@ function lastEvent(o: LiveObject, now: number): string {
   return `last=${e.event}${e.arg ? `(${e.arg})` : ''} ${formatMs(now - e.time)} ago`;
 }
 
-/** One `show sess` line: `0x1f: proto=stream tid=1 <info> age=2s calls=17 last=response(200) 12ms ago parent=0x1e`. */
+/**
+ * Time left on a timer, as HAProxy's `exp=` prints it: `850ms` below a second, then
+ * {@link humanTime} (`29s`, `3m05s`); an overdue timer gets a minus sign (`-1s`), which is worth a look.
+ */
+export function timeLeft(ms: number): string {
+  const v = Math.round(ms);
+  const a = Math.abs(v);
+  return `${v < 0 ? '-' : ''}${a < 1000 ? `${a}ms` : humanTime(a / 1000)}`;
+}
+
+/**
+ * `state=<name> exp=<timer>:<left> ` (or `exp=none `) for objects that record them, '' for objects
+ * read from a table or snapshot written before they were recorded.
+ */
+export function stateFields(o: LiveObject, now: number): string {
+  if (o.state === undefined) return '';
+  const exp = o.timer && o.timer !== 'none' ? `${o.timer}:${timeLeft((o.expires ?? 0) - now)}` : 'none';
+  return `state=${o.state} exp=${exp} `;
+}
+
+/**
+ * One `show sess` line:
+ * `0x1f: proto=stream tid=1 <info> age=2s calls=17 state=waiting-response exp=server:29s last=response(200) 12ms ago parent=0x1e`.
+ */
 export function sessLine(o: LiveObject, now: number): string {
   const info = o.info ? `${o.info} ` : '';
   const parent = o.parentId ? ` parent=${hexId(o.parentId)}` : '';
   const age = humanTime(((o.live ? now : o.lastEvent) - o.created) / 1000);
-  return `${hexId(o.id)}: ${protoField(o)}tid=${o.thread} ${info}age=${age} calls=${o.totalEvents} ${lastEvent(o, now)}${parent}${o.live ? '' : ' freed'}`;
+  return `${hexId(o.id)}: ${protoField(o)}tid=${o.thread} ${info}age=${age} calls=${o.totalEvents} ${stateFields(o, now)}${lastEvent(o, now)}${parent}${o.live ? '' : ' freed'}`;
 }
 
-/** One `show conns` line, `show fd` style: `     0x1e : kind=conn tid=1 streams=2 age=2s calls=5 last=... info=...`. */
+/** One `show conns` line, `show fd` style: `     0x1e : kind=conn tid=1 streams=2 age=2s calls=5 state=... exp=... last=... info=...`. */
 export function connLine(o: LiveObject, children: number, now: number): string {
   const age = humanTime(((o.live ? now : o.lastEvent) - o.created) / 1000);
   return (
     `${hexId(o.id).padStart(10)} : kind=${o.kind} tid=${o.thread} streams=${children} age=${age} ` +
-    `calls=${o.totalEvents} ${lastEvent(o, now)}${o.info ? ` info=${o.info}` : ''}${o.live ? '' : ' freed'}`
+    `calls=${o.totalEvents} ${stateFields(o, now)}${lastEvent(o, now)}${o.info ? ` info=${o.info}` : ''}${o.live ? '' : ' freed'}`
   );
 }
 
@@ -105,8 +128,8 @@ export function terminationLog(o: LiveObject, indent = '    '): string[] {
 }
 
 /**
- * Every detail of one object: identity, description, times, parent and children, and its
- * termination log. `all` is the object table the parent and children are looked up in.
+ * Every detail of one object: identity, description, times, its state and timer (when recorded),
+ * parent and children, and its termination log. `all` is the object table the parent and children are looked up in.
  */
 export function objectDetail(o: LiveObject, all: readonly LiveObject[], now: number): string[] {
   const lines = [`${hexId(o.id)}: ${formatLogDate(o.created)} id=${o.id} kind=${o.kind} tid=${o.thread} ${o.live ? 'live' : 'freed'}`];
@@ -115,6 +138,7 @@ export function objectDetail(o: LiveObject, all: readonly LiveObject[], now: num
     ? `age=${formatMs(now - o.created)}`
     : `lived=${formatMs(o.lastEvent - o.created)} freed=${formatMs(now - o.lastEvent)} ago`;
   lines.push(`  ${age} calls=${o.totalEvents} ${lastEvent(o, now)}`);
+  if (o.state !== undefined) lines.push(`  ${stateFields(o, now).trimEnd()}${o.timer && o.timer !== 'none' ? ` (expires ${formatLogDate(o.expires ?? 0)})` : ''}`);
   if (o.parentId) lines.push(`  parent: ${objRef(all.find((x) => x.id === o.parentId), o.parentId)}`);
   const children = all.filter((x) => x.parentId === o.id);
   if (children.length > 0) lines.push(`  children: ${children.map((c) => objRef(c, c.id)).join(', ')}`);
@@ -133,7 +157,8 @@ export function parseObjectId(s: string): number | undefined {
 
 /**
  * `show sess [all | <id>]`:
- *   - no argument: one line per live stream (and applet), oldest id first;
+ *   - no argument: one line per live stream (and applet), oldest id first, with its state and the
+ *     timer it waits on (`state=waiting-response exp=server:29s`);
  *   - `all`: every live object (streams, connections, ...) in detail;
  *   - `<id>` (`0x1f` or decimal): that object in detail, live or recently freed, with its
  *     termination log. Throws RenderError for an unknown or malformed id.

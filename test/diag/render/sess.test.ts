@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLogDate, formatMs, humanTime, parseObjectId, renderShowConns, renderShowSess } from '../../../diag/render/sess.ts';
+import { formatLogDate, formatMs, humanTime, parseObjectId, renderShowConns, renderShowSess, timeLeft } from '../../../diag/render/sess.ts';
 import { RenderError } from '../../../diag/views.ts';
 import type { LcEvent } from '../../../diag/lifecycle.types.ts';
 import { T0, fakeSource, obj } from './fake-source.ts';
@@ -83,5 +83,50 @@ describe('renderShowConns', () => {
       '      0x1e : kind=conn tid=1 streams=1 age=2s calls=2 last=attach 2.5s ago info=src=127.0.0.1:5000 fe=web\n',
     );
     expect(renderShowConns(fakeSource({ objects: [] }))).toBe('');
+  });
+});
+
+describe('state and timer fields', () => {
+  const now = T0 + 10_000;
+  const waiting = obj({
+    id: 0x41,
+    kind: 'stream',
+    parentId: 0x40,
+    info: 'GET /slow HTTP/1.1',
+    created: T0 + 9000,
+    lastEvent: T0 + 9000,
+    totalEvents: 1,
+    log: log([[9000, 'create', 0x40]]),
+    state: 'waiting-response',
+    timer: 'server',
+    expires: now + 29_400,
+  });
+  const reading = obj({ id: 0x40, kind: 'conn', info: 'src=127.0.0.1:5000 fe=web', state: 'reading-request', timer: 'http-request', expires: now + 250 });
+  const overdue = obj({ id: 0x42, kind: 'stream', info: 'GET /stuck HTTP/1.1', state: 'connecting', timer: 'connect', expires: now - 1500 });
+  const freed = obj({ id: 0x43, kind: 'stream', live: false, info: 'GET /gone HTTP/1.1', state: 'sending-body', timer: 'none', expires: 0, lastEvent: now - 100 });
+  const s2 = fakeSource({ objects: [reading, waiting, overdue, freed], now });
+
+  it("prints time left as HAProxy's exp= does: ms below a second, human time above, a minus sign once overdue", () => {
+    expect([timeLeft(250), timeLeft(29_400), timeLeft(185_000), timeLeft(-1500), timeLeft(0)]).toEqual(['250ms', '29s', '3m05s', '-1s', '0ms']);
+  });
+
+  it('show sess lines carry state= and exp=<timer>:<left>', () => {
+    expect(renderShowSess(s2).split('\n')).toEqual([
+      '0x41: proto=stream tid=1 GET /slow HTTP/1.1 age=1s calls=1 state=waiting-response exp=server:29s last=create(64) 1.0s ago parent=0x40',
+      '0x42: proto=stream tid=1 GET /stuck HTTP/1.1 age=10s calls=0 state=connecting exp=connect:-1s last=none',
+      '',
+    ]);
+  });
+
+  it('show sess <id> prints them with the absolute expiry, and exp=none for a freed object', () => {
+    expect(renderShowSess(s2, ['0x41'])).toContain(`\n  state=waiting-response exp=server:29s (expires ${formatLogDate(now + 29_400)})\n`);
+    expect(renderShowSess(s2, ['0x43'])).toContain('\n  state=sending-body exp=none\n');
+    expect(renderShowSess(s2, ['all'])).toContain('\n  state=reading-request exp=http-request:250ms (expires ');
+  });
+
+  it('show conns lines carry them too', () => {
+    expect(renderShowConns(s2)).toBe(
+      '      0x40 : kind=conn tid=1 streams=1 age=10s calls=0 state=reading-request exp=http-request:250ms last=none info=src=127.0.0.1:5000 fe=web\n',
+    );
   });
 });
