@@ -7,3 +7,4 @@ import '../diag/lifecycle.ts'; // conn, stream, objects
 import './h1/trace.ts'; // h1
 import './stream/trace.ts'; // be
 import './checks/trace.ts'; // check
+import './tls/trace.ts'; // ssl

@@ -108,8 +108,8 @@ async function run(opts: RunOptions): Promise<number> {
   const b = currentBuild();
   const lines = [`Flightbox ${b.version} (build ${b.buildId}) running with ${sup.nbthread} worker thread${sup.nbthread > 1 ? 's' : ''}, pid ${process.pid}`];
   for (const l of listening) {
-    const [fe, addr] = l.split(' ');
-    lines.push(`  listening on http://${addr}/ (frontend ${fe})`);
+    const [fe, addr, ssl] = l.split(' '); // '<frontend> <addr>:<port>[ ssl]'
+    lines.push(`  listening on ${ssl === 'ssl' ? 'https' : 'http'}://${addr}/ (frontend ${fe})`);
   }
   if (sup.demoOrigin) {
     const d = config.global.demoOrigin!;

@@ -2,6 +2,8 @@
  * Builds the {@link RequestContext} ACLs are evaluated against, from a parsed HTTP/1.x request
  * head (proxy/h1) and what the connection knows (addresses, TLS).
  */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { H1Header, H1HeadEvent, H1Version } from '../h1/h1.types.ts';
 import type { AclHeaders, RequestContext } from './acl.types.ts';
 import { splitTarget } from './http-values.ts';
@@ -13,8 +15,24 @@ export interface ConnectionFacts {
   srcPort: number;
   /** Local port (`localPort`). */
   dstPort: number;
+  /** The client connection is TLS (`bind ... ssl`): `ssl_fc`. */
   ssl: boolean;
+  /** The server name the client sent in its TLS handshake (`ssl_fc_sni`); absent when none. */
   sni?: string;
+}
+
+/**
+ * The facts of an accepted socket: addresses, and for a TLS socket whose handshake completed
+ * (proxy/tls/listener.ts) `ssl` and the SNI the client sent.
+ */
+export function connectionFacts(sock: Socket): ConnectionFacts {
+  const f: ConnectionFacts = { src: sock.remoteAddress ?? '', srcPort: sock.remotePort ?? 0, dstPort: sock.localPort ?? 0, ssl: false };
+  const t = sock as Partial<TLSSocket>;
+  if (t.encrypted === true) {
+    f.ssl = true;
+    if (typeof t.servername === 'string' && t.servername !== '') f.sni = t.servername;
+  }
+  return f;
 }
 
 /** The context of a request: path and query split from the target as HAProxy's fetches do. */

@@ -122,6 +122,16 @@ for (const m of ['end', 'reg'] as const) {
 def(['always_true'], { kind: 'fetch', type: 'bool', args: [], fetch: () => [true] });
 def(['always_false'], { kind: 'fetch', type: 'bool', args: [], fetch: () => [false] });
 
+/**
+ * Connection-level sample fetches (7.3.3/7.3.4) without arguments, as log-format strings render
+ * them (`%[ssl_fc]`, `%[ssl_fc_sni]`): the text of the sample (HAProxy prints booleans as `1`/`0`),
+ * or undefined when there is none (rendered `-`).
+ */
+export const CONNECTION_SAMPLES: ReadonlyMap<string, (ctx: RequestContext) => string | undefined> = new Map([
+  ['ssl_fc', (ctx: RequestContext) => (ctx.ssl ? '1' : '0')],
+  ['ssl_fc_sni', (ctx: RequestContext) => (ctx.ssl ? ctx.sni : undefined)],
+]);
+
 /** Every fetch keyword, by name. */
 export const FETCHES: ReadonlyMap<string, FetchDef> = table;
 

@@ -47,7 +47,7 @@ export function startChecks(states: BackendStates): Checker {
         if (stopped) return;
         if (s.model.admin !== 'maint') {
           if (CTP.run.on) CTP.run.emit(0, 0, s.slot, 0, 0, `${be.cfg.name}/${s.cfg.name}`);
-          const r = await probe({ host: s.cfg.host, port: s.cfg.port, timeoutMs: timeoutCheck ?? s.cfg.inter, http: be.cfg.httpchk });
+          const r = await probe({ host: s.cfg.host, port: s.cfg.port, timeoutMs: timeoutCheck ?? s.cfg.inter, http: be.cfg.httpchk, tls: s.cfg });
           if (stopped) return;
           tickClock();
           apply(states, s, h, r);

@@ -3,10 +3,18 @@
  * `option httpchk` an HTTP request whose response status must match the `http-check expect` rules
  * (default: 2xx or 3xx). Bounded by one timeout (`timeout check`, else the server's `inter`).
  * Configuration manual 4.2 `option httpchk`, `http-check expect`; 5.2 `check`, `inter`.
+ *
+ * A server with `ssl` is checked over TLS, as HAProxy does when the check uses the server's own
+ * address and port (5.2 `check-ssl`): the connection counts once the handshake completed, with the
+ * server's `verify` and `ca-file` and without SNI (HAProxy sends the `sni` expression only on
+ * traffic; `check-sni` is not supported yet). A handshake failure is a connection problem whose info
+ * is `SSL handshake failure (<error>)`.
  */
 import { connect, type Socket } from 'node:net';
-import type { HttpCheckConfig, HttpCheckExpect } from '../config/config.types.ts';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { HttpCheckConfig, HttpCheckExpect, ServerConfig } from '../config/config.types.ts';
 import type { CheckStatusCode } from '../stream/server-state.ts';
+import { describeTlsError, serverTlsOptions } from '../tls/client.ts';
 
 /** What one check found. */
 export interface ProbeResult {
@@ -26,7 +34,12 @@ export interface ProbeTarget {
   timeoutMs: number;
   /** undefined: TCP connect check. */
   http?: HttpCheckConfig;
+  /** The server's TLS settings (its ServerConfig fits): the check goes over TLS when `ssl` is set. */
+  tls?: ProbeTls;
 }
+
+/** What a check needs of a server's TLS settings. */
+export type ProbeTls = Pick<ServerConfig, 'ssl' | 'verify' | 'caFile'>;
 
 const ERRNO_TEXT: Record<string, string> = {
   ECONNREFUSED: 'Connection refused',
@@ -65,28 +78,43 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     let connected = false;
-    let sock: Socket;
+    /** TLS: the TCP connection is up, the handshake is in progress. */
+    let handshaking = false;
+    let sock: Socket | undefined;
     const finish = (passed: boolean, status: CheckStatusCode, code: number, info: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      sock.destroy();
+      sock?.destroy();
       resolve({ passed, status, code, info, durationMs: Math.round(performance.now() - t0) });
     };
     const timer = setTimeout(() => {
       if (!connected) finish(false, 'L4TOUT', 0, `at initial connection step of tcp-check`);
       else finish(false, 'L7TOUT', 0, '');
     }, t.timeoutMs);
-    sock = connect({ host: t.host, port: t.port, noDelay: true });
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      const info = ERRNO_TEXT[e.code ?? ''] ?? e.message;
+    const ssl = t.tls?.ssl === true;
+    let tlsOpts: ConnectionOptions | undefined;
+    if (ssl) {
+      try {
+        tlsOpts = serverTlsOptions(t.tls!, undefined);
+      } catch (err) {
+        finish(false, 'L4CON', 0, `SSL setup failure (${(err as Error).message})`);
+        return;
+      }
+    }
+    const s = tlsOpts ? tlsConnect({ host: t.host, port: t.port, ...tlsOpts }).setNoDelay(true) : connect({ host: t.host, port: t.port, noDelay: true });
+    sock = s;
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      const info = handshaking ? `SSL handshake failure (${describeTlsError(e)})` : (ERRNO_TEXT[e.code ?? ''] ?? e.message);
       if (!connected) finish(false, 'L4CON', 0, info);
       else finish(false, 'L7RSP', 0, info);
     });
-    sock.on('connect', () => {
+    if (ssl) s.on('connect', () => (handshaking = true));
+    s.on(ssl ? 'secureConnect' : 'connect', () => {
+      handshaking = false;
       connected = true;
       if (!t.http) return finish(true, 'L4OK', 0, '');
-      sock.write(httpCheckRequest(t.http, t.host));
+      s.write(httpCheckRequest(t.http, t.host));
     });
     let buf = '';
     const expects = t.http?.expects ?? [];
@@ -104,12 +132,12 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
       else finish(false, 'L7STS', code, reason);
       return true;
     };
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
       buf += d;
       if (!onLine() && buf.length > 16384) finish(false, 'L7RSP', 0, 'Response too long');
     });
-    sock.on('end', () => {
+    s.on('end', () => {
       if (!onLine()) finish(false, 'L7RSP', 0, 'Connection closed before a response');
     });
   });

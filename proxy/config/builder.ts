@@ -60,6 +60,7 @@ export const DEFAULT_SERVER_SETTINGS: Readonly<ServerSettings> = {
   fall: 3,
   ssl: false,
   verify: 'required',
+  verifySet: false,
   caFile: undefined,
   sni: undefined,
 };
@@ -160,6 +161,7 @@ export function defaultGlobal(cwd: string): GlobalConfig {
     workerOnDeath: 'respawn',
     workerMemoryLimit: undefined,
     hardStopAfter: 10_000,
+    sslServerVerify: 'required',
     redactHeaders: [],
     redactQueries: [],
     poolMemoryLimit: undefined,

@@ -149,8 +149,9 @@ export function checkRouting(b: ConfigBuilder, d: Diagnostics): void {
 }
 
 /**
- * Server names are unique within a backend; a TLS server that verifies its certificate (the
- * default) needs a CA file, as HAProxy ("verify is enabled by default but no CA file specified").
+ * Server names are unique within a backend; a server without `verify` takes the global
+ * `ssl-server-verify`; a TLS server that verifies its certificate (the default) needs a CA file, as
+ * HAProxy ("verify is enabled by default but no CA file specified").
  */
 export function checkServers(b: ConfigBuilder, d: Diagnostics): void {
   for (const p of backends(b)) {
@@ -159,11 +160,12 @@ export function checkServers(b: ConfigBuilder, d: Diagnostics): void {
       if (other) {
         d.alert(s.file, s.line, `${p.kind} '${p.name}' : server '${s.name}' has the same name as the server declared at ${other.file}:${other.line}; rename one of them.`);
       }
+      if (!s.verifySet) s.verify = b.global.value.sslServerVerify;
       if (s.ssl && s.verify === 'required' && s.caFile === undefined) {
         d.alert(
           s.file,
           s.line,
-          `${p.kind} '${p.name}', server '${s.name}' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN).`,
+          `${p.kind} '${p.name}', server '${s.name}' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN), or 'ssl-server-verify none' in the global section to disable server-side verification by default.`,
         );
       }
     });

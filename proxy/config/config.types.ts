@@ -68,6 +68,8 @@ export interface GlobalConfig {
   workerOnDeath: WorkerOnDeath;
   /** Heap cap per worker thread in bytes; undefined = no cap. */
   workerMemoryLimit: number | undefined;
+  /** Default `verify` of `ssl` servers without one (HAProxy's `ssl-server-verify`); default `required`. */
+  sslServerVerify: ServerVerify;
   /** Bound of a graceful stop (HAProxy's `hard-stop-after`); default 10000 ms. */
   hardStopAfter: number;
   /** Extra header names (lower-cased) whose values never leave in snapshots. */
@@ -123,6 +125,20 @@ export interface BindConfig extends SourceRef {
   port: number;
   /** `name <n>` option, if given. */
   name: string | undefined;
+  /** `ssl` with its options (HAProxy configuration manual, 5.1); absent for a plain TCP bind. */
+  ssl?: BindSslConfig;
+}
+
+/**
+ * The TLS side of a `bind ... ssl crt <pem|dir> [crt ...] [alpn <list>]` line. Only paths are kept
+ * (checked when parsed): each worker loads the certificates itself, so keys never travel in the
+ * configuration object (which snapshots record).
+ */
+export interface BindSslConfig {
+  /** Absolute paths of the `crt` arguments (PEM files or directories), in order; the first certificate loaded is the default. */
+  crt: string[];
+  /** ALPN protocols offered (RFC 7301), only those Flightbox serves, in the configured order; undefined: no ALPN. */
+  alpn: string[] | undefined;
 }
 
 /**
@@ -432,8 +448,13 @@ export interface ServerConfig extends SourceRef {
   fall: number;
   /** TLS to the server. */
   ssl: boolean;
-  /** default `required` (HAProxy's `ssl-server-verify` default); only meaningful with `ssl`. */
+  /**
+   * Certificate verification; only meaningful with `ssl`. Without a `verify` setting (on the
+   * server or its `default-server`), the global `ssl-server-verify` (default `required`).
+   */
   verify: ServerVerify;
+  /** `verify` was written (server or default-server line): the global default does not apply. */
+  verifySet: boolean;
   /** Absolute path of the CA bundle, or `@system-ca` for the system's trusted CAs. */
   caFile: string | undefined;
   /** SNI sample expression as written: `str(<name>)` or `req.hdr(host)`. */

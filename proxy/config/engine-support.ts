@@ -11,6 +11,7 @@ import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
 import { aclErrors, compileRules } from '../stream/rules.ts';
 import { findLogger } from '../log/logger-child.ts';
+import { serverTlsProblem } from '../tls/client.ts';
 
 const LATER = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
 
@@ -45,7 +46,9 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
   for (const l of config.global.logs) unixLog(l);
   for (const b of config.backends) {
     for (const s of b.servers) {
-      if (s.ssl) at(s, `'ssl' on 'server ${s.name}'`);
+      // TLS to servers is implemented (proxy/tls/client.ts): a CA file that does not load is an alert.
+      const tlsProblem = serverTlsProblem(s);
+      if (tlsProblem) out.push(makeDiagnostic('alert', s.file, s.line, `${b.kind} '${b.name}', ${tlsProblem}.`));
     }
     // A listen section's own log lines serve its frontend half (traffic logs); a backend's are gated.
     if (b.kind === 'backend') for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");

@@ -13,7 +13,7 @@
  */
 import type { H1Header } from '../h1/h1.types.ts';
 import type { RequestContext } from '../acl/acl.types.ts';
-import { clientAddress, requestUrl } from '../acl/fetches.ts';
+import { clientAddress, CONNECTION_SAMPLES, requestUrl } from '../acl/fetches.ts';
 import { headerValues } from '../acl/http-values.ts';
 import { headersFromFields } from '../acl/context.ts';
 
@@ -100,8 +100,11 @@ function compileFetch(expr: string, scope: FormatScope): Sample | string {
       }
       return headerSample(name.endsWith('fhdr'), res, args[0], occ);
     }
-    default:
-      return `sample fetch '${name}' ${UNSUPPORTED} (supported: src, src_port, dst_port, method, path, query, url, req.hdr, req.fhdr, hdr${scope === 'response' ? ', status, res.hdr, res.fhdr' : ''})`;
+    default: {
+      const conn = CONNECTION_SAMPLES.get(name); // ssl_fc, ssl_fc_sni
+      if (conn) return noArgs((c) => conn(c.req));
+      return `sample fetch '${name}' ${UNSUPPORTED} (supported: src, src_port, dst_port, method, path, query, url, req.hdr, req.fhdr, hdr, ssl_fc, ssl_fc_sni${scope === 'response' ? ', status, res.hdr, res.fhdr' : ''})`;
+    }
   }
 }
 

@@ -10,8 +10,14 @@
  * whose parent is the stream that opened it, so `show conns` / `show sess` list it; a reuse by
  * another stream is recorded as an `attach` event carrying that stream's id, a return to the idle
  * list as `detach`. The socket's events go to the current owner (one forwarding stream at a time).
+ *
+ * A server with `ssl` is reached through node:tls (proxy/tls/client.ts): the connection counts as
+ * established once the TLS handshake completed (both bounded by `timeout connect`), a handshake or
+ * certificate failure is a connection failure (retried, then 503) whose reason names the TLS error,
+ * and an idle TLS connection is reused only by a request that sends the same SNI.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/config.types.ts';
 import type { H1ResponseParser } from '../h1/response-parser.ts';
 import { createResponseParser } from '../h1/response-parser.ts';
@@ -20,6 +26,8 @@ import { BTP } from './trace.ts';
 import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { describeTlsError, resolveServerSni, serverTlsOptions } from '../tls/client.ts';
+import { STP } from '../tls/trace.ts';
 
 /** What a connection reports to the stream using it. */
 export interface ServerConnOwner {
@@ -50,6 +58,10 @@ export interface ServerConn {
   owner: ServerConnOwner | undefined;
   timer: NodeJS.Timeout | undefined;
   lifecycle: Lifecycle | undefined;
+  /** The server has `ssl`: the socket is a TLSSocket. */
+  tls: boolean;
+  /** The SNI sent (TLS only); a reuse must send the same. */
+  sni: string | undefined;
 }
 
 const POOL: Pool<ServerConn> = declarePool<ServerConn>('server_conn', {
@@ -71,6 +83,8 @@ function blank(): ServerConn {
     owner: undefined,
     timer: undefined,
     lifecycle: undefined,
+    tls: false,
+    sni: undefined,
   };
 }
 
@@ -93,6 +107,30 @@ export interface OpenOptions {
   connId: number;
   bufsize: number;
   maxhdr: number;
+  /** The request's Host header, for a server's `sni req.hdr(host)`; undefined: unknown (no SNI then). */
+  host?: string;
+}
+
+/**
+ * A socket connecting to `server`: TCP, or TLS (node:tls) sending `sni` when the server has `ssl`.
+ * When the TLS options cannot be built (the CA file became unreadable since the configuration was
+ * checked), a socket that fails at once with an `SSL setup failure` error, like a refused connection.
+ */
+function connectSocket(server: ServerConfig, sni: string | undefined): Socket {
+  const addr = { host: server.host, port: server.port, noDelay: true };
+  if (!server.ssl) return netConnect(addr);
+  let opts: ConnectionOptions;
+  try {
+    opts = serverTlsOptions(server, sni);
+  } catch (err) {
+    const sock = new Socket();
+    const e: NodeJS.ErrnoException = new Error(`SSL setup failure: ${(err as Error).message}`);
+    e.code = 'ERR_SSL_SETUP';
+    queueMicrotask(() => sock.destroy(e));
+    return sock;
+  }
+  // node:tls passes only the address to the TCP connect: set no-delay on the socket itself.
+  return tlsConnect({ host: server.host, port: server.port, ...opts }).setNoDelay(true);
 }
 
 /**
@@ -105,18 +143,23 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
   const addr = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   const what = `${rt.cfg.name}/${server.name} ${addr}`;
   c.lifecycle = o.lifecycle;
-  c.lc = o.lifecycle.create('conn', o.streamId, `-> ${what} be=${rt.cfg.name}`);
+  c.tls = server.ssl;
+  c.sni = server.ssl ? resolveServerSni(server.sni, o.host) : undefined;
+  c.lc = o.lifecycle.create('conn', o.streamId, `-> ${what}${server.ssl ? ' ssl' : ''} be=${rt.cfg.name}`);
   c.rt = rt;
   c.server = server;
   c.owner = owner;
   c.state = 'connecting';
   c.parser = createResponseParser({ maxHeaderBytes: o.bufsize, maxHeaders: o.maxhdr });
   if (BTP.connect.on) BTP.connect.emit(o.connId, o.streamId, c.lc.id, 0, 0, what);
-  const sock = netConnect({ host: server.host, port: server.port, noDelay: true });
+  const sock = connectSocket(server, c.sni);
   c.sock = sock;
   // Every handler checks that `c` still holds this socket: once closed, the object goes back to its
   // pool and may already carry another connection when the socket's last events arrive.
   const mine = () => c.sock === sock;
+  /** TLS: the TCP connection is up and the handshake is in progress (failures are handshake failures). */
+  let handshaking = false;
+  const t0 = Date.now();
   c.timer = setTimeout(() => {
     tickClock();
     if (!mine() || c.state !== 'connecting') return;
@@ -126,9 +169,22 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     closeServerConn(c, 'timeout connect');
     ow?.connectFailed('timeout connect', true);
   }, rt.connectTimeout);
-  sock.on('connect', () => {
+  if (server.ssl) {
+    sock.on('connect', () => {
+      tickClock();
+      if (!mine() || c.state !== 'connecting') return;
+      handshaking = true;
+      if (STP.connectStart.on) STP.connectStart.emit(o.connId, o.streamId, c.lc!.id, 0, 0, `${what} sni=${c.sni ?? '-'}`);
+    });
+  }
+  sock.on(server.ssl ? 'secureConnect' : 'connect', () => {
     tickClock();
     if (!mine() || c.state !== 'connecting') return;
+    if (server.ssl && STP.connectDone.on) {
+      const t = sock as TLSSocket;
+      const text = `${rt.cfg.name}/${server.name} ${t.getProtocol() ?? '?'} ${t.getCipher()?.name ?? '?'} sni=${c.sni ?? '-'}`;
+      STP.connectDone.emit(o.connId, o.streamId, c.lc!.id, Date.now() - t0, 0, text);
+    }
     clearTimeout(c.timer);
     c.timer = undefined;
     c.state = 'active';
@@ -157,9 +213,13 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     tickClock();
     if (mine() && c.state === 'connecting') {
       const ow = c.owner;
+      // HAProxy's wording for a failed handshake (certificate refused included) is "SSL handshake failure".
+      const tlsFailure = handshaking || /^(ERR_SSL|ERR_TLS)|CERT|SELF_SIGNED|UNABLE_TO/.test(e.code ?? '');
+      const reason = tlsFailure ? `SSL handshake failure (${describeTlsError(e)})` : (e.code ?? e.message);
+      if (tlsFailure && STP.connectError.on) STP.connectError.emit(o.connId, o.streamId, c.lc!.id, 0, 0, `${rt.cfg.name}/${server.name}: ${describeTlsError(e)}`);
       o.lifecycle.event(c.lc!, 'error');
-      closeServerConn(c, `connect failed: ${e.code ?? e.message}`);
-      ow?.connectFailed(e.code ?? e.message, false);
+      closeServerConn(c, `connect failed: ${reason}`);
+      ow?.connectFailed(reason, false);
     }
     // errors of an established connection are reported by 'close'
   });
@@ -176,17 +236,27 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
 /**
  * An idle connection to `server` for a new request, or undefined. `firstRequest` is true for the
  * first request of a client connection (`safe` does not reuse for it, `aggressive` only a connection
- * already reused). The connection is detached from the idle list and handed to `owner`.
+ * already reused). `host` is the request's Host header (as for {@link OpenOptions}): a TLS connection
+ * is reused only by a request that would send the same SNI. The connection is detached from the
+ * idle list and handed to `owner`.
  */
-export function takeIdle(rt: BackendRuntime, server: ServerConfig, firstRequest: boolean, owner: ServerConnOwner, streamId: number): ServerConn | undefined {
+export function takeIdle(
+  rt: BackendRuntime,
+  server: ServerConfig,
+  firstRequest: boolean,
+  owner: ServerConnOwner,
+  streamId: number,
+  host?: string,
+): ServerConn | undefined {
   const mode = rt.cfg.reuse;
   if (mode === 'never') return undefined;
   const list = rt.idle.get(server.name) as ServerConn[] | undefined;
   if (!list || list.length === 0) return undefined;
+  const sni = server.ssl ? resolveServerSni(server.sni, host) : undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const c = list[i];
     const ok = mode === 'always' || !firstRequest || (mode === 'aggressive' && c.requests > 1);
-    if (!ok) continue;
+    if (!ok || c.tls !== server.ssl || c.sni !== sni) continue;
     list.splice(i, 1);
     clearTimeout(c.timer);
     c.timer = undefined;

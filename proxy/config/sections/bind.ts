@@ -1,14 +1,23 @@
 /**
  * The `bind` keyword of frontend and listen sections (HAProxy configuration manual, 4.2 "bind"
- * and 5.1 "Bind options"). Supported: `bind <addr>:<port>[,<addr>:<port>...] [name <name>]`, where
- * `<addr>` is `*`, empty, an IPv4 literal, or an IPv6 literal, bracketed (`[::1]:80`) or not
- * (`:::8080`: the last colon separates the port, as HAProxy does).
+ * and 5.1 "Bind options"). Supported: `bind <addr>:<port>[,<addr>:<port>...] [name <name>] [ssl]
+ * [crt <pem-file-or-directory>]... [alpn <list>]`, where `<addr>` is `*`, empty, an IPv4 literal, or
+ * an IPv6 literal, bracketed (`[::1]:80`) or not (`:::8080`: the last colon separates the port, as
+ * HAProxy does).
+ *
+ * TLS (`ssl`): every `crt` is loaded and checked here (proxy/tls/certs.ts), so a missing file, a bad
+ * PEM or a missing or mismatched key is an alert at the line; `ssl` without `crt` is HAProxy's "no
+ * SSL certificate specified" alert, `crt` or `alpn` without `ssl` HAProxy's warning (the bind stays
+ * plain TCP). `alpn` must offer `http/1.1` (proxy/tls/alpn.ts).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { resolve } from 'node:path';
 import { ConfigValueError } from '../alerts.ts';
 import type { ProxyState } from '../builder.ts';
-import type { BindConfig } from '../config.types.ts';
+import type { BindConfig, BindSslConfig } from '../config.types.ts';
 import type { KeywordContext, KeywordDef } from '../keyword.ts';
+import { CertError, loadCrts } from '../../tls/certs.ts';
+import { parseAlpnList } from '../../tls/alpn.ts';
 
 /** A bind address split into host and port. */
 export interface BindAddress {
@@ -53,25 +62,98 @@ export function parseBindAddress(text: string): BindAddress {
   return { host, port };
 }
 
-/** `bind <addr>:<port>[,...] [name <name>]`. */
+/** HAProxy bind options (5.1) Flightbox does not implement yet: named in a clearer alert than "unknown". */
+const NOT_YET = [
+  'accept-netscaler-cip', 'accept-proxy', 'allow-0rtt', 'backlog', 'ca-file', 'ca-ignore-err', 'ca-sign-file',
+  'ca-sign-pass', 'ciphers', 'ciphersuites', 'crl-file', 'crt-ignore-err', 'crt-list', 'curves', 'defer-accept',
+  'ecdhe', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12', 'force-tlsv13', 'generate-certificates',
+  'gid', 'group', 'id', 'interface', 'level', 'maxconn', 'mode', 'mss', 'namespace', 'nice', 'no-ca-names',
+  'no-sslv3', 'no-tls-tickets', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'npn', 'prefer-client-ciphers',
+  'process', 'proto', 'sigalgs', 'ssl-max-ver', 'ssl-min-ver', 'strict-sni', 'tcp-ut', 'tfo', 'thread', 'tls-ticket-keys',
+  'transparent', 'uid', 'user', 'v4v6', 'v6only', 'verify',
+];
+
+const OPTIONS_TEXT = "'name <name>', 'ssl', 'crt <pem-file-or-directory>' or 'alpn <list>'";
+
+/** The options after the address of a bind line, as written. */
+interface BindOptions {
+  name: string | undefined;
+  ssl: boolean;
+  crt: string[];
+  alpn: string | undefined;
+}
+
+function parseOptions(ctx: KeywordContext<ProxyState>, spec: string): BindOptions {
+  const o: BindOptions = { name: undefined, ssl: false, crt: [], alpn: undefined };
+  for (let i = 2; i < ctx.args.length; ) {
+    const opt = ctx.args[i];
+    if (opt === 'ssl') {
+      o.ssl = true;
+      i += 1;
+      continue;
+    }
+    if (opt === 'name' || opt === 'crt' || opt === 'alpn') {
+      const val = ctx.args[i + 1];
+      if (val === undefined || val === '') throw new ConfigValueError(`missing value after '${opt}'`);
+      if (opt === 'name') o.name = val;
+      else if (opt === 'crt') o.crt.push(resolve(ctx.cwd, val));
+      else o.alpn = val;
+      i += 2;
+      continue;
+    }
+    if (NOT_YET.includes(opt)) throw new ConfigValueError(`bind option '${opt}' for '${spec}' is not supported yet; supported: ${OPTIONS_TEXT}`);
+    throw new ConfigValueError(`unknown option '${opt}' for '${spec}', expected ${OPTIONS_TEXT} (other bind options are not supported yet)`);
+  }
+  return o;
+}
+
+/** The TLS settings of a bind line, certificates loaded and checked; undefined without `ssl`. */
+function sslConfig(ctx: KeywordContext<ProxyState>, spec: string, o: BindOptions): BindSslConfig | undefined {
+  const where = `bind ${spec}`;
+  if (!o.ssl) {
+    if (o.crt.length > 0 || o.alpn !== undefined) {
+      const what = o.crt.length > 0 ? 'a certificate was specified' : "'alpn' was specified";
+      ctx.warn(`'${where}' : ${what} but SSL was not enabled on this bind (use 'ssl'); it accepts plain HTTP`);
+    }
+    return undefined;
+  }
+  if (o.crt.length === 0) {
+    throw new ConfigValueError(
+      `no SSL certificate specified for ${ctx.state.kind} '${ctx.state.name}' (use 'crt <file>' with a PEM file holding the certificate, its chain and its private key, or 'crt <directory>' of such files)`,
+      where,
+    );
+  }
+  try {
+    loadCrts(o.crt);
+  } catch (err) {
+    if (err instanceof CertError) throw new ConfigValueError(err.message, where);
+    throw err;
+  }
+  let alpn: string[] | undefined;
+  if (o.alpn !== undefined) {
+    const a = parseAlpnList(o.alpn);
+    if ('error' in a) throw new ConfigValueError(a.error, where);
+    if (a.dropped.length > 0) {
+      const names = a.dropped.map((n) => `'${n}'`).join(', ');
+      ctx.warn(`'${where}' : ALPN ${names} not offered: Flightbox speaks only HTTP/1.1 on TCP (clients negotiate ${a.offered.join(' or ')})`);
+    }
+    alpn = a.offered;
+  }
+  return { crt: o.crt, alpn };
+}
+
+/** `bind <addr>:<port>[,...] [name <name>] [ssl] [crt <pem|dir>]... [alpn <list>]`. */
 export const BIND_KEYWORD: KeywordDef<ProxyState> = {
   usage: 'bind <address>:<port>[,<address>:<port>...] [name <name>]',
   parse(ctx: KeywordContext<ProxyState>) {
     const spec = ctx.args[1];
     if (spec === undefined || spec === '') throw new ConfigValueError(`missing address, expected '${ctx.usage}'`);
     const addrs = spec.split(',').map(parseBindAddress);
-    let name: string | undefined;
-    for (let i = 2; i < ctx.args.length; i += 2) {
-      const opt = ctx.args[i];
-      if (opt !== 'name') {
-        throw new ConfigValueError(`unknown option '${opt}' for '${spec}', expected 'name <name>' (other bind options are not supported yet)`);
-      }
-      const val = ctx.args[i + 1];
-      if (val === undefined || val === '') throw new ConfigValueError(`missing value after 'name'`);
-      name = val;
-    }
+    const opts = parseOptions(ctx, spec);
+    const ssl = sslConfig(ctx, spec, opts);
     for (const a of addrs) {
-      const b: BindConfig = { host: a.host, port: a.port, name, file: ctx.file, line: ctx.line };
+      const b: BindConfig = { host: a.host, port: a.port, name: opts.name, file: ctx.file, line: ctx.line };
+      if (ssl) b.ssl = { crt: [...ssl.crt], alpn: ssl.alpn && [...ssl.alpn] };
       ctx.state.binds.push(b);
     }
   },

@@ -6,7 +6,7 @@
  */
 import { ConfigValueError } from '../alerts.ts';
 import type { GlobalState } from '../builder.ts';
-import type { StatsLevel, WorkerOnDeath } from '../config.types.ts';
+import type { ServerVerify, StatsLevel, WorkerOnDeath } from '../config.types.ts';
 import { expectArgs, type KeywordContext, type KeywordDef, type KeywordTable } from '../keyword.ts';
 import { parseInteger, parseOctalMode, parsePercent, parseSize, parseTime, UnitError } from '../units.ts';
 import { resolve } from 'node:path';
@@ -139,6 +139,7 @@ export const GLOBAL_KEYWORDS: KeywordTable<GlobalState> = {
   'watchdog-timeout': single('watchdog-timeout <time>', positiveTime, (c, v) => (c.state.value.watchdogTimeout = v)),
   'worker-on-death': single('worker-on-death respawn|exit', oneOf<WorkerOnDeath>(['respawn', 'exit']), (c, v) => (c.state.value.workerOnDeath = v)),
   'worker-memory-limit': single('worker-memory-limit <size>', sizeAtLeast(1024 ** 2, '1m'), (c, v) => (c.state.value.workerMemoryLimit = v)),
+  'ssl-server-verify': single('ssl-server-verify none|required', oneOf<ServerVerify>(['none', 'required']), (c, v) => (c.state.value.sslServerVerify = v)),
   'hard-stop-after': single('hard-stop-after <time>', parseTime, (c, v) => (c.state.value.hardStopAfter = v)),
   'redact-header': nameList('redact-header <name> [<name>...]', (ctx, names) => {
     const bad = names.find((n) => !HEADER_NAME.test(n));

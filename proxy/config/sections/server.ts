@@ -99,6 +99,7 @@ function applyValued(ctx: Ctx, s: ServerSettings, opt: (typeof VALUED)[number], 
     case 'verify':
       if (val !== 'none' && val !== 'required') throw new ConfigValueError(`verify: invalid value '${val}', expected 'none' or 'required'`);
       s.verify = val;
+      s.verifySet = true;
       break;
     case 'ca-file':
       s.caFile = parseCaFile(ctx, val);

@@ -114,8 +114,23 @@ describe('servers', () => {
   it('reject ssl with certificate verification but no CA file, even when ssl comes from default-server', () => {
     const r = parse(`${D} default-server ssl\nbackend a\n server s1 10.0.0.1:443\n server s2 10.0.0.2:443 verify none\n server s3 10.0.0.3:443 ca-file @system-ca\n server s4 10.0.0.4:80 no-ssl\n`);
     expect(alerts(r)).toEqual([
-      "[ALERT] config : parsing [t.cfg:7] : backend 'a', server 's1' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN).",
+      "[ALERT] config : parsing [t.cfg:7] : backend 'a', server 's1' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN), or 'ssl-server-verify none' in the global section to disable server-side verification by default.",
     ]);
+  });
+});
+
+describe('ssl-server-verify', () => {
+  it('sets the verify of servers that do not set their own (server or default-server line), as HAProxy', () => {
+    const r = parse(`global\n ssl-server-verify none\n${D}backend a\n server s1 10.0.0.1:443 ssl\n server s2 10.0.0.2:443 ssl verify required ca-file @system-ca\nbackend b\n default-server verify required\n server s3 10.0.0.3:443 ssl\n`);
+    expect(alerts(r)).toEqual([
+      "[ALERT] config : parsing [t.cfg:12] : backend 'b', server 's3' : verify is enabled by default but no CA file specified; add 'ca-file <file>' ('ca-file @system-ca' for the system's CAs), or 'verify none' if you are certain to trust the server's certificate (e.g. on a LAN), or 'ssl-server-verify none' in the global section to disable server-side verification by default.",
+    ]);
+    const ok = parse(`global\n ssl-server-verify none\n${D}backend a\n server s1 10.0.0.1:443 ssl\n server s2 10.0.0.2:443 ssl verify required ca-file @system-ca\n`);
+    expect(alerts(ok)).toEqual([]);
+    expect(ok.config?.backends[0].servers.map((s) => s.verify)).toEqual(['none', 'required']);
+  });
+  it('takes only none or required', () => {
+    expect(alerts(parse(`global\n ssl-server-verify maybe\n`))[0]).toMatch(/t\.cfg:2.*ssl-server-verify/);
   });
 });
 

@@ -57,11 +57,18 @@ describe('log-format strings', () => {
     expect(err('%[res.hdr(server)]')).toMatch(/only available in 'http-response' rules/);
   });
 
+  it('renders ssl_fc and ssl_fc_sni from the connection (1/0, the SNI or "-")', () => {
+    const f = compileLogFormat('%[ssl_fc] %[ssl_fc_sni]', 'request');
+    if (typeof f === 'string') throw new Error(f);
+    expect(f.render({ req: { ...req, ssl: true, sni: 'a.example' } })).toBe('1 a.example');
+    expect(f.render({ req: { ...req, ssl: false, sni: undefined } })).toBe('0 -');
+  });
+
   it('refuses what it does not support, saying so, instead of sending it literally', () => {
     expect(err('%ci')).toMatch(/'%ci' is not supported yet/);
     expect(err('%{+Q}[src]')).toMatch(/options .* not supported yet/);
     expect(err('%[src,ipmask(24)]')).toMatch(/sample converters \('ipmask\(24\)'\) is not supported yet/);
-    expect(err('%[ssl_fc_sni]')).toMatch(/sample fetch 'ssl_fc_sni' is not supported yet/);
+    expect(err('%[ssl_c_s_dn]')).toMatch(/sample fetch 'ssl_c_s_dn' is not supported yet/);
     expect(err('%[req.hdr]')).toMatch(/needs a header name/);
     expect(err('%[src')).toMatch(/missing closing '\]'/);
     expect(err('50%')).toMatch(/write '%%' for a literal '%'/);

@@ -13,6 +13,7 @@ describe('global defaults', () => {
       tune: { bufsize: 16384, maxhdr: 101, failAlloc: 0 },
       snapshotDir: '/srv/fb/snapshots',
       snapshotMaxSize: 64 * 1024 * 1024,
+      sslServerVerify: 'required',
       watchdogTimeout: 2000,
       workerOnDeath: 'respawn',
       workerMemoryLimit: undefined,

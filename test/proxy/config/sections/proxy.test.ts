@@ -224,7 +224,7 @@ describe('a complete frontend and backend', () => {
         servers: [
           {
             name: 'a1', host: '10.0.0.1', port: 8080, weight: 10, maxconn: 0, backup: false, disabled: false, check: true, inter: 3000,
-            rise: 2, fall: 3, ssl: false, verify: 'required', caFile: undefined, sni: undefined, file: 't.cfg', line: 27,
+            rise: 2, fall: 3, ssl: false, verify: 'required', verifySet: false, caFile: undefined, sni: undefined, file: 't.cfg', line: 27,
           },
         ],
         balance: { algorithm: 'leastconn' },

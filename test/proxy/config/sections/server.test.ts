@@ -21,7 +21,7 @@ describe('server: accepted forms', () => {
     expect(servers(be('server s1 10.0.0.1:8080'))).toEqual([
       {
         name: 's1', host: '10.0.0.1', port: 8080, weight: 1, maxconn: 0, backup: false, disabled: false, check: false,
-        inter: 2000, rise: 2, fall: 3, ssl: false, verify: 'required', caFile: undefined, sni: undefined, file: 't.cfg', line: 4,
+        inter: 2000, rise: 2, fall: 3, ssl: false, verify: 'required', verifySet: false, caFile: undefined, sni: undefined, file: 't.cfg', line: 4,
       },
     ]);
   });
