@@ -28,11 +28,14 @@ import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import { setCurrentObject, BUG_ON } from '../../diag/invariants.ts';
 import { declareFaultSite } from '../../diag/fault-sites.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
+import { LC_CONN_STATE, LC_TIMER_OF_KEYWORD } from '../../diag/lifecycle.types.ts';
 import { redactUrl } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
 import { startForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
+import { CTR } from '../stream/counters.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
+import { connectionFacts } from '../acl/context.ts';
 import type { Logger } from '../log/sink.ts';
 import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules, type RuleReply } from '../stream/rules.ts';
 
@@ -148,13 +151,14 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   }
   const conn = allocated;
   const logger = ctx.logger?.(fe);
-  const httplog = logger !== undefined && fe.httplog === 'httplog';
+  const httplog = logger !== undefined && fe.httplog !== false;
   feConns.set(fe.name, (feConns.get(fe.name) ?? 0) + 1);
+  const fk = CTR.accept(fe); // show stat: the frontend's counter record (stot, scur, rate)
   /** When the first byte of the next request arrived (0: not yet). */
   let reqStart = 0;
   if (logger && !fe.httplog)
     logger.send(formatConnectLog(sock.remoteAddress ?? '', sock.remotePort ?? 0, sock.localAddress ?? '', sock.localPort ?? 0, fe.name));
-  conn.lc = ctx.lifecycle.create('conn', 0, `${peer} -> ${sock.localAddress}:${sock.localPort} fe=${fe.name}`);
+  conn.lc = ctx.lifecycle.create('conn', 0, `${peer} -> ${sock.localAddress}:${sock.localPort}${'encrypted' in sock ? ' ssl' : ''} fe=${fe.name}`);
   const connId = conn.lc.id;
   if (TP.accept.on) TP.accept.emit(connId, 0, 0, 0, 0, peer);
   const parser = createRequestParser({ maxHeaderBytes: ctx.bufsize, maxHeaders: ctx.maxhdr });
@@ -176,7 +180,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   let tunnelled = false;
   let tunnelTimeout = clientTimeout;
   const router = routerFor(fe, ctx.backends);
-  const facts = { src: sock.remoteAddress ?? '', srcPort: sock.remotePort ?? 0, dstPort: sock.localPort ?? 0, ssl: false };
+  const facts = connectionFacts(sock);
 
   conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
   if (!conn.rx) {
@@ -190,10 +194,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   sock.setNoDelay(true);
   sock.setTimeout(clientTimeout, () => onTimeout('timeout client', clientTimeout));
   armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
+  ctx.lifecycle.setState(conn.lc, LC_CONN_STATE['waiting-request']);
 
   sock.on('data', (chunk: Buffer) => {
     tickClock();
     feed(chunk);
+    CTR.rx(fk, stream?.fwd?.beCtr ?? 0, chunk.length); // bin of the frontend and of the stream's backend
   });
   sock.on('end', () => {
     tickClock();
@@ -216,7 +222,13 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   /** Client bytes: to the tunnel, kept raw while an upgrade is pending, or parsed as HTTP. */
   function feed(chunk: Buffer): void {
     if (closing) return;
-    if (!stream && reqStart === 0) reqStart = Date.now();
+    if (!stream && reqStart === 0) {
+      reqStart = Date.now();
+      // `timeout http-request` runs from the request's first byte, whatever pace the rest comes at
+      // (HAProxy manual 4.2); unset: only `timeout client` (inactivity) applies.
+      armRequestTimer(requestTimeout, 'timeout http-request');
+      ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE['reading-request']);
+    }
     if (tunnelled) {
       if (stream && TP.data.on) TP.data.emit(connId, stream.lc!.id, chunk.length);
       stream?.fwd?.tunnel(chunk);
@@ -245,6 +257,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function armRequestTimer(ms: number | undefined, what: string): void {
     clearTimeout(reqTimer);
     if (ms !== undefined) reqTimer = setTimeout(() => onTimeout(what, ms), ms);
+    ctx.lifecycle.armTimer(conn.lc!, LC_TIMER_OF_KEYWORD[what] ?? 0, ms); // show sess: exp=
   }
 
   function onTimeout(what: string, ms: number): void {
@@ -313,9 +326,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         s.head = ev;
         conn.streams++;
         ctx.onRequest();
+        CTR.request(fk);
         ctx.lifecycle.event(s.lc, 'request', conn.streams);
         if (TP.head.on) TP.head.emit(connId, s.lc.id, 0, 0, 0, line);
-        if (requestTimeout !== undefined) armRequestTimer(requestTimeout, 'timeout http-request');
+        // `timeout http-request` ended with the head: the body is paced by `timeout client` (HAProxy 4.2).
+        ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.serving);
         // http-request rules (frontend, then the backend's after routing) and option forwardfor.
         const d = decideRequest(fe, router, ev, facts);
         if (d.reply) {
@@ -345,6 +360,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         return;
       case 'error':
         if (TP.error.on) TP.error.emit(connId, stream?.lc?.id ?? 0, ev.status, 0, 0, `${ev.code}: ${ev.reason}`);
+        CTR.reqError(fk);
         if (stream?.fwd) {
           const started = stream.fwd.responseStarted;
           stream.fwd.abort(`invalid request: ${ev.code}`);
@@ -377,6 +393,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       keepAlive: s.head!.keepAlive && !ctx.draining(),
       serverClose: fe.httpServerClose,
       log: s.flog,
+      feCtr: fk,
       responseHead(res) {
         denied = runResponseRules([backendRulesFor(fe, be), rulesFor(fe)], s.head!, facts, res);
         return denied?.status;
@@ -399,6 +416,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         awaitingUpgrade = false;
         clearTimeout(reqTimer);
         ctx.lifecycle.event(conn.lc!, 'upgrade', 101);
+        ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.tunnel);
         if (ms !== undefined) {
           tunnelTimeout = ms;
           sock.setTimeout(ms, () => onTimeout('timeout tunnel', ms));
@@ -482,6 +500,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     }
     sock.uncork();
     s.bytes = n;
+    CTR.reply(fk, s.status, n, s.term);
     if (TP.response.on) TP.response.emit(connId, s.lc!.id, s.status, n);
     ctx.lifecycle.event(s.lc!, 'response', s.status);
     endStream(s);
@@ -503,7 +522,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         clientPort: facts.srcPort,
         start: s.start,
         frontend: fe.name,
-        ssl: false,
+        ssl: facts.ssl,
         backend: f?.backend,
         server: f?.server,
         tR: s.headAt - s.start,
@@ -523,13 +542,14 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         srvQueue: f?.srvQueue ?? 0,
         backendQueue: 0,
         requestLine: h ? `${h.method} ${h.target} HTTP/${h.version}` : undefined,
-      }),
+      }, fe.httplog || 'httplog'),
     );
   }
 
   function endStream(s: H1Stream): void {
     if (httplog) logStream(s);
     ctx.lifecycle.release(s.lc!);
+    ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE['idle-keepalive']);
     STREAM_POOL.free(s, SITE.streamFree);
     if (H1_FAULTS.doubleFree.armed && H1_FAULTS.doubleFree.fire()) STREAM_POOL.free(s, SITE.streamFree);
     stream = null;
@@ -539,6 +559,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function fail(status: number, reply?: RuleReply): void {
     const bytes = reply ? renderReply(reply, false, false).bytes : [errorResponse(status)];
     const n = bytes.reduce((a, b) => a + b.length, 0);
+    CTR.reply(fk, status, n, undefined);
     if (stream) {
       ctx.lifecycle.event(stream.lc!, 'error', status);
       stream.status = status;
@@ -565,7 +586,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         clientPort: facts.srcPort,
         start,
         frontend: fe.name,
-        ssl: false,
+        ssl: facts.ssl,
         backend: undefined,
         server: undefined,
         tR: -1,
@@ -585,7 +606,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         srvQueue: 0,
         backendQueue: 0,
         requestLine: undefined,
-      }),
+      }, fe.httplog || 'httplog'),
     );
   }
 
@@ -593,6 +614,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     if (released) return;
     released = true;
     feConns.set(fe.name, (feConns.get(fe.name) ?? 1) - 1);
+    CTR.close(fk);
     clearTimeout(reqTimer);
     held = [];
     rawHeld = [];

@@ -20,6 +20,7 @@ import { compileCondition, evaluate } from '../acl/condition.ts';
 import { requestContextFromHead, type ConnectionFacts } from '../acl/context.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { ServerState, SW, serverSlots } from './server-state.ts';
+import { CTR } from './counters.ts';
 
 /** HAProxy's `timeout connect` when none is set (it warns and waits forever; we bound it). */
 export const DEFAULT_CONNECT_TIMEOUT = 5_000;
@@ -27,10 +28,11 @@ export const DEFAULT_CONNECT_TIMEOUT = 5_000;
 /**
  * A request waiting for a server slot (the queue's element type). `assigned` is called once it holds
  * a slot of `server` (balancer.take done: the holder must call {@link BackendRuntime.releaseSlot});
+ * `ctr` is the server's record base in the traffic counters (proxy/stream/counters.ts, 0: none).
  * `failed` when it must be answered 503 (`timeout queue`, no usable server).
  */
 export interface SlotWaiter {
-  assigned(server: LbServer, waitedMs: number): void;
+  assigned(server: LbServer, waitedMs: number, ctr: number): void;
   failed(reason: string, waitedMs: number): void;
 }
 
@@ -43,6 +45,8 @@ export interface BackendRuntime {
   readonly servers: ReadonlyMap<string, ServerConfig>;
   /** Effective `timeout connect`. */
   readonly connectTimeout: number;
+  /** The backend's record base in this thread's traffic counters (proxy/stream/counters.ts CTR; 0: none). */
+  readonly ctr: number;
   /** Idle (reusable) server connections, by server name; managed by server-conn.ts. */
   readonly idle: Map<string, unknown[]>;
   /**
@@ -101,12 +105,25 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
   const slotOf = new Map<LbServer, number>();
   if (sh) for (const s of balancer.servers) slotOf.set(s, sh.slots.get(`${cfg.name}/${s.name}`) ?? -1);
   let seen = -1;
+  // Traffic counter record bases (show stat), resolved once: the backend's and each server's.
+  const beCtr = CTR.backendBase(cfg.name);
+  const srvCtr = balancer.servers.map((s) => CTR.serverBase(slotOf.get(s) ?? -1));
 
-  function taken(server: LbServer, viaBalance: boolean): void {
+  /** A server slot was handed out: shared session counters; returns the server's counter base. */
+  function taken(server: LbServer, viaBalance: boolean): number {
     const i = slotOf.get(server);
-    if (sh === undefined || i === undefined || i < 0) return;
+    if (sh === undefined || i === undefined || i < 0) return 0;
     sh.state.onTake(i);
     if (viaBalance) sh.state.add(i, SW.lbtot, 1);
+    const k = CTR.serverBase(i);
+    CTR.serverSession(k);
+    return k;
+  }
+
+  /** Publishes this thread's queue lengths (backend queue and each server's) after the queues moved. */
+  function queuesMoved(): void {
+    CTR.queued(beCtr, queue.length());
+    balancer.servers.forEach((s, i) => CTR.queued(srvCtr[i]!, s.queued));
   }
 
   /**
@@ -137,12 +154,13 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
       }
       for (const e of evs) {
         for (const h of e.assigned) {
-          taken(h.server, h.from === 'backend');
-          h.req.assigned(h.server, h.waited);
+          const k = taken(h.server, h.from === 'backend');
+          h.req.assigned(h.server, h.waited, k);
         }
         for (const f of e.failed) f.req.failed(f.reason, f.waited);
       }
     }
+    queuesMoved(); // a state change may have served, failed or moved waiters (rare: the version moved)
     armTimer();
   }
   if (sh) setInterval(() => {
@@ -160,7 +178,9 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
 
   function onTimer(): void {
     tickClock();
-    for (const f of queue.expire(now())) f.req.failed(f.reason, f.waited);
+    const expired = queue.expire(now());
+    if (expired.length > 0) queuesMoved();
+    for (const f of expired) f.req.failed(f.reason, f.waited);
     armTimer();
   }
 
@@ -170,15 +190,20 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
     queue,
     servers: new Map(cfg.servers.map((s) => [s.name, s])),
     connectTimeout,
+    ctr: beCtr,
     idle: new Map(),
     acquire(w, ctx) {
       sync();
+      if (!ctx.avoid) CTR.backendSession(beCtr); // a redispatch (avoid set) is the same session
       const r = queue.dispatch(w, now(), ctx);
       if (r.kind === 'assigned') {
-        taken(r.server, r.via === 'balance');
-        w.assigned(r.server, 0);
+        const k = taken(r.server, r.via === 'balance');
+        w.assigned(r.server, 0, k);
       }
-      else if (r.kind === 'queued') armTimer();
+      else if (r.kind === 'queued') {
+        queuesMoved();
+        armTimer();
+      }
       else w.failed(r.reason, 0);
     },
     releaseSlot(server) {
@@ -186,13 +211,17 @@ export function createBackendRuntime(cfg: BackendConfig): BackendRuntime {
       if (sh && i !== undefined && i >= 0) sh.state.onRelease(i);
       const handoffs = queue.onRelease(server, now());
       armTimer();
+      if (handoffs.length > 0) queuesMoved();
       for (const h of handoffs) {
-        taken(h.server, h.from === 'backend');
-        h.req.assigned(h.server, h.waited);
+        const k = taken(h.server, h.from === 'backend');
+        h.req.assigned(h.server, h.waited, k);
       }
     },
     cancel(w) {
-      if (queue.cancel(w)) armTimer();
+      if (queue.cancel(w)) {
+        queuesMoved();
+        armTimer();
+      }
     },
     connFailed(server) {
       const i = slotOf.get(server);

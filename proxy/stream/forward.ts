@@ -31,6 +31,7 @@ import type { H1ResponseEvent, H1ResponseHeadEvent } from '../h1/response.types.
 import type { ServerConfig } from '../config/config.types.ts';
 import type { LbServer } from '../lb/lb.types.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
+import { LC_STREAM_STATE, LC_TIMER } from '../../diag/lifecycle.types.ts';
 import { writeRequestHead, framingOf, createChunkedEncoder, HOP_BY_HOP_FIELDS, type ChunkedEncoder } from '../h1/request-writer.ts';
 import { writeResponseHead, encodeChunk, lastChunk, type ResponseHeader } from '../h1/response.ts';
 import { listElements } from '../h1/response-semantics.ts';
@@ -38,6 +39,7 @@ import { shouldRedispatch } from '../lb/retry.ts';
 import type { BackendRuntime, SlotWaiter } from './backend-runtime.ts';
 import { openServerConn, takeIdle, parkServerConn, closeServerConn, type ServerConn, type ServerConnOwner } from './server-conn.ts';
 import { BTP } from './trace.ts';
+import { CTR } from './counters.ts';
 import { tickClock } from '../../diag/ring.ts';
 
 /** What the client connection driver provides to a forwarded stream. */
@@ -79,6 +81,8 @@ export interface ForwardHost {
   upgraded?(tunnelTimeout: number | undefined): void;
   /** Filled in as the stream goes, for its traffic log line (proxy/log/httplog.ts). */
   log?: ForwardLog;
+  /** The frontend's record base in the traffic counters (proxy/stream/counters.ts; 0 or unset: none). */
+  feCtr?: number;
 }
 
 /**
@@ -134,6 +138,8 @@ export interface Forward {
   tunnel(bytes: Uint8Array): void;
   /** The client shut its sending side of a tunnel: the server's sending side is shut too. */
   clientEnd(): void;
+  /** The backend's record base in the traffic counters (client bytes of this stream count there). */
+  readonly beCtr: number;
 }
 
 /**
@@ -198,6 +204,9 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   const tAcquire = Date.now();
   let tAssigned = 0;
   let tConnected = 0;
+  // show stat counters (proxy/stream/counters.ts): frontend, backend, server record bases; response time; denied by a rule
+  const fk = host.feCtr ?? 0, bk = rt.ctr;
+  let sk = 0, tResp = 0, respDenied = false;
   beActive.set(cfg.name, (beActive.get(cfg.name) ?? 0) + 1);
   let counted = true;
   const uncount = () => {
@@ -209,13 +218,33 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   const term = (t: string) => {
     if (flog && flog.termination === undefined) flog.termination = t;
   };
+  /**
+   * `show sess`: the stream's phase and the timer that ends it first (diag/lifecycle.ts), from the
+   * flags above; called at each phase change and when data pushes an inactivity timer back.
+   */
+  const showPhase = (): void => {
+    const S = LC_STREAM_STATE;
+    const T = LC_TIMER;
+    const tunnelMs = cfg.timeouts.tunnel;
+    if (tunnelled) lc.setPhase(streamLc, S.tunnel, tunnelMs !== undefined ? T.tunnel : T.server, tunnelMs ?? timeoutServer);
+    else if (respHead) lc.setPhase(streamLc, S['sending-body'], T.server, timeoutServer);
+    else if (ready && requestDone) lc.setPhase(streamLc, S['waiting-response'], T.server, timeoutServer);
+    else if (ready) {
+      // The body comes from the client (`timeout client`) while the server waits (`timeout server`).
+      const cl = client.timeout || undefined;
+      const byClient = cl !== undefined && (timeoutServer === undefined || cl <= timeoutServer);
+      lc.setPhase(streamLc, S['receiving-body'], byClient ? T.client : T.server, byClient ? cl : timeoutServer);
+    } else if (sc) lc.setPhase(streamLc, S.connecting, T.connect, rt.connectTimeout);
+    else if (queued) lc.setPhase(streamLc, S.queued, T.queue, cfg.timeouts.queue ?? rt.connectTimeout);
+    else lc.setPhase(streamLc, S.connecting, T.none, undefined); // turn-around before a retry
+  };
   if (flog) {
     flog.backend = cfg.name;
     flog.beconn = beActive.get(cfg.name) ?? 1;
   }
 
   const waiter: SlotWaiter = {
-    assigned(s, waited) {
+    assigned(s, waited, ctr) {
       if (done) {
         rt.releaseSlot(s);
         return;
@@ -225,6 +254,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
         if (BTP.dequeued.on) BTP.dequeued.emit(connId, streamId, waited, 0, 0, `${cfg.name}/${s.name}`);
       }
       lbServer = s;
+      sk = ctr;
       server = rt.servers.get(s.name);
       tAssigned = Date.now();
       if (flog) {
@@ -238,6 +268,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     failed(reason) {
       queued = false;
       if (done) return;
+      CTR.noServer(bk);
       if (reason === 'timeout queue') lc.event(streamLc, 'timeout', rt.cfg.timeouts.queue ?? rt.connectTimeout);
       term(reason === 'timeout queue' ? 'sQ' : 'SC');
       fail(503, reason);
@@ -253,11 +284,14 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     connectFailed(reason, timedOut) {
       sc = undefined;
       if (done) return;
+      showPhase();
       if (flog) flog.termination = timedOut ? 'sC' : 'SC';
       retryOrFail(timedOut ? 'timeout connect' : reason);
     },
     data(chunk) {
       serverBytes += chunk.length;
+      CTR.srvOut(sk, chunk.length);
+      showPhase(); // timeout server pushed back
       onResponse(sc!.parser!.push(chunk));
     },
     closed(reason) {
@@ -266,6 +300,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
         endTunnel(`server ${reason}`);
         return;
       }
+      if (respHead && respHead.bodyKind !== 'close') CTR.srvAbort(bk, sk); // closed before the end of the body
       onResponse(sc.parser!.end());
       if (done) return;
       if (!respHead) {
@@ -325,30 +360,34 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     queued = true;
     rt.acquire(waiter, { srcAddr, uri: head.target, avoid });
     if (queued && !done && !lbServer) {
+      showPhase();
       if (BTP.queued.on) BTP.queued.emit(connId, streamId, rt.cfg.timeouts.queue ?? rt.connectTimeout, 0, 0, cfg.name);
     }
   }
 
   function connect(fresh = false): void {
     const s = server!;
-    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, owner, streamId);
+    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, owner, streamId, head.get('host'));
     if (idle) {
       sc = idle;
       reused = true;
       tConnected = Date.now();
+      CTR.reuse(bk, sk);
       if (flog) flog.tc = 0;
       if (BTP.reuse.on) BTP.reuse.emit(connId, streamId, idle.lc!.id, 0, 0, `${cfg.name}/${s.name}`);
       sendHead();
       return;
     }
     reused = false;
-    const c = openServerConn(rt, s, owner, { lifecycle: lc, streamId, connId, bufsize: host.bufsize, maxhdr: host.maxhdr });
+    CTR.connect(bk, sk);
+    const c = openServerConn(rt, s, owner, { lifecycle: lc, streamId, connId, bufsize: host.bufsize, maxhdr: host.maxhdr, host: head.get('host') });
     if (!c) {
       term('RC');
       fail(500, 'server connection allocation failed');
       return;
     }
     sc = c;
+    showPhase();
   }
 
   /** A connection attempt to the server failed (refused, reset or timeout connect). */
@@ -372,6 +411,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       },
     );
     if (BTP.retry.on) BTP.retry.emit(connId, streamId, attempt, redispatch ? 1 : 0, 0, reason);
+    CTR.retry(bk, sk, redispatch); // show stat wretr / wredis
     if (flog) {
       flog.retries = attempt;
       flog.termination = undefined;
@@ -414,12 +454,14 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     c.parser!.expect(head.method, { upgrade: upgradeRequested });
     if (timeoutServer !== undefined) c.sock!.setTimeout(timeoutServer);
     ready = true;
+    showPhase();
     c.sock!.cork();
     c.sock!.write(bytes);
     if (BTP.request.on) BTP.request.emit(connId, streamId, bytes.length, 0, 0, `${cfg.name}/${server!.name}`);
     lc.event(streamLc, 'state', 2);
     for (const p of pending) c.sock!.write(p);
     c.sock!.uncork();
+    CTR.srvIn(sk, bytes.length + pendingBytes);
     pending = [];
     pendingBytes = 0;
     if (pausedClient && !c.sock!.writableNeedDrain) {
@@ -442,6 +484,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       return;
     }
     let ok = true;
+    CTR.srvInPieces(sk, pieces);
     for (const p of pieces) ok = sc!.sock!.write(p) && ok;
     if (!ok && !pausedClient) {
       pausedClient = true;
@@ -451,6 +494,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
 
   function writeClient(b: Uint8Array): void {
     respBytes += b.length;
+    CTR.tx(fk, bk, b.length);
     if (flog) flog.bytes = respBytes;
     if (!client.write(b) && !pausedServer && sc) {
       pausedServer = true;
@@ -463,6 +507,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       if (done) return;
       switch (ev.type) {
         case 'head':
+          CTR.srvStatus(sk, ev.status);
           if (ev.interim) writeClient(responseHead(ev, true));
           else startResponse(ev);
           break;
@@ -520,16 +565,20 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     const denied = host.responseHead?.(ev);
     if (denied !== undefined) {
       term('PH');
+      respDenied = true;
+      CTR.deniedResponse(fk, bk, sk);
       fail(denied, `response denied by an http-response rule (status ${ev.status})`);
       return;
     }
     respHead = ev;
+    tResp = Date.now();
     if (flog) {
       flog.tr = Date.now() - (tConnected || tAssigned);
       flog.status = ev.status;
     }
     if (BTP.response.on) BTP.response.emit(connId, streamId, ev.status, 0, 0, `${cfg.name}/${server!.name}`);
     lc.event(streamLc, 'state', 3);
+    showPhase();
     const unframed = ev.bodyKind === 'chunked' || ev.bodyKind === 'close';
     if (unframed && head.version === '1.1') respChunked = true;
     else if (unframed) {
@@ -546,6 +595,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       return;
     }
     writeClient(bytes);
+    CTR.response(fk, bk, ev.status);
   }
 
   function finish(): void {
@@ -573,6 +623,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     const ms = cfg.timeouts.tunnel ?? timeoutServer;
     c.sock!.setTimeout(ms ?? 0);
     lc.event(streamLc, 'upgrade', status, 'tunnel');
+    showPhase();
     c.lifecycle!.event(c.lc!, 'upgrade', status);
     if (BTP.tunnel.on) BTP.tunnel.emit(connId, streamId, status, ms ?? 0, 0, `${cfg.name}/${server!.name}`);
     host.upgraded?.(cfg.timeouts.tunnel);
@@ -590,6 +641,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   }
 
   function cleanup(): void {
+    if (respHead) CTR.times(bk, sk, tAssigned - tAcquire, tConnected - tAssigned, tResp - (tConnected || tAssigned), Date.now() - tAcquire);
     uncount();
     clearTimeout(retryTimer);
     client.removeListener('drain', onClientDrain);
@@ -627,6 +679,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   function fail(status: number, why: string): void {
     if (done) return;
     done = true;
+    CTR.failed(bk, sk, status, !respDenied);
     if (BTP.error.on) BTP.error.emit(connId, streamId, status, 0, 0, `${cfg.name}: ${why}`);
     lc.event(streamLc, 'error', status);
     cleanup();
@@ -639,6 +692,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   function abortStream(why: string): void {
     if (done) return;
     done = true;
+    if (!tunnelled) CTR.respError(bk, sk); // eresp (an idle tunnel timing out is no error)
     if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
     lc.event(streamLc, 'error', 0);
     cleanup();
@@ -650,6 +704,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
   return {
     data(bytes) {
       const copy = Buffer.from(bytes);
+      showPhase(); // timeout client pushed back
       sendBody(encoder ? encoder.write(copy) : [copy]);
     },
     trailers(h) {
@@ -657,6 +712,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     },
     end() {
       requestDone = true;
+      showPhase();
       if (encoder) {
         sendBody(encoder.end(reqTrailers));
       }
@@ -664,6 +720,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     abort(why) {
       if (done) return;
       done = true;
+      if (!why.startsWith('invalid request')) CTR.cliAbort(bk, sk); // an invalid body is the frontend's ereq
       if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
       lc.event(streamLc, 'shutr', 0);
       cleanup();
@@ -682,6 +739,8 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     tunnel(bytes) {
       if (done || !tunnelled || !sc) return;
       tunnelUp += bytes.length;
+      CTR.srvIn(sk, bytes.length);
+      showPhase();
       if (!sc.sock!.write(bytes) && !pausedClient) {
         pausedClient = true;
         client.pause();
@@ -691,5 +750,6 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
       if (done || !tunnelled || !sc) return;
       sc.sock!.end();
     },
+    beCtr: bk,
   };
 }

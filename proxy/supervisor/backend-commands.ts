@@ -12,14 +12,12 @@ import type { FrontendConfig } from '../config/config.types.ts';
 import { LbError } from '../lb/server.ts';
 import { CHECK_STATUS, SW } from '../stream/server-state.ts';
 import type { BackendStates, ServerEntry } from './backend-state.ts';
-import { renderStatCsv, statRows, type FrontendFigures } from './stat-csv.ts';
+import { frontendFigures, renderStatCsv, statRows } from './stat-csv.ts';
 
 /** What the commands need from the supervisor. */
 export interface BackendCommandHost {
   readonly backends: BackendStates;
   readonly config: { readonly frontends: readonly FrontendConfig[] };
-  /** Current and total client connections of the process (all frontends). */
-  info(): { currConns: number; cumConns: number };
 }
 
 /** HAProxy's HCHK_STATUS_* numbers for `show servers state` (include/haproxy/check-t.h). */
@@ -72,18 +70,14 @@ export function renderServersState(states: BackendStates, only?: string): string
 /** Registers the backend commands into `reg`. */
 export function registerBackendCommands(reg: Registry, host: BackendCommandHost): void {
   const states = host.backends;
-  const figures = (): ((fe: FrontendConfig) => FrontendFigures) => {
-    const info = host.info();
-    const n = host.config.frontends.length;
-    // The workers count connections per process, not per frontend: a single frontend gets them.
-    return () => (n === 1 ? { scur: info.currConns, stot: info.cumConns } : { scur: 0, stot: 0 });
-  };
+  // Each frontend's sessions, from the workers' traffic counters (proxy/stream/counters.ts).
+  const figures = (fe: FrontendConfig) => frontendFigures(states.counters, host.config.frontends.indexOf(fe));
   reg.register({
     words: ['show', 'stat'],
     level: 'user',
     usage: 'show stat [<proxy>|-1] [<type> <sid>]',
     help: 'report counters for each proxy and server',
-    handler: (args) => renderStatCsv(statRows(states, host.config.frontends, figures(), args[0])).replace(/\n+$/, ''),
+    handler: (args) => renderStatCsv(statRows(states, host.config.frontends, figures, args[0])).replace(/\n+$/, ''),
   });
   reg.register({
     words: ['show', 'servers', 'state'],

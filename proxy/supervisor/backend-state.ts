@@ -11,6 +11,7 @@ import type { Balancer } from '../lb/balance.ts';
 import type { LbServer, ServerAdminState, ServerOperState } from '../lb/lb.types.ts';
 import { createBalancer } from '../lb/balance.ts';
 import { SW, ServerState, createServerState } from '../stream/server-state.ts';
+import { CountersView, createCounters } from '../stream/counters.ts';
 import { CTP } from '../checks/trace.ts';
 
 /** One server as the supervisor tracks it. */
@@ -40,12 +41,18 @@ export function logPrefix(level: 'NOTICE' | 'WARNING' | 'ALERT'): string {
 export class BackendStates {
   readonly sab: SharedArrayBuffer;
   readonly state: ServerState;
+  /** The traffic counters of every frontend, backend and server (proxy/stream/counters.ts), one slice per worker thread. */
+  readonly countersSab: SharedArrayBuffer;
+  readonly counters: CountersView;
   readonly backends: BackendEntry[] = [];
   private readonly log: (line: string) => void;
 
-  constructor(config: Pick<Config, 'backends' | 'frontends'>, log: (line: string) => void) {
+  /** `threads`: the number of worker threads that will write counters (nbthread). */
+  constructor(config: Pick<Config, 'backends' | 'frontends'>, log: (line: string) => void, threads = 1) {
     this.sab = createServerState(config);
     this.state = new ServerState(this.sab);
+    this.countersSab = createCounters(config, threads);
+    this.counters = new CountersView(this.countersSab);
     this.log = log;
     let slot = 0;
     let iid = config.frontends.length;

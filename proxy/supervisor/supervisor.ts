@@ -119,7 +119,7 @@ export class Supervisor {
     this.ownMem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.backends = new BackendStates(opts.config, (l) => this.log(l));
+    this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread);
   }
 
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
@@ -164,6 +164,7 @@ export class Supervisor {
       mem,
       proc: this.proc,
       servers: this.backends.sab,
+      counters: this.backends.countersSab,
       pools: this.opts.pools,
       heartbeatMs: HEARTBEAT_MS,
     };

@@ -15,10 +15,12 @@ import { framesOf } from '../../diag/frames.ts';
 import type { FaultKind, FaultRecord } from '../../diag/fault.types.ts';
 import { configurePools, declarePool } from '../../diag/pool.ts';
 import { serveH1 } from '../h1/conn.ts';
+import { createTlsListener } from '../tls/listener.ts';
 import { runDebugDev } from './debug-dev.ts';
 import { redactText } from '../../diag/redact.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { attachServerState } from '../stream/backend-runtime.ts';
+import { attachCounters } from '../stream/counters.ts';
 import { createLogger, type Logger } from '../log/sink.ts';
 
 process.setSourceMapsEnabled(true);
@@ -29,6 +31,7 @@ const cfg = init.config;
 
 const rec = attachRecorder(init.mem, init.proc);
 attachServerState(init.servers, cfg.backends);
+attachCounters(init.counters, init.thread, cfg);
 const state = rec.state;
 
 /** Records the fault where the supervisor will find it, then ends this thread. */
@@ -120,8 +123,7 @@ async function listenAll(): Promise<string[]> {
   const out: string[] = [];
   for (const fe of cfg.frontends) {
     for (const b of fe.binds) {
-      // allowHalfOpen: a client that shuts its sending side still gets its responses (serveH1 ends the socket).
-      const srv = createServer({ noDelay: true, allowHalfOpen: true }, (sock: Socket) => {
+      const onConnection = (sock: Socket) => {
         tickClock();
         if (draining) return sock.destroy();
         state.f64[TS.connsCur]++;
@@ -133,7 +135,10 @@ async function listenAll(): Promise<string[]> {
           state.f64[TS.connsCur]--;
           if (draining && open.size === 0) finishStop();
         });
-      });
+      };
+      // allowHalfOpen: a client that shuts its sending side still gets its responses (serveH1 ends the socket).
+      // `bind ... ssl`: a node:tls server hands over connections whose handshake completed (proxy/tls/listener.ts).
+      const srv: Server = b.ssl ? createTlsListener({ ...b, ssl: b.ssl }, fe, onConnection) : createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
       const limit = connectionLimit(fe.maxconn);
       if (limit !== undefined) srv.maxConnections = limit;
       await new Promise<void>((resolve, reject) => {
@@ -143,7 +148,7 @@ async function listenAll(): Promise<string[]> {
         srv.listen({ host: b.host, port: b.port, reusePort: true, backlog: 1024 }, () => resolve());
       });
       servers.push(srv);
-      out.push(`${fe.name} ${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`);
+      out.push(`${fe.name} ${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}${b.ssl ? ' ssl' : ''}`);
     }
   }
   return out;

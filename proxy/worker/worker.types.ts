@@ -15,6 +15,8 @@ export interface WorkerInit {
   proc: ProcessMemory;
   /** Process-wide server state (proxy/stream/server-state.ts), shared with the supervisor. */
   servers: SharedArrayBuffer;
+  /** Traffic counters of `show stat` (proxy/stream/counters.ts): this worker writes slice `thread`. */
+  counters: SharedArrayBuffer;
   pools: Partial<PoolOptions>;
   /** Heartbeat period in ms (the watchdog compares against watchdog-timeout). */
   heartbeatMs: number;
