@@ -32,14 +32,15 @@ export type LcEvent = (typeof LC_EVENTS)[number];
  * - `conn` (a client connection of the HTTP/1.1 driver): `waiting-request` (accepted, nothing received
  *   yet), `reading-request` (first byte of a request seen, its head not complete), `serving` (a stream
  *   is being answered), `idle-keepalive` (between requests), `tunnel` (after a 101).
- *   Server connections (proxy/stream/server-conn.ts) report none yet.
+ *   A server connection (proxy/stream/server-conn.ts): `connecting` (under `timeout connect`),
+ *   `active` (carrying a stream, whose state says what it waits for), `idle` (parked for reuse).
  * - `stream`: `queued` (waiting for a server slot), `connecting` (to the server), `receiving-body` (the
  *   request head went to the server, its body is still arriving from the client), `waiting-response`
  *   (request sent, no response head yet), `sending-body` (response head sent to the client, its body
  *   being forwarded), `tunnel` (after a 101).
  */
 export const LC_STATES = {
-  conn: ['none', 'waiting-request', 'reading-request', 'serving', 'idle-keepalive', 'tunnel'],
+  conn: ['none', 'waiting-request', 'reading-request', 'serving', 'idle-keepalive', 'tunnel', 'connecting', 'active', 'idle'],
   stream: ['none', 'queued', 'connecting', 'receiving-body', 'waiting-response', 'sending-body', 'tunnel'],
   appctx: ['none'],
   peer: ['none'],
@@ -47,8 +48,21 @@ export const LC_STATES = {
   quic_conn: ['none'],
 } as const satisfies Record<ObjKind, readonly string[]>;
 
-/** State codes of client connections (indexes in LC_STATES.conn). */
-export const LC_CONN_STATE = { none: 0, 'waiting-request': 1, 'reading-request': 2, serving: 3, 'idle-keepalive': 4, tunnel: 5 } as const;
+/**
+ * State codes of connections (indexes in LC_STATES.conn): a client connection's, then a server
+ * connection's (`connecting`, `active` carrying a stream, `idle` waiting for reuse).
+ */
+export const LC_CONN_STATE = {
+  none: 0,
+  'waiting-request': 1,
+  'reading-request': 2,
+  serving: 3,
+  'idle-keepalive': 4,
+  tunnel: 5,
+  connecting: 6,
+  active: 7,
+  idle: 8,
+} as const;
 /** State codes of streams (indexes in LC_STATES.stream). */
 export const LC_STREAM_STATE = { none: 0, queued: 1, connecting: 2, 'receiving-body': 3, 'waiting-response': 4, 'sending-body': 5, tunnel: 6 } as const;
 

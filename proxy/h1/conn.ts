@@ -34,6 +34,7 @@ import { tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
 import { startForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
 import { CTR } from '../stream/counters.ts';
+import { closePrivateServerConn } from '../stream/server-conn.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
 import { connectionFacts } from '../acl/context.ts';
 import type { Logger } from '../log/sink.ts';
@@ -169,6 +170,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const requestTimeout = fe.timeouts.httpRequest;
   const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
   let reqTimer: NodeJS.Timeout | undefined;
+  /** The request timer's duration, and what expires when it fires ('' when disarmed). */
+  let reqTimerMs = 0;
+  let reqTimerWhat = '';
   /** Events of the next (pipelined) request, held while the current one is being answered. */
   let held: H1Event[] = [];
   /** The client shut its sending side: close once the current response is complete. */
@@ -193,7 +197,10 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   sock.setNoDelay(true);
   sock.setTimeout(clientTimeout, () => onTimeout('timeout client', clientTimeout));
-  armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
+  // The first request is awaited under `timeout http-request` from the accept (HAProxy manual 4.2:
+  // it "protects against established connections on which nothing is sent", with a 408);
+  // `timeout http-keep-alive` only applies between requests. Unset: `timeout client` alone.
+  armRequestTimer(requestTimeout, 'timeout http-request');
   ctx.lifecycle.setState(conn.lc, LC_CONN_STATE['waiting-request']);
 
   sock.on('data', (chunk: Buffer) => {
@@ -224,9 +231,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     if (closing) return;
     if (!stream && reqStart === 0) {
       reqStart = Date.now();
-      // `timeout http-request` runs from the request's first byte, whatever pace the rest comes at
-      // (HAProxy manual 4.2); unset: only `timeout client` (inactivity) applies.
-      armRequestTimer(requestTimeout, 'timeout http-request');
+      // `timeout http-request` bounds the head whatever pace it comes at (HAProxy manual 4.2): from
+      // the first byte of a kept-alive request, from the accept for the first one (armed there).
+      if (conn.streams > 0) armRequestTimer(requestTimeout, 'timeout http-request');
       ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE['reading-request']);
     }
     if (tunnelled) {
@@ -254,10 +261,29 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     }
   }
 
+  /**
+   * Arms the request-side timer (`timeout http-request` / `http-keep-alive`) for `ms`, or disarms it
+   * (undefined). Re-arming with the duration the timer already has refreshes it in place, and
+   * disarming only forgets what expires (a stale expiry then does nothing): this runs two or three
+   * times per request, where allocating and linking a new Timeout each time is measurable.
+   */
   function armRequestTimer(ms: number | undefined, what: string): void {
-    clearTimeout(reqTimer);
-    if (ms !== undefined) reqTimer = setTimeout(() => onTimeout(what, ms), ms);
     ctx.lifecycle.armTimer(conn.lc!, LC_TIMER_OF_KEYWORD[what] ?? 0, ms); // show sess: exp=
+    reqTimerWhat = ms === undefined ? '' : what;
+    if (ms === undefined) return;
+    if (reqTimer !== undefined && reqTimerMs === ms) {
+      reqTimer.refresh();
+      return;
+    }
+    clearTimeout(reqTimer);
+    reqTimerMs = ms;
+    reqTimer = setTimeout(onRequestTimer, ms);
+  }
+
+  function onRequestTimer(): void {
+    const what = reqTimerWhat;
+    reqTimerWhat = '';
+    if (what !== '') onTimeout(what, reqTimerMs);
   }
 
   function onTimeout(what: string, ms: number): void {
@@ -415,6 +441,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         tunnelled = true;
         awaitingUpgrade = false;
         clearTimeout(reqTimer);
+        reqTimer = undefined;
+        reqTimerWhat = '';
         ctx.lifecycle.event(conn.lc!, 'upgrade', 101);
         ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.tunnel);
         if (ms !== undefined) {
@@ -616,6 +644,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     feConns.set(fe.name, (feConns.get(fe.name) ?? 1) - 1);
     CTR.close(fk);
     clearTimeout(reqTimer);
+    reqTimer = undefined;
     held = [];
     rawHeld = [];
     if (stream) {
@@ -624,6 +653,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       stream.fwd?.abort(why === 'closed' ? 'client closed the connection' : `client ${why}`);
       endStream(stream);
     }
+    closePrivateServerConn(connId); // its `http-reuse never` server connection, if idle
     if (TP.close.on) TP.close.emit(connId, 0, 0, 0, 0, why);
     ctx.lifecycle.event(conn.lc!, 'close');
     ctx.lifecycle.release(conn.lc!);

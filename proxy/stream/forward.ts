@@ -367,7 +367,7 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
 
   function connect(fresh = false): void {
     const s = server!;
-    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, owner, streamId, head.get('host'));
+    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, connId, owner, streamId, head.get('host'));
     if (idle) {
       sc = idle;
       reused = true;
@@ -609,8 +609,9 @@ export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: Lc
     cleanup();
     if (c) {
       sc = undefined;
-      if (serverKeep && cfg.reuse !== 'never') parkServerConn(c);
-      else closeServerConn(c, serverKeep ? 'http-reuse never' : 'server side closes after the response');
+      // http-reuse never: kept for this client connection only (closed with it).
+      if (serverKeep) parkServerConn(c, cfg.reuse === 'never' ? connId : 0);
+      else closeServerConn(c, 'server side closes after the response');
     }
     releaseSlot();
     host.finished(status, respBytes, clientKeepAlive && !respCloseDelimited);

@@ -16,6 +16,7 @@
  * certificate failure is a connection failure (retried, then 503) whose reason names the TLS error,
  * and an idle TLS connection is reused only by a request that sends the same SNI.
  */
+import { LC_CONN_STATE, LC_TIMER } from '../../diag/lifecycle.types.ts';
 import { connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/config.types.ts';
@@ -62,6 +63,8 @@ export interface ServerConn {
   tls: boolean;
   /** The SNI sent (TLS only); a reuse must send the same. */
   sni: string | undefined;
+  /** Idle and private to this client connection (`http-reuse never`); 0 when shareable. */
+  privateTo: number;
 }
 
 const POOL: Pool<ServerConn> = declarePool<ServerConn>('server_conn', {
@@ -85,6 +88,7 @@ function blank(): ServerConn {
     lifecycle: undefined,
     tls: false,
     sni: undefined,
+    privateTo: 0,
   };
 }
 
@@ -160,6 +164,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
   /** TLS: the TCP connection is up and the handshake is in progress (failures are handshake failures). */
   let handshaking = false;
   const t0 = Date.now();
+  o.lifecycle.setPhase(c.lc, LC_CONN_STATE.connecting, LC_TIMER.connect, rt.connectTimeout);
   c.timer = setTimeout(() => {
     tickClock();
     if (!mine() || c.state !== 'connecting') return;
@@ -188,6 +193,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     clearTimeout(c.timer);
     c.timer = undefined;
     c.state = 'active';
+    o.lifecycle.setPhase(c.lc!, LC_CONN_STATE.active, LC_TIMER.none, undefined);
     o.lifecycle.event(c.lc!, 'attach', o.streamId);
     if (BTP.connected.on) BTP.connected.emit(o.connId, o.streamId, c.lc!.id, 0, 0, what);
     c.owner?.connected();
@@ -234,9 +240,17 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
 }
 
 /**
+ * Idle server connections private to a client connection (`http-reuse never`: HAProxy keeps the
+ * connection attached to the session that opened it, configuration manual 4.2), by client
+ * connection id; at most one each, its last.
+ */
+const privateIdle = new Map<number, ServerConn>();
+
+/**
  * An idle connection to `server` for a new request, or undefined. `firstRequest` is true for the
  * first request of a client connection (`safe` does not reuse for it, `aggressive` only a connection
- * already reused). `host` is the request's Host header (as for {@link OpenOptions}): a TLS connection
+ * already reused); with `never`, only the connection private to `clientConn` (the client connection
+ * id) qualifies. `host` is the request's Host header (as for {@link OpenOptions}): a TLS connection
  * is reused only by a request that would send the same SNI. The connection is detached from the
  * idle list and handed to `owner`.
  */
@@ -244,48 +258,80 @@ export function takeIdle(
   rt: BackendRuntime,
   server: ServerConfig,
   firstRequest: boolean,
+  clientConn: number,
   owner: ServerConnOwner,
   streamId: number,
   host?: string,
 ): ServerConn | undefined {
   const mode = rt.cfg.reuse;
-  if (mode === 'never') return undefined;
+  const sni = server.ssl ? resolveServerSni(server.sni, host) : undefined;
+  const fits = (c: ServerConn) => c.rt === rt && c.server === server && c.tls === server.ssl && c.sni === sni;
+  if (mode === 'never') {
+    const c = privateIdle.get(clientConn);
+    if (!c || !fits(c)) return undefined;
+    privateIdle.delete(clientConn);
+    c.privateTo = 0;
+    return attachIdle(c, owner, streamId);
+  }
   const list = rt.idle.get(server.name) as ServerConn[] | undefined;
   if (!list || list.length === 0) return undefined;
-  const sni = server.ssl ? resolveServerSni(server.sni, host) : undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const c = list[i];
     const ok = mode === 'always' || !firstRequest || (mode === 'aggressive' && c.requests > 1);
-    if (!ok || c.tls !== server.ssl || c.sni !== sni) continue;
+    if (!ok || !fits(c)) continue;
     list.splice(i, 1);
-    clearTimeout(c.timer);
-    c.timer = undefined;
-    c.state = 'active';
-    c.owner = owner;
-    c.lifecycle!.event(c.lc!, 'attach', streamId);
-    return c;
+    return attachIdle(c, owner, streamId);
   }
   return undefined;
 }
 
+function attachIdle(c: ServerConn, owner: ServerConnOwner, streamId: number): ServerConn {
+  clearTimeout(c.timer);
+  c.timer = undefined;
+  c.state = 'active';
+  c.owner = owner;
+  c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.active, LC_TIMER.none, undefined);
+  c.lifecycle!.event(c.lc!, 'attach', streamId);
+  return c;
+}
+
+/** Closes the idle connection private to client connection `clientConn`, if any (it closed). */
+export function closePrivateServerConn(clientConn: number): void {
+  const c = privateIdle.get(clientConn);
+  if (c) closeServerConn(c, 'client connection closed (http-reuse never)');
+}
+
 /**
  * Puts a connection whose response completed (and that may carry another) in its server's idle list,
- * or closes it when the list is full. It is closed after IDLE_TIMEOUT or when the server closes it.
+ * or closes it when the list is full; with `privateTo` (a client connection id, `http-reuse never`)
+ * it is kept for that client connection only, replacing the one it had. It is closed after
+ * IDLE_TIMEOUT, when the server closes it, or (private) when its client connection closes.
  */
-export function parkServerConn(c: ServerConn): void {
-  const rt = c.rt!;
-  const name = c.server!.name;
-  let list = rt.idle.get(name) as ServerConn[] | undefined;
-  if (!list) rt.idle.set(name, (list = []));
-  if (list.length >= MAX_IDLE_PER_SERVER || c.sock!.destroyed) {
-    closeServerConn(c, 'idle list full');
-    return;
+export function parkServerConn(c: ServerConn, privateTo = 0): void {
+  if (privateTo !== 0) {
+    const old = privateIdle.get(privateTo);
+    if (old && old !== c) closeServerConn(old, 'replaced by a newer private connection');
+    if (c.sock!.destroyed) {
+      closeServerConn(c, 'closed');
+      return;
+    }
+    c.privateTo = privateTo;
+    privateIdle.set(privateTo, c);
+  } else {
+    const name = c.server!.name;
+    let list = c.rt!.idle.get(name) as ServerConn[] | undefined;
+    if (!list) c.rt!.idle.set(name, (list = []));
+    if (list.length >= MAX_IDLE_PER_SERVER || c.sock!.destroyed) {
+      closeServerConn(c, 'idle list full');
+      return;
+    }
+    list.push(c);
   }
   c.state = 'idle';
   c.owner = undefined;
   c.sock!.setTimeout(0);
+  c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.idle, LC_TIMER.none, undefined);
   c.lifecycle!.event(c.lc!, 'detach');
-  list.push(c);
   c.timer = setTimeout(() => {
     tickClock();
     closeServerConn(c, 'idle timeout');
@@ -304,7 +350,10 @@ export function closeServerConn(c: ServerConn, why: string): void {
   c.owner = undefined;
   clearTimeout(c.timer);
   c.timer = undefined;
-  if (wasIdle) {
+  if (wasIdle && c.privateTo !== 0) {
+    if (privateIdle.get(c.privateTo) === c) privateIdle.delete(c.privateTo);
+    c.privateTo = 0;
+  } else if (wasIdle) {
     const list = c.rt!.idle.get(c.server!.name) as ServerConn[] | undefined;
     const i = list ? list.indexOf(c) : -1;
     if (i >= 0) list!.splice(i, 1);

@@ -271,6 +271,8 @@ describe('proxying to healthy origins', () => {
     // Idle connections from the tests above are still there (kept for reuse).
     const conns = await p.cli('show conns');
     expect(conns).toMatch(/kind=conn .*info=-> be_\w+\/\w+ 127\.0\.0\.1:\d+ be=be_\w+/);
+    // Parked for reuse, they say so (show sess / show conns state=).
+    expect(conns).toMatch(/kind=conn .*state=idle .*info=-> be_\w+\/\w+ /);
   });
 });
 

@@ -84,9 +84,9 @@ describe('TLS server connections', () => {
     const server = rt.servers.get('s1')!;
     const { c } = await open(rt, 'x.b.test');
     parkServerConn(c);
-    expect(takeIdle(rt, server, false, owner().o, 2, 'y.b.test')).toBeUndefined();
-    expect(takeIdle(rt, server, false, owner().o, 2, undefined)).toBeUndefined();
-    expect(takeIdle(rt, server, false, owner().o, 2, 'X.B.test:443')).toBe(c); // host names ignore case
+    expect(takeIdle(rt, server, false, 1, owner().o, 2, 'y.b.test')).toBeUndefined();
+    expect(takeIdle(rt, server, false, 1, owner().o, 2, undefined)).toBeUndefined();
+    expect(takeIdle(rt, server, false, 1, owner().o, 2, 'X.B.test:443')).toBe(c); // host names ignore case
     closeServerConn(c, 'test done');
   });
 
@@ -95,7 +95,7 @@ describe('TLS server connections', () => {
     const { c } = await open(rt, 'anything.example');
     expect(c.sni).toBe('a.test');
     parkServerConn(c);
-    expect(takeIdle(rt, rt.servers.get('s1')!, false, owner().o, 2, 'other.example')).toBe(c);
+    expect(takeIdle(rt, rt.servers.get('s1')!, false, 1, owner().o, 2, 'other.example')).toBe(c);
     closeServerConn(c, 'test done');
   });
 
