@@ -4,8 +4,9 @@
  * the byte values it compares against, by name.
  *
  * Everything here is plain data (a table, numbers, a regular expression) except hexValue(), called
- * once per hex digit of a chunk size. parser.ts copies what its byte loops use into module-local
- * consts (see there why): keep these values constant.
+ * once per hex digit of a chunk size. The byte loops (parser.ts, response-parser.ts, field-scanner.ts,
+ * body-decoder.ts) copy what they use into module-local consts (see parser.ts why): keep these
+ * constant.
  */
 
 /** CLASS flag: tchar, a byte allowed in a token (RFC 9110 §5.6.2): method, field name, chunk-ext. */

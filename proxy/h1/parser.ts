@@ -8,17 +8,21 @@
  * differently from another HTTP implementation is refused with a precise code (see H1_ERRORS), after
  * which the parser is dead and the connection must be closed.
  *
+ * The field lines of heads and trailers are scanned by field-scanner.ts and bodies read by
+ * body-decoder.ts, both shared with the response parser; this file keeps the request line and what
+ * only requests have (the target forms, the body size limit, the request timeout).
+ *
  * Memory: one head buffer per parser, grown on demand up to maxHeaderBytes and reused by every
  * request of the connection; header positions live in a preallocated Int32Array; body bytes are
  * handed out as views of the pushed chunks, never copied.
  */
-import { SectionBuffer } from './section-buffer.ts';
+import { FieldScanner } from './field-scanner.ts';
+import * as body from './body-decoder.ts';
 import { H1_ERRORS } from './h1.types.ts';
 import type {
   H1ErrorCode,
   H1ErrorEvent,
   H1Event,
-  H1Header,
   H1ParserOptions,
   H1ParserState,
   H1TargetForm,
@@ -32,26 +36,21 @@ import { checkHeaders, targetForm, targetRefusal } from './semantics.ts';
 // imported binding through its module cell at each use (no constant folding, no inline allocation
 // of an imported class), while a module-local const is folded. Measured: push() about 7% slower
 // with the byte tables imported directly, 2-5% with RequestHead imported directly.
-const { CLASS, TCHAR, FVCHAR, TARGET, HEX, CR, LF, SP, HTAB, COLON, SEMI, EQUALS, DQUOTE, BACKSLASH, HASH } = chars;
-const { hexValue } = chars;
+const { CLASS, TCHAR, TARGET, CR, LF, SP, HTAB, HASH } = chars;
 const { RequestHead } = head;
+const { BODY_DATA_END, BODY_CHUNK, BODY_LAST_CHUNK, BODY_ERROR } = body;
 
-/** Default tune.maxhdr, as in HAProxy. */
-export const DEFAULT_MAX_HEADERS = 101;
+export { DEFAULT_MAX_HEADERS } from './field-scanner.ts';
 
 // ---- phases ----
 const P_IDLE = 0;
 const P_HEAD = 1;
-const P_BODY = 2;
-const P_CHUNK_LINE = 3;
-const P_CHUNK_DATA = 4;
-const P_CHUNK_CR = 5;
-const P_CHUNK_LF = 6;
-const P_TRAILERS = 7;
-const P_CLOSED = 8;
-const P_DEAD = 9;
+const P_BODY = 2; // Content-Length or chunked, up to the last-chunk (see body-decoder.ts)
+const P_TRAILERS = 3;
+const P_CLOSED = 4;
+const P_DEAD = 5;
 
-// ---- head sub-states (request line, field lines; field lines are shared with trailers) ----
+// ---- head sub-states: the request line, then the field lines (see field-scanner.ts) ----
 const S_IDLE = 0;
 const S_IDLE_LF = 1;
 const S_METHOD = 2;
@@ -59,31 +58,9 @@ const S_TARGET0 = 3;
 const S_TARGET = 4;
 const S_VERSION = 5;
 const S_RL_LF = 6;
-const S_LINE = 7;
-const S_NAME = 8;
-const S_OWS = 9;
-const S_VALUE = 10;
-const S_FIELD_LF = 11;
-const S_END_LF = 12;
-
-// ---- chunk-size line sub-states (RFC 9112 §7.1, §7.1.1) ----
-const C_SIZE0 = 0;
-const C_SIZE = 1;
-const C_SIZE_WS = 2;
-const C_NAME0 = 3;
-const C_NAME = 4;
-const C_NAME_WS = 5;
-const C_VAL0 = 6;
-const C_TOKEN = 7;
-const C_QUOTED = 8;
-const C_QUOTED_ESC = 9;
-const C_AFTER_QUOTED = 10;
-const C_VAL_WS = 11;
-const C_LF = 12;
+const S_FIELDS = 7;
 
 const HTTP_SLASH = [72, 84, 84, 80, 47]; // "HTTP/"
-/** Largest chunk size before `size * 16 + 15` could leave the safe-integer range. */
-const CHUNK_SIZE_LIMIT = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
 
 /**
  * The HTTP/1.1 request parser of one connection. Create it with createRequestParser().
@@ -96,8 +73,6 @@ const CHUNK_SIZE_LIMIT = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
  * switches protocols it stops feeding the parser.
  */
 export class H1RequestParser {
-  readonly #maxHead: number;
-  readonly #maxHeaders: number;
   readonly #maxBody: number;
 
   #phase = P_IDLE;
@@ -106,21 +81,16 @@ export class H1RequestParser {
   #requests = 0;
   #lastError: H1ErrorEvent | undefined;
 
-  // head / trailer section accumulation (positions are relative to the section's first byte)
-  #sec: SectionBuffer;
+  // head / trailer section (positions are relative to the section's first byte)
+  #fs: FieldScanner;
   #startAbs = 0;
   #hs = S_IDLE;
-  #count = 0;
-  #pos: Int32Array; // 4 per field: name start, name end, value start, value end
   #methodEnd = 0;
   #targetStart = 0;
   #targetEnd = 0;
   #versionStart = 0;
   #major = 0;
   #minor = 0;
-  #endAt = 0; // position of the CR of the empty line ending the section
-  #valueStart = 0;
-  #valueEnd = 0;
 
   // request line, kept from the request line to the end of the head
   #method = '';
@@ -129,28 +99,14 @@ export class H1RequestParser {
 
   // current message
   #keepAlive = true;
-  #remaining = 0;
   #bodyTotal = 0;
 
-  // chunk-size line
-  #cs = C_SIZE0;
-  #chunkSize = 0;
-  #lineLen = 0;
-  #lineStartAbs = 0;
+  #body: body.BodyDecoder;
 
   constructor(opts: H1ParserOptions) {
-    if (!Number.isInteger(opts.maxHeaderBytes) || opts.maxHeaderBytes < 16) {
-      throw new RangeError(`maxHeaderBytes must be an integer >= 16 (tune.bufsize), got ${opts.maxHeaderBytes}`);
-    }
-    const maxHeaders = opts.maxHeaders ?? DEFAULT_MAX_HEADERS;
-    if (!Number.isInteger(maxHeaders) || maxHeaders < 1) {
-      throw new RangeError(`maxHeaders must be a positive integer (tune.maxhdr), got ${maxHeaders}`);
-    }
-    this.#maxHead = opts.maxHeaderBytes;
-    this.#sec = new SectionBuffer(opts.maxHeaderBytes);
-    this.#maxHeaders = maxHeaders;
+    this.#fs = new FieldScanner(opts.maxHeaderBytes, opts.maxHeaders); // validates both
+    this.#body = new body.BodyDecoder(opts.maxHeaderBytes);
     this.#maxBody = opts.maxBodyBytes ?? Infinity;
-    this.#pos = new Int32Array(maxHeaders * 4);
   }
 
   /** Where the parser is (see H1ParserState). */
@@ -188,7 +144,7 @@ export class H1RequestParser {
 
   /** Content bytes still expected for a Content-Length body (0 otherwise). */
   get bodyRemaining(): number {
-    return this.#phase === P_BODY ? this.#remaining : 0;
+    return this.#phase === P_BODY ? this.#body.lengthRemaining : 0;
   }
 
   /** Feeds received bytes; returns the events they complete, in order. */
@@ -200,21 +156,13 @@ export class H1RequestParser {
       switch (this.#phase) {
         case P_IDLE:
         case P_HEAD:
+          i = this.#hs === S_FIELDS ? this.#scanFields(chunk, i, out) : this.#scanRequestLine(chunk, i, out);
+          break;
         case P_TRAILERS:
-          i = this.#scanSection(chunk, i, out);
+          i = this.#scanFields(chunk, i, out);
           break;
         case P_BODY:
-          i = this.#readLengthBody(chunk, i, out);
-          break;
-        case P_CHUNK_LINE:
-          i = this.#scanChunkLine(chunk, i, out);
-          break;
-        case P_CHUNK_DATA:
-          i = this.#readChunkData(chunk, i, out);
-          break;
-        case P_CHUNK_CR:
-        case P_CHUNK_LF:
-          i = this.#readChunkCrlf(chunk, i, out);
+          i = this.#readBody(chunk, i, out);
           break;
         default: // closed or dead: ignore the rest
           i = n;
@@ -266,30 +214,23 @@ export class H1RequestParser {
     out.push(ev);
   }
 
-  /** Which size limit was hit, given the sub-state the scan was in. */
-  #sizeError(s: number): H1ErrorCode {
-    if (this.#phase === P_TRAILERS) return 'trailers-too-large';
-    return s < S_LINE ? 'request-line-too-long' : 'headers-too-large';
-  }
-
   /**
-   * Scans request-line / field-line bytes from chunk[i]. Positions are kept relative to the section
-   * start: rel = rb + i, where rb stays constant for this chunk (bytes are appended in segments).
-   * Returns the index of the first byte not consumed.
+   * Scans the bytes before and of the request line from chunk[i] (RFC 9112 §2.2, §3), appending the
+   * request line to the section buffer. Positions are kept relative to the section start: rel = rb + i,
+   * where rb stays constant for this chunk. Returns the index of the first byte not consumed: after
+   * the request line's LF (then state S_FIELDS), or chunk.length.
    */
-  #scanSection(chunk: Uint8Array, i: number, out: H1Event[]): number {
+  #scanRequestLine(chunk: Uint8Array, i: number, out: H1Event[]): number {
     const n = chunk.length;
+    const sec = this.#fs.buf;
     let s = this.#hs;
     let seg = i; // first byte of this chunk belonging to the section
-    let rb = this.#sec.len - seg;
+    let rb = sec.len - seg;
     // bytes at index >= limit would make the section larger than maxHeaderBytes
-    let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#maxHead - rb);
+    let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#fs.maxBytes - rb);
 
     for (; i < n; i++) {
-      if (i >= limit) {
-        this.#fail(out, this.#sizeError(s), this.#base + i);
-        return n;
-      }
+      if (i >= limit) return this.#failAt(out, 'request-line-too-long', i);
       const c = chunk[i];
       switch (s) {
         case S_IDLE: // before the request line: skip empty lines (RFC 9112 §2.2)
@@ -297,10 +238,10 @@ export class H1RequestParser {
           else if (CLASS[c] & TCHAR) {
             this.#phase = P_HEAD;
             this.#startAbs = this.#base + i;
-            this.#sec.len = 0;
+            this.#fs.begin(false);
             seg = i;
             rb = -i;
-            limit = Math.min(n, this.#maxHead - rb);
+            limit = Math.min(n, this.#fs.maxBytes - rb);
             s = S_METHOD;
           } else if (c === LF) return this.#failAt(out, 'bare-lf', i);
           else return this.#failAt(out, 'method-invalid-char', i);
@@ -352,73 +293,35 @@ export class H1RequestParser {
         }
         case S_RL_LF:
           if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#sec.append(chunk, seg, i + 1);
-          seg = i + 1;
+          sec.append(chunk, seg, i + 1);
           if (!this.#requestLine(out)) return n;
-          s = S_LINE;
-          break;
-        case S_LINE:
-          if (CLASS[c] & TCHAR) {
-            if (this.#count >= this.#maxHeaders) return this.#failAt(out, 'too-many-headers', i);
-            this.#pos[this.#count * 4] = rb + i;
-            s = S_NAME;
-          } else if (c === CR) {
-            this.#endAt = rb + i;
-            s = S_END_LF;
-          } else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else if (c === SP || c === HTAB) {
-            return this.#failAt(out, this.#count === 0 ? 'header-leading-whitespace' : 'obs-fold', i);
-          } else if (c === COLON) return this.#failAt(out, 'header-name-empty', i);
-          else return this.#failAt(out, 'header-name-invalid-char', i);
-          break;
-        case S_NAME:
-          if (CLASS[c] & TCHAR) break;
-          if (c === COLON) {
-            this.#pos[this.#count * 4 + 1] = rb + i;
-            s = S_OWS;
-          } else if (c === SP || c === HTAB) return this.#failAt(out, 'header-name-whitespace', i);
-          else if (c === CR || c === LF) return this.#failAt(out, 'header-missing-colon', i);
-          else return this.#failAt(out, 'header-name-invalid-char', i);
-          break;
-        case S_OWS:
-          if (c === SP || c === HTAB) break;
-          if (CLASS[c] & FVCHAR) {
-            this.#valueStart = rb + i;
-            this.#valueEnd = rb + i + 1;
-            s = S_VALUE;
-          } else if (c === CR) {
-            this.#valueStart = this.#valueEnd = rb + i;
-            s = S_FIELD_LF;
-          } else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else return this.#failAt(out, 'header-value-invalid-char', i);
-          break;
-        case S_VALUE:
-          if (CLASS[c] & FVCHAR) this.#valueEnd = rb + i + 1;
-          else if (c === CR) s = S_FIELD_LF;
-          else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'header-value-invalid-char', i);
-          break;
-        case S_FIELD_LF: {
-          if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          const k = this.#count * 4;
-          this.#pos[k + 2] = this.#valueStart;
-          this.#pos[k + 3] = this.#valueEnd;
-          this.#count++;
-          s = S_LINE;
-          break;
-        }
-        case S_END_LF:
-          if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#sec.append(chunk, seg, i + 1);
-          this.#hs = S_IDLE;
-          if (this.#phase === P_TRAILERS) this.#trailersDone(out);
-          else this.#headDone(out);
+          this.#hs = S_FIELDS;
           return i + 1;
       }
     }
-    if (this.#phase !== P_IDLE) this.#sec.append(chunk, seg, n);
+    if (this.#phase !== P_IDLE) sec.append(chunk, seg, n);
     this.#hs = s;
     return n;
+  }
+
+  /**
+   * Scans field lines of the head or the trailer section from chunk[i] (see FieldScanner); returns
+   * the index of the first byte not consumed.
+   */
+  #scanFields(chunk: Uint8Array, i: number, out: H1Event[]): number {
+    const fs = this.#fs;
+    const next = fs.scan(chunk, i);
+    if (fs.error !== undefined) {
+      // Whitespace before the first trailer field: FieldScanner says obs-fold, as the response parser
+      // reports; this parser has always reported header-leading-whitespace there.
+      const code = fs.error === 'obs-fold' && fs.count === 0 ? 'header-leading-whitespace' : fs.error;
+      return this.#failAt(out, code, fs.errorAt);
+    }
+    if (!fs.done) return next;
+    this.#hs = S_IDLE;
+    if (this.#phase === P_TRAILERS) this.#trailersDone(out);
+    else this.#headDone(out);
+    return next;
   }
 
   /** Fails with the offset of chunk[i]; returns "consume everything". */
@@ -433,8 +336,8 @@ export class H1RequestParser {
       this.#fail(out, 'version-unsupported', this.#startAbs + this.#versionStart);
       return false;
     }
-    const method = this.#sec.text(0, this.#methodEnd);
-    const target = this.#sec.text(this.#targetStart, this.#targetEnd);
+    const method = this.#fs.buf.text(0, this.#methodEnd);
+    const target = this.#fs.buf.text(this.#targetStart, this.#targetEnd);
     const form = targetForm(target);
     const code = form === undefined ? 'target-invalid-form' : targetRefusal(method, target, form);
     if (code !== undefined) {
@@ -444,31 +347,21 @@ export class H1RequestParser {
     this.#method = method;
     this.#target = target;
     this.#form = form!; // defined: an undefined form gave a code
-    this.#count = 0;
     return true;
-  }
-
-  #fields(): H1Header[] {
-    const headers: H1Header[] = new Array(this.#count);
-    const p = this.#pos;
-    for (let k = 0; k < this.#count; k++) {
-      const b = k * 4;
-      headers[k] = [this.#sec.text(p[b], p[b + 1]), this.#sec.text(p[b + 2], p[b + 3])];
-    }
-    return headers;
   }
 
   /** Header section complete: apply the framing and semantic rules, then emit the head. */
   #headDone(out: H1Event[]): void {
-    const headers = this.#fields();
+    const fs = this.#fs;
+    const headers = fs.fields();
     const version: H1Version = this.#minor === 1 ? '1.1' : '1.0';
-    const res = checkHeaders(headers, version, this.#form, this.#target, this.#endAt);
+    const res = checkHeaders(headers, version, this.#form, this.#target, fs.endAt);
     if ('code' in res) {
-      this.#fail(out, res.code, this.#startAbs + (res.at >= 0 ? this.#pos[res.at * 4] : -res.at - 1));
+      this.#fail(out, res.code, this.#startAbs + (res.at >= 0 ? fs.nameStart(res.at) : -res.at - 1));
       return;
     }
     if (res.bodyKind === 'length' && res.contentLength! > this.#maxBody) {
-      this.#fail(out, 'body-too-large', this.#startAbs + this.#pos[res.clIndex * 4]);
+      this.#fail(out, 'body-too-large', this.#startAbs + fs.nameStart(res.clIndex));
       return;
     }
     this.#keepAlive = res.keepAlive;
@@ -487,15 +380,17 @@ export class H1RequestParser {
       ),
     );
     this.#bodyTotal = 0;
-    if (res.bodyKind === 'chunked') this.#startChunkLine();
-    else if (res.bodyKind === 'length' && res.contentLength! > 0) {
+    if (res.bodyKind === 'chunked') {
       this.#phase = P_BODY;
-      this.#remaining = res.contentLength!;
+      this.#body.startChunked();
+    } else if (res.bodyKind === 'length' && res.contentLength! > 0) {
+      this.#phase = P_BODY;
+      this.#body.startLength(res.contentLength!);
     } else this.#finish(out);
   }
 
   #trailersDone(out: H1Event[]): void {
-    if (this.#count > 0) out.push({ type: 'trailers', headers: this.#fields() });
+    if (this.#fs.count > 0) out.push({ type: 'trailers', headers: this.#fs.fields() });
     this.#finish(out);
   }
 
@@ -504,149 +399,22 @@ export class H1RequestParser {
     out.push({ type: 'end' });
     this.#phase = this.#keepAlive ? P_IDLE : P_CLOSED;
     this.#hs = S_IDLE;
-    this.#sec.len = 0;
-    this.#count = 0;
   }
 
-  #readLengthBody(chunk: Uint8Array, i: number, out: H1Event[]): number {
-    const take = Math.min(this.#remaining, chunk.length - i);
-    out.push({ type: 'data', bytes: chunk.subarray(i, i + take) });
-    this.#remaining -= take;
-    if (this.#remaining === 0) this.#finish(out);
-    return i + take;
-  }
-
-  #startChunkLine(): void {
-    this.#phase = P_CHUNK_LINE;
-    this.#cs = C_SIZE0;
-    this.#chunkSize = 0;
-    this.#lineLen = 0;
-  }
-
-  /** Scans a chunk-size line with its extensions (RFC 9112 §7.1, §7.1.1). */
-  #scanChunkLine(chunk: Uint8Array, i: number, out: H1Event[]): number {
-    const n = chunk.length;
-    let s = this.#cs;
-    if (this.#lineLen === 0) this.#lineStartAbs = this.#base + i;
-    for (; i < n; i++) {
-      if (++this.#lineLen > this.#maxHead) return this.#failAt(out, 'chunk-line-too-long', i);
-      const c = chunk[i];
-      if (c === LF && s !== C_LF) return this.#failAt(out, 'bare-lf', i);
-      switch (s) {
-        case C_SIZE0:
-        case C_SIZE:
-          if (CLASS[c] & HEX) {
-            if (this.#chunkSize > CHUNK_SIZE_LIMIT) return this.#failAt(out, 'chunk-size-overflow', i);
-            this.#chunkSize = this.#chunkSize * 16 + hexValue(c);
-            s = C_SIZE;
-          } else if (s === C_SIZE0) return this.#failAt(out, 'chunk-size-invalid', i);
-          else if (c === CR) s = C_LF;
-          else if (c === SEMI) s = C_NAME0;
-          else if (c === SP || c === HTAB) s = C_SIZE_WS;
-          else return this.#failAt(out, 'chunk-size-invalid', i);
-          break;
-        case C_SIZE_WS: // BWS is only allowed before ';'
-          if (c === SEMI) s = C_NAME0;
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_NAME0:
-          if (CLASS[c] & TCHAR) s = C_NAME;
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_NAME:
-          if (CLASS[c] & TCHAR) break;
-          if (c === EQUALS) s = C_VAL0;
-          else if (c === SEMI) s = C_NAME0;
-          else if (c === CR) s = C_LF;
-          else if (c === SP || c === HTAB) s = C_NAME_WS;
-          else return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_NAME_WS:
-          if (c === EQUALS) s = C_VAL0;
-          else if (c === SEMI) s = C_NAME0;
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_VAL0:
-          if (CLASS[c] & TCHAR) s = C_TOKEN;
-          else if (c === DQUOTE) s = C_QUOTED;
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_TOKEN:
-          if (CLASS[c] & TCHAR) break;
-          if (c === SEMI) s = C_NAME0;
-          else if (c === CR) s = C_LF;
-          else if (c === SP || c === HTAB) s = C_VAL_WS;
-          else return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_QUOTED: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
-          if (c === DQUOTE) s = C_AFTER_QUOTED;
-          else if (c === BACKSLASH) s = C_QUOTED_ESC;
-          else if (!(CLASS[c] & FVCHAR) && c !== SP && c !== HTAB) {
-            return this.#failAt(out, 'chunk-ext-invalid', i);
-          }
-          break;
-        case C_QUOTED_ESC:
-          if (!(CLASS[c] & FVCHAR) && c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          s = C_QUOTED;
-          break;
-        case C_AFTER_QUOTED:
-          if (c === SEMI) s = C_NAME0;
-          else if (c === CR) s = C_LF;
-          else if (c === SP || c === HTAB) s = C_VAL_WS;
-          else return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_VAL_WS:
-          if (c === SEMI) s = C_NAME0;
-          else if (c !== SP && c !== HTAB) return this.#failAt(out, 'chunk-ext-invalid', i);
-          break;
-        case C_LF:
-          if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          return this.#chunkLineDone(out, i + 1);
-      }
-    }
-    this.#cs = s;
-    return n;
-  }
-
-  #chunkLineDone(out: H1Event[], next: number): number {
-    const size = this.#chunkSize;
-    if (size === 0) {
-      // last-chunk: the trailer section follows (RFC 9112 §7.1.2)
-      this.#phase = P_TRAILERS;
-      this.#hs = S_LINE;
-      this.#sec.len = 0;
-      this.#count = 0;
-      this.#startAbs = this.#base + next;
-      return next;
-    }
-    if (this.#bodyTotal + size > this.#maxBody) {
-      this.#fail(out, 'body-too-large', this.#lineStartAbs);
-      return Number.MAX_SAFE_INTEGER;
-    }
-    this.#bodyTotal += size;
-    this.#remaining = size;
-    this.#phase = P_CHUNK_DATA;
+  /** Reads content (see BodyDecoder); after a chunked body's last-chunk, the trailer section follows. */
+  #readBody(chunk: Uint8Array, i: number, out: H1Event[]): number {
+    const bd = this.#body;
+    const next = bd.read(chunk, i, out); // appends the data events
+    const ev = bd.event;
+    if (ev === BODY_DATA_END) this.#finish(out);
+    else if (ev === BODY_CHUNK) {
+      this.#bodyTotal += bd.size; // refused where the chunk-size line that passes the limit began
+      if (this.#bodyTotal > this.#maxBody) return this.#failAt(out, 'body-too-large', next - bd.lineLength);
+    } else if (ev === BODY_LAST_CHUNK) {
+      this.#phase = P_TRAILERS; // RFC 9112 §7.1.2
+      this.#fs.begin(true);
+    } else if (ev === BODY_ERROR) return this.#failAt(out, bd.error!, bd.errorAt);
     return next;
-  }
-
-  #readChunkData(chunk: Uint8Array, i: number, out: H1Event[]): number {
-    const take = Math.min(this.#remaining, chunk.length - i);
-    out.push({ type: 'data', bytes: chunk.subarray(i, i + take) });
-    this.#remaining -= take;
-    if (this.#remaining === 0) this.#phase = P_CHUNK_CR;
-    return i + take;
-  }
-
-  #readChunkCrlf(chunk: Uint8Array, i: number, out: H1Event[]): number {
-    const c = chunk[i];
-    if (this.#phase === P_CHUNK_CR) {
-      if (c !== CR) return this.#failAt(out, 'chunk-data-no-crlf', i);
-      this.#phase = P_CHUNK_LF;
-    } else {
-      if (c !== LF) return this.#failAt(out, 'chunk-data-no-crlf', i);
-      this.#startChunkLine();
-    }
-    return i + 1;
   }
 }
 

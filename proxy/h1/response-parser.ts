@@ -1,7 +1,10 @@
 /**
  * Sans-IO HTTP/1.1 response parser (client side: Flightbox reading a server's responses): bytes in,
  * typed events out (RFC 9112, RFC 9110). The response half of the "one codec for both sides"; the
- * request half is parser.ts, and both share the character classes of chars.ts.
+ * request half is parser.ts. Both scan field lines with field-scanner.ts, read bodies with
+ * body-decoder.ts and share the character classes of chars.ts: this file keeps the status line and
+ * what only responses have (framing by the request, interim responses, close-delimited bodies,
+ * tunnels).
  *
  * A response cannot be framed without knowing the request it answers (RFC 9112 §6.3 items 1-2: no
  * content after HEAD, a tunnel after a 2xx to CONNECT), so the driver tells the parser, in order, the
@@ -18,7 +21,8 @@
  * in Transfer-Encoding ("chunked,") and an HTAB in it ("chunked<HTAB>"). Events do not depend on how
  * the input is split (only the sizes of `data` and `tunnel-data` events do).
  */
-import { SectionBuffer } from './section-buffer.ts';
+import { FieldScanner } from './field-scanner.ts';
+import * as body from './body-decoder.ts';
 import { H1_RESPONSE_ERRORS } from './response.types.ts';
 import type {
   H1ExpectOptions,
@@ -32,25 +36,24 @@ import type {
   H1ResponseVersion,
 } from './response.types.ts';
 import type { H1Header } from './h1.types.ts';
-import { BACKSLASH, CLASS, COLON, CR, DQUOTE, EQUALS, FVCHAR, HEX, HTAB, LF, SEMI, SP, TCHAR, hexValue } from './chars.ts';
-import { DEFAULT_MAX_HEADERS } from './parser.ts';
+import * as chars from './chars.ts';
 import { checkResponseHeaders, type ResponseFraming } from './response-semantics.ts';
+
+// Module-local copies of the byte values and outcomes (see parser.ts for why).
+const { CLASS, FVCHAR, CR, LF, SP, HTAB } = chars;
+const { BODY_DATA_END, BODY_LAST_CHUNK, BODY_ERROR } = body;
 
 // ---- phases ----
 const P_IDLE = 0;
 const P_HEAD = 1;
-const P_BODY = 2; // Content-Length
+const P_BODY = 2; // Content-Length or chunked, up to the last-chunk (see body-decoder.ts)
 const P_CLOSE_BODY = 3; // until the server closes
-const P_CHUNK_LINE = 4;
-const P_CHUNK_DATA = 5;
-const P_CHUNK_CR = 6;
-const P_CHUNK_LF = 7;
-const P_TRAILERS = 8;
-const P_TUNNEL = 9;
-const P_CLOSED = 10;
-const P_DEAD = 11;
+const P_TRAILERS = 4;
+const P_TUNNEL = 5;
+const P_CLOSED = 6;
+const P_DEAD = 7;
 
-// ---- head sub-states (status line, field lines; field lines are shared with trailers) ----
+// ---- head sub-states: the status line, then the field lines (see field-scanner.ts) ----
 const S_IDLE = 0;
 const S_IDLE_LF = 1;
 const S_VERSION = 2;
@@ -58,31 +61,9 @@ const S_STATUS = 3;
 const S_AFTER_STATUS = 4;
 const S_REASON = 5;
 const S_SL_LF = 6;
-const S_LINE = 7;
-const S_NAME = 8;
-const S_OWS = 9;
-const S_VALUE = 10;
-const S_FIELD_LF = 11;
-const S_END_LF = 12;
-
-// ---- chunk-size line sub-states (RFC 9112 §7.1, §7.1.1) ----
-const C_SIZE0 = 0;
-const C_SIZE = 1;
-const C_SIZE_WS = 2;
-const C_NAME0 = 3;
-const C_NAME = 4;
-const C_NAME_WS = 5;
-const C_VAL0 = 6;
-const C_TOKEN = 7;
-const C_QUOTED = 8;
-const C_QUOTED_ESC = 9;
-const C_AFTER_QUOTED = 10;
-const C_VAL_WS = 11;
-const C_LF = 12;
+const S_FIELDS = 7;
 
 const HTTP_SLASH = [72, 84, 84, 80, 47]; // "HTTP/"
-/** Largest chunk size before `size * 16 + 15` could leave the safe-integer range. */
-const CHUNK_SIZE_LIMIT = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
 
 /** True if `name` equals `lower` (an already lower-cased name) ignoring ASCII case. */
 function nameIs(name: string, lower: string): boolean {
@@ -160,9 +141,6 @@ interface Expected {
  * then got no response (see `pending`). After `upgrade` every byte is `tunnel-data`.
  */
 export class H1ResponseParser {
-  readonly #maxHead: number;
-  readonly #maxHeaders: number;
-
   #phase = P_IDLE;
   /** Bytes received before the current chunk: absolute offset of chunk[0]. */
   #base = 0;
@@ -172,46 +150,26 @@ export class H1ResponseParser {
   #interims = 0;
   #lastError: H1ResponseErrorEvent | undefined;
 
-  // head / trailer section accumulation (positions are relative to the section's first byte)
-  #sec: SectionBuffer;
+  // head / trailer section (positions are relative to the section's first byte)
+  #fs: FieldScanner;
   #startAbs = 0;
   #hs = S_IDLE;
-  #count = 0;
-  #pos: Int32Array; // 4 per field: name start, name end, value start, value end
-  #tabs: Uint8Array; // 1 per field: an HTAB in its OWS or value (see checkResponseHeaders)
   #major = 0;
   #minor = 0;
   #status = 0;
   #digits = 0;
   #reasonStart = 0;
   #reasonEnd = 0;
-  #endAt = 0; // position of the CR of the empty line ending the section
-  #valueStart = 0;
-  #valueEnd = 0;
 
   // current message
   #keepAlive = true;
   #tunnel = false;
-  #remaining = 0;
 
-  // chunk-size line
-  #cs = C_SIZE0;
-  #chunkSize = 0;
-  #lineLen = 0;
+  #body: body.BodyDecoder;
 
   constructor(opts: H1ResponseParserOptions) {
-    if (!Number.isInteger(opts.maxHeaderBytes) || opts.maxHeaderBytes < 16) {
-      throw new RangeError(`maxHeaderBytes must be an integer >= 16 (tune.bufsize), got ${opts.maxHeaderBytes}`);
-    }
-    const maxHeaders = opts.maxHeaders ?? DEFAULT_MAX_HEADERS;
-    if (!Number.isInteger(maxHeaders) || maxHeaders < 1) {
-      throw new RangeError(`maxHeaders must be a positive integer (tune.maxhdr), got ${maxHeaders}`);
-    }
-    this.#maxHead = opts.maxHeaderBytes;
-    this.#sec = new SectionBuffer(opts.maxHeaderBytes);
-    this.#maxHeaders = maxHeaders;
-    this.#pos = new Int32Array(maxHeaders * 4);
-    this.#tabs = new Uint8Array(maxHeaders);
+    this.#fs = new FieldScanner(opts.maxHeaderBytes, opts.maxHeaders); // validates both
+    this.#body = new body.BodyDecoder(opts.maxHeaderBytes);
   }
 
   /**
@@ -271,25 +229,17 @@ export class H1ResponseParser {
       switch (this.#phase) {
         case P_IDLE:
         case P_HEAD:
+          i = this.#hs === S_FIELDS ? this.#scanFields(chunk, i, out) : this.#scanStatusLine(chunk, i, out);
+          break;
         case P_TRAILERS:
-          i = this.#scanSection(chunk, i, out);
+          i = this.#scanFields(chunk, i, out);
           break;
         case P_BODY:
-          i = this.#readLengthBody(chunk, i, out);
+          i = this.#readBody(chunk, i, out);
           break;
         case P_CLOSE_BODY:
           out.push({ type: 'data', bytes: chunk.subarray(i) });
           i = n;
-          break;
-        case P_CHUNK_LINE:
-          i = this.#scanChunkLine(chunk, i, out);
-          break;
-        case P_CHUNK_DATA:
-          i = this.#readChunkData(chunk, i, out);
-          break;
-        case P_CHUNK_CR:
-        case P_CHUNK_LF:
-          i = this.#readChunkCrlf(chunk, i, out);
           break;
         case P_TUNNEL:
           out.push({ type: 'tunnel-data', bytes: chunk.subarray(i) });
@@ -343,29 +293,23 @@ export class H1ResponseParser {
     return Number.MAX_SAFE_INTEGER;
   }
 
-  /** Which size limit was hit, given the sub-state the scan was in. */
-  #sizeError(s: number): H1ResponseErrorCode {
-    if (this.#phase === P_TRAILERS) return 'trailers-too-large';
-    return s < S_LINE ? 'status-line-too-long' : 'headers-too-large';
-  }
-
   /**
-   * Scans status-line / field-line bytes from chunk[i] (RFC 9112 §4, §5). Positions are relative to
-   * the section start: rel = rb + i, rb constant for this chunk. Returns the first index not consumed.
+   * Scans the bytes before and of the status line from chunk[i] (RFC 9112 §2.2, §4), appending the
+   * status line to the section buffer. Positions are relative to the section start: rel = rb + i, rb
+   * constant for this chunk. Returns the first index not consumed: after the status line's LF (then
+   * state S_FIELDS), or chunk.length.
    */
-  #scanSection(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
+  #scanStatusLine(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
     const n = chunk.length;
+    const sec = this.#fs.buf;
     let s = this.#hs;
     let seg = i; // first byte of this chunk belonging to the section
-    let rb = this.#sec.len - seg;
+    let rb = sec.len - seg;
     // bytes at index >= limit would make the section larger than maxHeaderBytes
-    let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#maxHead - rb);
+    let limit = this.#phase === P_IDLE ? n : Math.min(n, this.#fs.maxBytes - rb);
 
     for (; i < n; i++) {
-      if (i >= limit) {
-        this.#fail(out, this.#sizeError(s), this.#base + i);
-        return n;
-      }
+      if (i >= limit) return this.#failAt(out, 'status-line-too-long', i);
       const c = chunk[i];
       switch (s) {
         case S_IDLE: // before the status line: skip empty lines, as HAProxy does (RFC 9112 §2.2)
@@ -375,11 +319,10 @@ export class H1ResponseParser {
           else {
             this.#phase = P_HEAD;
             this.#startAbs = this.#base + i;
-            this.#sec.len = 0;
-            this.#count = 0;
+            this.#fs.begin(false);
             seg = i;
             rb = -i;
-            limit = Math.min(n, this.#maxHead - rb);
+            limit = Math.min(n, this.#fs.maxBytes - rb);
             s = S_VERSION;
             i--; // the version state checks this byte
           }
@@ -436,100 +379,44 @@ export class H1ResponseParser {
           break;
         case S_SL_LF:
           if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          s = S_LINE;
-          break;
-        case S_LINE:
-          if (CLASS[c] & TCHAR) {
-            if (this.#count >= this.#maxHeaders) return this.#failAt(out, 'too-many-headers', i);
-            this.#pos[this.#count * 4] = rb + i;
-            this.#tabs[this.#count] = 0;
-            s = S_NAME;
-          } else if (c === CR) {
-            this.#endAt = rb + i;
-            s = S_END_LF;
-          } else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else if (c === SP || c === HTAB) {
-            const first = this.#count === 0 && this.#phase === P_HEAD;
-            return this.#failAt(out, first ? 'header-leading-whitespace' : 'obs-fold', i);
-          } else if (c === COLON) return this.#failAt(out, 'header-name-empty', i);
-          else return this.#failAt(out, 'header-name-invalid-char', i);
-          break;
-        case S_NAME:
-          if (CLASS[c] & TCHAR) break;
-          if (c === COLON) {
-            this.#pos[this.#count * 4 + 1] = rb + i;
-            s = S_OWS;
-          } else if (c === SP || c === HTAB) return this.#failAt(out, 'header-name-whitespace', i);
-          else if (c === CR || c === LF) return this.#failAt(out, 'header-missing-colon', i);
-          else return this.#failAt(out, 'header-name-invalid-char', i);
-          break;
-        case S_OWS:
-          if (c === HTAB) this.#tabs[this.#count] = 1;
-          if (c === SP || c === HTAB) break;
-          if (CLASS[c] & FVCHAR) {
-            this.#valueStart = rb + i;
-            this.#valueEnd = rb + i + 1;
-            s = S_VALUE;
-          } else if (c === CR) {
-            this.#valueStart = this.#valueEnd = rb + i;
-            s = S_FIELD_LF;
-          } else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else return this.#failAt(out, 'header-value-invalid-char', i);
-          break;
-        case S_VALUE:
-          if (CLASS[c] & FVCHAR) this.#valueEnd = rb + i + 1;
-          else if (c === CR) s = S_FIELD_LF;
-          else if (c === LF) return this.#failAt(out, 'bare-lf', i);
-          else if (c === HTAB) this.#tabs[this.#count] = 1;
-          else if (c !== SP) return this.#failAt(out, 'header-value-invalid-char', i);
-          break;
-        case S_FIELD_LF: {
-          if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          const k = this.#count * 4;
-          this.#pos[k + 2] = this.#valueStart;
-          this.#pos[k + 3] = this.#valueEnd;
-          this.#count++;
-          s = S_LINE;
-          break;
-        }
-        case S_END_LF:
-          if (c !== LF) return this.#failAt(out, 'bare-cr', i - 1);
-          this.#sec.append(chunk, seg, i + 1);
-          this.#hs = S_IDLE;
-          if (this.#phase === P_TRAILERS) this.#trailersDone(out);
-          else this.#headDone(out);
+          sec.append(chunk, seg, i + 1);
+          this.#hs = S_FIELDS;
           return i + 1;
       }
     }
-    if (this.#phase !== P_IDLE) this.#sec.append(chunk, seg, n);
+    if (this.#phase !== P_IDLE) sec.append(chunk, seg, n);
     this.#hs = s;
     return n;
   }
 
-  #fields(): H1Header[] {
-    const headers: H1Header[] = new Array(this.#count);
-    const p = this.#pos;
-    for (let k = 0; k < this.#count; k++) {
-      const b = k * 4;
-      headers[k] = [this.#sec.text(p[b], p[b + 1]), this.#sec.text(p[b + 2], p[b + 3])];
-    }
-    return headers;
+  /**
+   * Scans field lines of the head or the trailer section from chunk[i] (see FieldScanner); returns
+   * the index of the first byte not consumed.
+   */
+  #scanFields(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
+    const fs = this.#fs;
+    const next = fs.scan(chunk, i);
+    if (fs.error !== undefined) return this.#failAt(out, fs.error, fs.errorAt);
+    if (!fs.done) return next;
+    this.#hs = S_IDLE;
+    if (this.#phase === P_TRAILERS) this.#trailersDone(out);
+    else this.#headDone(out);
+    return next;
   }
 
   /** Header section complete: apply the framing rules (RFC 9112 §6.3), emit the head, go on. */
   #headDone(out: H1ResponseEvent[]): void {
-    const headers = this.#fields();
+    const fs = this.#fs;
+    const headers = fs.fields();
     const version: H1ResponseVersion = this.#minor === 1 ? '1.1' : '1.0';
     const expected = this.#queue[0];
-    const res = checkResponseHeaders(headers, this.#tabs, version, this.#status, expected, this.#endAt);
+    const res = checkResponseHeaders(headers, fs.tabs, version, this.#status, expected, fs.endAt);
     if ('code' in res) {
-      this.#fail(out, res.code, this.#startAbs + (res.at >= 0 ? this.#pos[res.at * 4] : -res.at - 1));
+      this.#fail(out, res.code, this.#startAbs + (res.at >= 0 ? fs.nameStart(res.at) : -res.at - 1));
       return;
     }
-    const reason = this.#sec.text(this.#reasonStart, this.#reasonEnd);
+    const reason = fs.buf.text(this.#reasonStart, this.#reasonEnd);
     out.push(new ResponseHead(this.#status, reason, version, headers, expected.method, res));
-    this.#sec.len = 0;
-    this.#count = 0;
     if (res.interim) {
       this.#phase = P_IDLE; // the final response to the same request follows (RFC 9110 §15.2)
       this.#interims++;
@@ -540,18 +427,18 @@ export class H1ResponseParser {
     this.#responses++;
     this.#keepAlive = res.keepAlive;
     this.#tunnel = res.tunnel;
-    if (res.bodyKind === 'chunked') this.#startChunkLine();
-    else if (res.bodyKind === 'close') this.#phase = P_CLOSE_BODY;
+    if (res.bodyKind === 'chunked') {
+      this.#phase = P_BODY;
+      this.#body.startChunked();
+    } else if (res.bodyKind === 'close') this.#phase = P_CLOSE_BODY;
     else if (res.bodyKind === 'length' && res.contentLength! > 0) {
       this.#phase = P_BODY;
-      this.#remaining = res.contentLength!;
+      this.#body.startLength(res.contentLength!);
     } else this.#finish(out);
   }
 
   #trailersDone(out: H1ResponseEvent[]): void {
-    if (this.#count > 0) out.push({ type: 'trailers', headers: this.#fields() });
-    this.#sec.len = 0;
-    this.#count = 0;
+    if (this.#fs.count > 0) out.push({ type: 'trailers', headers: this.#fs.fields() });
     this.#finish(out);
   }
 
@@ -565,143 +452,17 @@ export class H1ResponseParser {
     } else this.#phase = this.#keepAlive ? P_IDLE : P_CLOSED;
   }
 
-  #readLengthBody(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
-    const take = Math.min(this.#remaining, chunk.length - i);
-    out.push({ type: 'data', bytes: chunk.subarray(i, i + take) });
-    this.#remaining -= take;
-    if (this.#remaining === 0) this.#finish(out);
-    return i + take;
-  }
-
-  #startChunkLine(): void {
-    this.#phase = P_CHUNK_LINE;
-    this.#cs = C_SIZE0;
-    this.#chunkSize = 0;
-    this.#lineLen = 0;
-  }
-
-  /** Scans a chunk-size line with its extensions (RFC 9112 §7.1, §7.1.1), as the request parser does. */
-  #scanChunkLine(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
-    const n = chunk.length;
-    let s = this.#cs;
-    for (; i < n; i++) {
-      if (++this.#lineLen > this.#maxHead) return this.#failAt(out, 'chunk-line-too-long', i);
-      const c = chunk[i];
-      if (c === LF && s !== C_LF) return this.#failAt(out, 'bare-lf', i);
-      const next = chunkLineStep(s, c, this.#chunkSize);
-      if (next < 0) return this.#failAt(out, CHUNK_ERRORS[-next - 1], next === ERR_BARE_CR ? i - 1 : i);
-      if (s <= C_SIZE && next === C_SIZE) this.#chunkSize = this.#chunkSize * 16 + hexValue(c);
-      if (next === C_DONE) return this.#chunkLineDone(i + 1);
-      s = next;
-    }
-    this.#cs = s;
-    return n;
-  }
-
-  #chunkLineDone(next: number): number {
-    if (this.#chunkSize === 0) {
-      // last-chunk: the trailer section follows (RFC 9112 §7.1.2)
-      this.#phase = P_TRAILERS;
-      this.#hs = S_LINE;
-      this.#sec.len = 0;
-      this.#count = 0;
-      this.#startAbs = this.#base + next;
-      return next;
-    }
-    this.#remaining = this.#chunkSize;
-    this.#phase = P_CHUNK_DATA;
+  /** Reads content (see BodyDecoder); after a chunked body's last-chunk, the trailer section follows. */
+  #readBody(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
+    const bd = this.#body;
+    const next = bd.read(chunk, i, out); // appends the data events
+    const ev = bd.event;
+    if (ev === BODY_DATA_END) this.#finish(out);
+    else if (ev === BODY_LAST_CHUNK) {
+      this.#phase = P_TRAILERS; // RFC 9112 §7.1.2
+      this.#fs.begin(true);
+    } else if (ev === BODY_ERROR) return this.#failAt(out, bd.error!, bd.errorAt);
     return next;
-  }
-
-  #readChunkData(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
-    const take = Math.min(this.#remaining, chunk.length - i);
-    out.push({ type: 'data', bytes: chunk.subarray(i, i + take) });
-    this.#remaining -= take;
-    if (this.#remaining === 0) this.#phase = P_CHUNK_CR;
-    return i + take;
-  }
-
-  #readChunkCrlf(chunk: Uint8Array, i: number, out: H1ResponseEvent[]): number {
-    const c = chunk[i];
-    if (this.#phase === P_CHUNK_CR) {
-      if (c !== CR) return this.#failAt(out, 'chunk-data-no-crlf', i);
-      this.#phase = P_CHUNK_LF;
-    } else {
-      if (c !== LF) return this.#failAt(out, 'chunk-data-no-crlf', i);
-      this.#startChunkLine();
-    }
-    return i + 1;
-  }
-}
-
-// ---- chunk-size line: one step of the state machine ----
-
-/** chunkLineStep() result: the line is complete (after its LF). */
-const C_DONE = 100;
-const CHUNK_ERRORS = ['chunk-size-invalid', 'chunk-size-overflow', 'chunk-ext-invalid', 'bare-cr'] as const;
-const ERR_SIZE = -1;
-const ERR_OVERFLOW = -2;
-const ERR_EXT = -3;
-const ERR_BARE_CR = -4;
-
-function isWs(c: number): boolean {
-  return c === SP || c === HTAB;
-}
-
-/**
- * The next chunk-size line state after byte `c` in state `s` (RFC 9112 §7.1: chunk-size [ BWS
- * chunk-ext ] CRLF; §7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ), value = token /
- * quoted-string), C_DONE after the final LF, or a negative ERR_* code. `size` is the size so far.
- */
-function chunkLineStep(s: number, c: number, size: number): number {
-  switch (s) {
-    case C_SIZE0:
-    case C_SIZE:
-      if (CLASS[c] & HEX) return size > CHUNK_SIZE_LIMIT ? ERR_OVERFLOW : C_SIZE;
-      if (s === C_SIZE0) return ERR_SIZE;
-      if (c === CR) return C_LF;
-      if (c === SEMI) return C_NAME0;
-      return isWs(c) ? C_SIZE_WS : ERR_SIZE;
-    case C_SIZE_WS: // BWS is only allowed before ';'
-      if (c === SEMI) return C_NAME0;
-      return isWs(c) ? s : ERR_EXT;
-    case C_NAME0:
-      if (CLASS[c] & TCHAR) return C_NAME;
-      return isWs(c) ? s : ERR_EXT;
-    case C_NAME:
-      if (CLASS[c] & TCHAR) return s;
-      if (c === EQUALS) return C_VAL0;
-      if (c === SEMI) return C_NAME0;
-      if (c === CR) return C_LF;
-      return isWs(c) ? C_NAME_WS : ERR_EXT;
-    case C_NAME_WS:
-      if (c === EQUALS) return C_VAL0;
-      if (c === SEMI) return C_NAME0;
-      return isWs(c) ? s : ERR_EXT;
-    case C_VAL0:
-      if (CLASS[c] & TCHAR) return C_TOKEN;
-      if (c === DQUOTE) return C_QUOTED;
-      return isWs(c) ? s : ERR_EXT;
-    case C_TOKEN:
-      if (CLASS[c] & TCHAR) return s;
-      if (c === SEMI) return C_NAME0;
-      if (c === CR) return C_LF;
-      return isWs(c) ? C_VAL_WS : ERR_EXT;
-    case C_QUOTED: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
-      if (c === DQUOTE) return C_AFTER_QUOTED;
-      if (c === BACKSLASH) return C_QUOTED_ESC;
-      return CLASS[c] & FVCHAR || isWs(c) ? s : ERR_EXT;
-    case C_QUOTED_ESC:
-      return CLASS[c] & FVCHAR || isWs(c) ? C_QUOTED : ERR_EXT;
-    case C_AFTER_QUOTED:
-      if (c === SEMI) return C_NAME0;
-      if (c === CR) return C_LF;
-      return isWs(c) ? C_VAL_WS : ERR_EXT;
-    case C_VAL_WS:
-      if (c === SEMI) return C_NAME0;
-      return isWs(c) ? s : ERR_EXT;
-    default: // C_LF
-      return c === LF ? C_DONE : ERR_BARE_CR;
   }
 }
 
