@@ -20,6 +20,8 @@ const decoder = new TextDecoder();
  * calls it too, which bounds how stale a time can be on a path that forgot to.
  */
 let clockNow = performance.now();
+/** performance.timeOrigin, read once: the getter costs more than the rest of clockEpochMs(). */
+const timeOrigin = performance.timeOrigin;
 
 /** Refreshes the recorder's clock (call at the start of each I/O callback). */
 export function tickClock(): void {
@@ -28,7 +30,7 @@ export function tickClock(): void {
 
 /** The recorder's clock in epoch milliseconds (as of the last tickClock()). */
 export function clockEpochMs(): number {
-  return performance.timeOrigin + clockNow;
+  return timeOrigin + clockNow;
 }
 
 /**

@@ -218,6 +218,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     if (!closing && !awaitingUpgrade) handle(parser.end());
     if (!stream?.fwd && !sock.writableEnded) sock.end();
   });
+  // Backpressure towards the server ends when the client socket drains (one listener per
+  // connection, not one per stream).
+  sock.on('drain', () => stream?.fwd?.clientDrain());
   sock.on('error', () => {
     /* reset by peer etc.: recorded at close */
   });

@@ -28,11 +28,11 @@
 import type { Socket } from 'node:net';
 import type { H1Header, H1HeadEvent } from '../h1/h1.types.ts';
 import type { H1ResponseEvent, H1ResponseHeadEvent } from '../h1/response.types.ts';
-import type { ServerConfig } from '../config/config.types.ts';
+import type { BackendConfig, ServerConfig } from '../config/config.types.ts';
 import type { LbServer } from '../lb/lb.types.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { LC_STREAM_STATE, LC_TIMER } from '../../diag/lifecycle.types.ts';
-import { writeRequestHead, framingOf, createChunkedEncoder, HOP_BY_HOP_FIELDS, type ChunkedEncoder } from '../h1/request-writer.ts';
+import { writeRequestHead, framingOf, createChunkedEncoder, hopByHopFilter, type ChunkedEncoder, type RequestFraming } from '../h1/request-writer.ts';
 import { writeResponseHead, encodeChunk, lastChunk, type ResponseHeader } from '../h1/response.ts';
 import { listElements } from '../h1/response-semantics.ts';
 import { shouldRedispatch } from '../lb/retry.ts';
@@ -138,6 +138,8 @@ export interface Forward {
   tunnel(bytes: Uint8Array): void;
   /** The client shut its sending side of a tunnel: the server's sending side is shut too. */
   clientEnd(): void;
+  /** The client socket drained: a server paused for backpressure may go on. */
+  clientDrain(): void;
   /** The backend's record base in the traffic counters (client bytes of this stream count there). */
   readonly beCtr: number;
 }
@@ -152,605 +154,681 @@ export function isUpgradeRequest(head: H1HeadEvent): boolean {
   return false;
 }
 
-/** Response fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten. */
-function responseHopByHop(headers: readonly H1Header[]): Set<string> {
-  const names = new Set(HOP_BY_HOP_FIELDS);
-  for (const [n, v] of headers) if (n.toLowerCase() === 'connection') for (const el of listElements(v)) names.add(el.toLowerCase());
-  return names;
-}
-
 /** Starts forwarding the request `head` (whose stream is `streamLc`) to backend `rt`. */
 export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost): Forward {
-  const lc = host.lifecycle;
-  const connId = host.connId;
-  const streamId = streamLc.id;
-  const client = host.sock;
-  const cfg = rt.cfg;
-  const serverClose = host.serverClose || cfg.httpServerClose;
-  const timeoutServer = cfg.timeouts.server;
-  const framing = framingOf(head);
-  const encoder: ChunkedEncoder | undefined = framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
-  const srcAddr = client.remoteAddress;
-  const upgradeRequested = isUpgradeRequest(head);
+  const f = new ForwardStream(rt, head, streamLc, host);
+  f.start();
+  return f;
+}
 
-  let requestDone = false;
-  let reqTrailers: H1Header[] = [];
-  let respTrailers: H1Header[] = [];
+/**
+ * One forwarded stream. A class rather than a closure per step: this runs for every request, and
+ * the two dozen closures a function-scoped version allocates per request were the largest single
+ * source of garbage in the proxy benchmark (about 4 KB per request). The stream is also the waiter
+ * of its backend's queue (SlotWaiter) and the owner of its server connection (ServerConnOwner).
+ */
+class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
+  readonly rt: BackendRuntime;
+  readonly head: H1HeadEvent;
+  readonly streamLc: LcHandle;
+  readonly host: ForwardHost;
+  readonly lc: Lifecycle;
+  readonly connId: number;
+  readonly streamId: number;
+  readonly client: Socket;
+  readonly cfg: BackendConfig;
+  readonly serverClose: boolean;
+  readonly timeoutServer: number | undefined;
+  readonly framing: RequestFraming;
+  readonly encoder: ChunkedEncoder | undefined;
+  readonly upgradeRequested: boolean;
+  readonly flog: ForwardLog | undefined;
+  readonly tAcquire: number;
+  /** show stat record bases (proxy/stream/counters.ts): frontend, backend; the server's once assigned. */
+  readonly fk: number;
+  readonly bk: number;
+  sk = 0;
+
+  requestDone = false;
+  reqTrailers: H1Header[] = [];
+  respTrailers: H1Header[] = [];
   /** Request bytes waiting for a connection (head not sent yet). */
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let lbServer: LbServer | undefined;
-  let server: ServerConfig | undefined;
-  let sc: ServerConn | undefined;
-  let reused = false;
-  let ready = false; // request head written to sc
-  let attempt = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let queued = false;
-  let done = false;
-  let pausedClient = false;
-  let pausedServer = false;
-  // response side
-  let respHead: H1ResponseHeadEvent | undefined;
-  let respChunked = false;
-  let respCloseDelimited = false;
-  let clientKeepAlive = host.keepAlive;
-  let respBytes = 0;
-  let serverBytes = 0;
+  pending: Uint8Array[] = [];
+  pendingBytes = 0;
+  lbServer: LbServer | undefined = undefined;
+  server: ServerConfig | undefined = undefined;
+  /** `<backend>/<server>` for trace texts, built once the server is known. */
+  srvLabel = '';
+  sc: ServerConn | undefined = undefined;
+  reused = false;
+  /** The request head was written to `sc`. */
+  ready = false;
+  attempt = 0;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+  queued = false;
+  done = false;
+  pausedClient = false;
+  pausedServer = false;
+  respHead: H1ResponseHeadEvent | undefined = undefined;
+  respChunked = false;
+  respCloseDelimited = false;
+  clientKeepAlive: boolean;
+  respBytes = 0;
+  serverBytes = 0;
   /** The 101 was forwarded: raw bytes both ways. */
-  let tunnelled = false;
-  let tunnelUp = 0;
-  const flog = host.log;
-  const tAcquire = Date.now();
-  let tAssigned = 0;
-  let tConnected = 0;
-  // show stat counters (proxy/stream/counters.ts): frontend, backend, server record bases; response time; denied by a rule
-  const fk = host.feCtr ?? 0, bk = rt.ctr;
-  let sk = 0, tResp = 0, respDenied = false;
-  beActive.set(cfg.name, (beActive.get(cfg.name) ?? 0) + 1);
-  let counted = true;
-  const uncount = () => {
-    if (counted) {
-      counted = false;
-      beActive.set(cfg.name, (beActive.get(cfg.name) ?? 1) - 1);
+  tunnelled = false;
+  tunnelUp = 0;
+  tAssigned = 0;
+  tConnected = 0;
+  tResp = 0;
+  /** The response was denied by an http-response rule (its error page is not the server's fault). */
+  respDenied = false;
+  /** Counted in beActive (`%bc`) until cleanup. */
+  counted = true;
+
+  constructor(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost) {
+    this.rt = rt;
+    this.head = head;
+    this.streamLc = streamLc;
+    this.host = host;
+    this.lc = host.lifecycle;
+    this.connId = host.connId;
+    this.streamId = streamLc.id;
+    this.client = host.sock;
+    this.cfg = rt.cfg;
+    this.serverClose = host.serverClose || rt.cfg.httpServerClose;
+    this.timeoutServer = rt.cfg.timeouts.server;
+    this.framing = framingOf(head);
+    this.encoder = this.framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
+    this.upgradeRequested = isUpgradeRequest(head);
+    this.flog = host.log;
+    this.tAcquire = Date.now();
+    this.clientKeepAlive = host.keepAlive;
+    this.fk = host.feCtr ?? 0;
+    this.bk = rt.ctr;
+  }
+
+  start(): void {
+    const cfg = this.cfg;
+    beActive.set(cfg.name, (beActive.get(cfg.name) ?? 0) + 1);
+    if (this.flog) {
+      this.flog.backend = cfg.name;
+      this.flog.beconn = beActive.get(cfg.name) ?? 1;
     }
-  };
-  const term = (t: string) => {
-    if (flog && flog.termination === undefined) flog.termination = t;
-  };
+    if (BTP.route.on) BTP.route.emit(this.connId, this.streamId, 0, 0, 0, cfg.name);
+    this.lc.event(this.streamLc, 'attach', 0, cfg.name);
+    this.acquire(undefined);
+  }
+
+  get beCtr(): number {
+    return this.bk;
+  }
+
+  get responseStarted(): boolean {
+    return this.respHead !== undefined;
+  }
+
+  private term(t: string): void {
+    if (this.flog && this.flog.termination === undefined) this.flog.termination = t;
+  }
+
   /**
    * `show sess`: the stream's phase and the timer that ends it first (diag/lifecycle.ts), from the
    * flags above; called at each phase change and when data pushes an inactivity timer back.
    */
-  const showPhase = (): void => {
+  private showPhase(): void {
     const S = LC_STREAM_STATE;
     const T = LC_TIMER;
-    const tunnelMs = cfg.timeouts.tunnel;
-    if (tunnelled) lc.setPhase(streamLc, S.tunnel, tunnelMs !== undefined ? T.tunnel : T.server, tunnelMs ?? timeoutServer);
-    else if (respHead) lc.setPhase(streamLc, S['sending-body'], T.server, timeoutServer);
-    else if (ready && requestDone) lc.setPhase(streamLc, S['waiting-response'], T.server, timeoutServer);
-    else if (ready) {
+    const { lc, streamLc, timeoutServer } = this;
+    const tunnelMs = this.cfg.timeouts.tunnel;
+    if (this.tunnelled) lc.setPhase(streamLc, S.tunnel, tunnelMs !== undefined ? T.tunnel : T.server, tunnelMs ?? timeoutServer);
+    else if (this.respHead) lc.setPhase(streamLc, S['sending-body'], T.server, timeoutServer);
+    else if (this.ready && this.requestDone) lc.setPhase(streamLc, S['waiting-response'], T.server, timeoutServer);
+    else if (this.ready) {
       // The body comes from the client (`timeout client`) while the server waits (`timeout server`).
-      const cl = client.timeout || undefined;
+      const cl = this.client.timeout || undefined;
       const byClient = cl !== undefined && (timeoutServer === undefined || cl <= timeoutServer);
       lc.setPhase(streamLc, S['receiving-body'], byClient ? T.client : T.server, byClient ? cl : timeoutServer);
-    } else if (sc) lc.setPhase(streamLc, S.connecting, T.connect, rt.connectTimeout);
-    else if (queued) lc.setPhase(streamLc, S.queued, T.queue, cfg.timeouts.queue ?? rt.connectTimeout);
+    } else if (this.sc) lc.setPhase(streamLc, S.connecting, T.connect, this.rt.connectTimeout);
+    else if (this.queued) lc.setPhase(streamLc, S.queued, T.queue, this.cfg.timeouts.queue ?? this.rt.connectTimeout);
     else lc.setPhase(streamLc, S.connecting, T.none, undefined); // turn-around before a retry
-  };
-  if (flog) {
-    flog.backend = cfg.name;
-    flog.beconn = beActive.get(cfg.name) ?? 1;
   }
 
-  const waiter: SlotWaiter = {
-    assigned(s, waited, ctr) {
-      if (done) {
-        rt.releaseSlot(s);
-        return;
-      }
-      if (queued) {
-        queued = false;
-        if (BTP.dequeued.on) BTP.dequeued.emit(connId, streamId, waited, 0, 0, `${cfg.name}/${s.name}`);
-      }
-      lbServer = s;
-      sk = ctr;
-      server = rt.servers.get(s.name);
-      tAssigned = Date.now();
-      if (flog) {
-        flog.server = s.name;
-        if (flog.tw < 0) flog.tw = tAssigned - tAcquire;
-        flog.srvConn = s.cur;
-        flog.srvQueue = s.queued;
-      }
-      connect();
-    },
-    failed(reason) {
-      queued = false;
-      if (done) return;
-      CTR.noServer(bk);
-      if (reason === 'timeout queue') lc.event(streamLc, 'timeout', rt.cfg.timeouts.queue ?? rt.connectTimeout);
-      term(reason === 'timeout queue' ? 'sQ' : 'SC');
-      fail(503, reason);
-    },
-  };
+  // ---- SlotWaiter: the backend's balancer and queues ----
 
-  const owner: ServerConnOwner = {
-    connected() {
-      tConnected = Date.now();
-      if (flog) flog.tc = tConnected - tAssigned;
-      sendHead();
-    },
-    connectFailed(reason, timedOut) {
-      sc = undefined;
-      if (done) return;
-      showPhase();
-      if (flog) flog.termination = timedOut ? 'sC' : 'SC';
-      retryOrFail(timedOut ? 'timeout connect' : reason);
-    },
-    data(chunk) {
-      serverBytes += chunk.length;
-      CTR.srvOut(sk, chunk.length);
-      showPhase(); // timeout server pushed back
-      onResponse(sc!.parser!.push(chunk));
-    },
-    closed(reason) {
-      if (done || !sc) return;
-      if (tunnelled) {
-        endTunnel(`server ${reason}`);
-        return;
-      }
-      if (respHead && respHead.bodyKind !== 'close') CTR.srvAbort(bk, sk); // closed before the end of the body
-      onResponse(sc.parser!.end());
-      if (done) return;
-      if (!respHead) {
-        // A reused connection the server closed before answering anything: retry on a fresh one
-        // when the request can be sent again (no body), as HAProxy does after a failed reuse.
-        if (reused && serverBytes === 0 && framing.kind === 'none') {
-          lc.event(streamLc, 'state', 1);
-          dropServerConn('closed by server while reused');
-          ready = false;
-          connect(true);
-          return;
-        }
-        term('SH');
-        fail(502, `server ${reason} before a complete response head`);
-      } else {
-        term('SD');
-        abortStream(`server ${reason} during the response body`);
-      }
-    },
-    drain() {
-      if (pausedClient && !done) {
-        pausedClient = false;
-        client.resume();
-      }
-    },
-    timedOut() {
-      if (done) return;
-      if (tunnelled) {
-        const ms = cfg.timeouts.tunnel ?? timeoutServer ?? 0;
-        lc.event(streamLc, 'timeout', ms);
-        if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, ms, 0, 0, 'timeout tunnel');
-        term('sD');
-        abortStream('timeout tunnel');
-        return;
-      }
-      lc.event(streamLc, 'timeout', timeoutServer ?? 0);
-      if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, timeoutServer ?? 0, 0, 0, 'timeout server');
-      term(respHead ? 'sD' : 'sH');
-      if (!respHead) fail(504, 'timeout server');
-      else abortStream('timeout server during the response body');
-    },
-  };
-
-  function onClientDrain(): void {
-    if (pausedServer && sc && !done) {
-      pausedServer = false;
-      sc.sock!.resume();
+  assigned(s: LbServer, waited: number, ctr: number): void {
+    if (this.done) {
+      this.rt.releaseSlot(s);
+      return;
     }
+    if (this.queued) {
+      this.queued = false;
+      if (BTP.dequeued.on) BTP.dequeued.emit(this.connId, this.streamId, waited, 0, 0, `${this.cfg.name}/${s.name}`);
+    }
+    this.lbServer = s;
+    this.sk = ctr;
+    this.server = this.rt.servers.get(s.name);
+    this.srvLabel = `${this.cfg.name}/${s.name}`;
+    this.tAssigned = Date.now();
+    const flog = this.flog;
+    if (flog) {
+      flog.server = s.name;
+      if (flog.tw < 0) flog.tw = this.tAssigned - this.tAcquire;
+      flog.srvConn = s.cur;
+      flog.srvQueue = s.queued;
+    }
+    this.connect();
   }
-  client.on('drain', onClientDrain);
 
-  if (BTP.route.on) BTP.route.emit(connId, streamId, 0, 0, 0, cfg.name);
-  lc.event(streamLc, 'attach', 0, cfg.name);
-  acquire(undefined);
+  failed(reason: string): void {
+    this.queued = false;
+    if (this.done) return;
+    CTR.noServer(this.bk);
+    if (reason === 'timeout queue') this.lc.event(this.streamLc, 'timeout', this.cfg.timeouts.queue ?? this.rt.connectTimeout);
+    this.term(reason === 'timeout queue' ? 'sQ' : 'SC');
+    this.fail(503, reason);
+  }
 
-  function acquire(avoid: LbServer | undefined): void {
-    queued = true;
-    rt.acquire(waiter, { srcAddr, uri: head.target, avoid });
-    if (queued && !done && !lbServer) {
-      showPhase();
-      if (BTP.queued.on) BTP.queued.emit(connId, streamId, rt.cfg.timeouts.queue ?? rt.connectTimeout, 0, 0, cfg.name);
+  // ---- ServerConnOwner: the server connection ----
+
+  serverConnected(): void {
+    this.tConnected = Date.now();
+    if (this.flog) this.flog.tc = this.tConnected - this.tAssigned;
+    this.sendHead();
+  }
+
+  serverConnectFailed(reason: string, timedOut: boolean): void {
+    this.sc = undefined;
+    if (this.done) return;
+    this.showPhase();
+    if (this.flog) this.flog.termination = timedOut ? 'sC' : 'SC';
+    this.retryOrFail(timedOut ? 'timeout connect' : reason);
+  }
+
+  serverData(chunk: Buffer): void {
+    this.serverBytes += chunk.length;
+    CTR.srvOut(this.sk, chunk.length);
+    this.showPhase(); // timeout server pushed back
+    this.onResponse(this.sc!.parser!.push(chunk));
+  }
+
+  serverClosed(reason: string): void {
+    const sc = this.sc;
+    if (this.done || !sc) return;
+    if (this.tunnelled) {
+      this.endTunnel(`server ${reason}`);
+      return;
+    }
+    if (this.respHead && this.respHead.bodyKind !== 'close') CTR.srvAbort(this.bk, this.sk); // closed before the end of the body
+    this.onResponse(sc.parser!.end());
+    if (this.done) return;
+    if (!this.respHead) {
+      // A reused connection the server closed before answering anything: retry on a fresh one
+      // when the request can be sent again (no body), as HAProxy does after a failed reuse.
+      if (this.reused && this.serverBytes === 0 && this.framing.kind === 'none') {
+        this.lc.event(this.streamLc, 'state', 1);
+        this.dropServerConn('closed by server while reused');
+        this.ready = false;
+        this.connect(true);
+        return;
+      }
+      this.term('SH');
+      this.fail(502, `server ${reason} before a complete response head`);
+    } else {
+      this.term('SD');
+      this.abortStream(`server ${reason} during the response body`);
     }
   }
 
-  function connect(fresh = false): void {
-    const s = server!;
-    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, connId, owner, streamId, head.get('host'));
+  serverDrain(): void {
+    if (this.pausedClient && !this.done) {
+      this.pausedClient = false;
+      this.client.resume();
+    }
+  }
+
+  serverTimedOut(): void {
+    if (this.done) return;
+    const { connId, streamId, timeoutServer } = this;
+    if (this.tunnelled) {
+      const ms = this.cfg.timeouts.tunnel ?? timeoutServer ?? 0;
+      this.lc.event(this.streamLc, 'timeout', ms);
+      if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, ms, 0, 0, 'timeout tunnel');
+      this.term('sD');
+      this.abortStream('timeout tunnel');
+      return;
+    }
+    this.lc.event(this.streamLc, 'timeout', timeoutServer ?? 0);
+    if (BTP.timeout.on) BTP.timeout.emit(connId, streamId, timeoutServer ?? 0, 0, 0, 'timeout server');
+    this.term(this.respHead ? 'sD' : 'sH');
+    if (!this.respHead) this.fail(504, 'timeout server');
+    else this.abortStream('timeout server during the response body');
+  }
+
+  // ---- Forward: what the client connection driver calls ----
+
+  clientDrain(): void {
+    if (this.pausedServer && this.sc && !this.done) {
+      this.pausedServer = false;
+      this.sc.sock!.resume();
+    }
+  }
+
+  data(bytes: Uint8Array): void {
+    const copy = Buffer.from(bytes);
+    this.showPhase(); // timeout client pushed back
+    this.sendBody(this.encoder ? this.encoder.write(copy) : [copy]);
+  }
+
+  trailers(h: H1Header[]): void {
+    this.reqTrailers = h;
+  }
+
+  end(): void {
+    this.requestDone = true;
+    this.showPhase();
+    if (this.encoder) this.sendBody(this.encoder.end(this.reqTrailers));
+  }
+
+  abort(why: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (!why.startsWith('invalid request')) CTR.cliAbort(this.bk, this.sk); // an invalid body is the frontend's ereq
+    if (BTP.abort.on) BTP.abort.emit(this.connId, this.streamId, 0, 0, 0, `${this.cfg.name}: ${why}`);
+    this.lc.event(this.streamLc, 'shutr', 0);
+    this.cleanup();
+    this.dropServerConn(`client side: ${why}`);
+    this.releaseSlot();
+  }
+
+  tunnel(bytes: Uint8Array): void {
+    const sc = this.sc;
+    if (this.done || !this.tunnelled || !sc) return;
+    this.tunnelUp += bytes.length;
+    CTR.srvIn(this.sk, bytes.length);
+    this.showPhase();
+    if (!sc.sock!.write(bytes) && !this.pausedClient) {
+      this.pausedClient = true;
+      this.client.pause();
+    }
+  }
+
+  clientEnd(): void {
+    if (this.done || !this.tunnelled || !this.sc) return;
+    this.sc.sock!.end();
+  }
+
+  // ---- the steps ----
+
+  private acquire(avoid: LbServer | undefined): void {
+    this.queued = true;
+    this.rt.acquire(this, { srcAddr: this.client.remoteAddress, uri: this.head.target, avoid });
+    if (this.queued && !this.done && !this.lbServer) {
+      this.showPhase();
+      if (BTP.queued.on) BTP.queued.emit(this.connId, this.streamId, this.cfg.timeouts.queue ?? this.rt.connectTimeout, 0, 0, this.cfg.name);
+    }
+  }
+
+  private connect(fresh = false): void {
+    const s = this.server!;
+    const { rt, host, streamId } = this;
+    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, this.connId, this, streamId, this.head.get('host'));
     if (idle) {
-      sc = idle;
-      reused = true;
-      tConnected = Date.now();
-      CTR.reuse(bk, sk);
-      if (flog) flog.tc = 0;
-      if (BTP.reuse.on) BTP.reuse.emit(connId, streamId, idle.lc!.id, 0, 0, `${cfg.name}/${s.name}`);
-      sendHead();
+      this.sc = idle;
+      this.reused = true;
+      this.tConnected = Date.now();
+      CTR.reuse(this.bk, this.sk);
+      if (this.flog) this.flog.tc = 0;
+      if (BTP.reuse.on) BTP.reuse.emit(this.connId, streamId, idle.lc!.id, 0, 0, this.srvLabel);
+      this.sendHead();
       return;
     }
-    reused = false;
-    CTR.connect(bk, sk);
-    const c = openServerConn(rt, s, owner, { lifecycle: lc, streamId, connId, bufsize: host.bufsize, maxhdr: host.maxhdr, host: head.get('host') });
+    this.reused = false;
+    CTR.connect(this.bk, this.sk);
+    const c = openServerConn(rt, s, this, {
+      lifecycle: this.lc,
+      streamId,
+      connId: this.connId,
+      bufsize: host.bufsize,
+      maxhdr: host.maxhdr,
+      host: this.head.get('host'),
+    });
     if (!c) {
-      term('RC');
-      fail(500, 'server connection allocation failed');
+      this.term('RC');
+      this.fail(500, 'server connection allocation failed');
       return;
     }
-    sc = c;
-    showPhase();
+    this.sc = c;
+    this.showPhase();
   }
 
   /** A connection attempt to the server failed (refused, reset or timeout connect). */
-  function retryOrFail(reason: string): void {
-    if (lbServer) rt.connFailed(lbServer); // show stat 'econ'
-    attempt++;
-    lc.event(streamLc, 'error', attempt);
+  private retryOrFail(reason: string): void {
+    const { rt, cfg } = this;
+    if (this.lbServer) rt.connFailed(this.lbServer); // show stat 'econ'
+    const attempt = ++this.attempt;
+    this.lc.event(this.streamLc, 'error', attempt);
     if (attempt > cfg.retries) {
-      if (flog) flog.retries = attempt - 1;
-      fail(503, `${reason} (${attempt} attempts)`);
+      if (this.flog) this.flog.retries = attempt - 1;
+      this.fail(503, `${reason} (${attempt} attempts)`);
       return;
     }
     const redispatch = shouldRedispatch(
       { retries: cfg.retries, redispatch: cfg.redispatch.enabled ? cfg.redispatch.interval : false },
       {
         attempt,
-        serverUp: lbServer!.oper === 'up' && lbServer!.admin !== 'maint',
+        serverUp: this.lbServer!.oper === 'up' && this.lbServer!.admin !== 'maint',
         persistent: false,
         activeServers: rt.balancer.usableCount().act,
         algo: rt.balancer.algo,
       },
     );
-    if (BTP.retry.on) BTP.retry.emit(connId, streamId, attempt, redispatch ? 1 : 0, 0, reason);
-    CTR.retry(bk, sk, redispatch); // show stat wretr / wredis
-    if (flog) {
-      flog.retries = attempt;
-      flog.termination = undefined;
-      if (redispatch) flog.redispatched = true;
+    if (BTP.retry.on) BTP.retry.emit(this.connId, this.streamId, attempt, redispatch ? 1 : 0, 0, reason);
+    CTR.retry(this.bk, this.sk, redispatch); // show stat wretr / wredis
+    if (this.flog) {
+      this.flog.retries = attempt;
+      this.flog.termination = undefined;
+      if (redispatch) this.flog.redispatched = true;
     }
     if (redispatch) {
-      const prev = lbServer!;
-      lbServer = undefined;
-      server = undefined;
+      const prev = this.lbServer!;
+      this.lbServer = undefined;
+      this.server = undefined;
       rt.releaseSlot(prev);
-      acquire(prev);
+      this.acquire(prev);
       return;
     }
     // HAProxy's turn-around timer before retrying the same server.
-    retryTimer = setTimeout(() => {
+    this.retryTimer = setTimeout(() => {
       tickClock();
-      retryTimer = undefined;
-      if (!done) connect(true);
+      this.retryTimer = undefined;
+      if (!this.done) this.connect(true);
     }, Math.min(rt.connectTimeout, 1000));
   }
 
-  function sendHead(): void {
-    const c = sc!;
+  private sendHead(): void {
+    const c = this.sc!;
+    const head = this.head;
     let bytes: Uint8Array;
     try {
       bytes = writeRequestHead({
         method: head.method,
         target: head.target,
         headers: head.headers,
-        body: framing,
-        keepAlive: !serverClose,
-        upgrade: upgradeRequested,
+        body: this.framing,
+        keepAlive: !this.serverClose,
+        upgrade: this.upgradeRequested,
       });
     } catch (e) {
-      term('PR');
-      fail(400, e instanceof Error ? e.message : String(e));
+      this.term('PR');
+      this.fail(400, e instanceof Error ? e.message : String(e));
       return;
     }
     c.requests++;
-    c.parser!.expect(head.method, { upgrade: upgradeRequested });
-    if (timeoutServer !== undefined) c.sock!.setTimeout(timeoutServer);
-    ready = true;
-    showPhase();
-    c.sock!.cork();
-    c.sock!.write(bytes);
-    if (BTP.request.on) BTP.request.emit(connId, streamId, bytes.length, 0, 0, `${cfg.name}/${server!.name}`);
-    lc.event(streamLc, 'state', 2);
-    for (const p of pending) c.sock!.write(p);
-    c.sock!.uncork();
-    CTR.srvIn(sk, bytes.length + pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    if (pausedClient && !c.sock!.writableNeedDrain) {
-      pausedClient = false;
-      client.resume();
+    c.parser!.expect(head.method, { upgrade: this.upgradeRequested });
+    const sock = c.sock!;
+    // Re-arming a socket timeout re-creates its timer: only when it changes (the write refreshes it).
+    if (this.timeoutServer !== undefined && sock.timeout !== this.timeoutServer) sock.setTimeout(this.timeoutServer);
+    this.ready = true;
+    this.showPhase();
+    sock.cork();
+    sock.write(bytes);
+    if (BTP.request.on) BTP.request.emit(this.connId, this.streamId, bytes.length, 0, 0, this.srvLabel);
+    this.lc.event(this.streamLc, 'state', 2);
+    for (const p of this.pending) sock.write(p);
+    sock.uncork();
+    CTR.srvIn(this.sk, bytes.length + this.pendingBytes);
+    if (this.pending.length > 0) this.pending = [];
+    this.pendingBytes = 0;
+    if (this.pausedClient && !sock.writableNeedDrain) {
+      this.pausedClient = false;
+      this.client.resume();
     }
   }
 
-  function sendBody(pieces: Uint8Array[]): void {
-    if (done) return;
-    if (!ready) {
+  private sendBody(pieces: Uint8Array[]): void {
+    if (this.done) return;
+    if (!this.ready) {
       for (const p of pieces) {
-        pending.push(p);
-        pendingBytes += p.length;
+        this.pending.push(p);
+        this.pendingBytes += p.length;
       }
-      if (pendingBytes >= host.bufsize && !pausedClient) {
-        pausedClient = true;
-        client.pause();
+      if (this.pendingBytes >= this.host.bufsize && !this.pausedClient) {
+        this.pausedClient = true;
+        this.client.pause();
       }
       return;
     }
     let ok = true;
-    CTR.srvInPieces(sk, pieces);
-    for (const p of pieces) ok = sc!.sock!.write(p) && ok;
-    if (!ok && !pausedClient) {
-      pausedClient = true;
-      client.pause();
+    CTR.srvInPieces(this.sk, pieces);
+    const sock = this.sc!.sock!;
+    for (const p of pieces) ok = sock.write(p) && ok;
+    if (!ok && !this.pausedClient) {
+      this.pausedClient = true;
+      this.client.pause();
     }
   }
 
-  function writeClient(b: Uint8Array): void {
-    respBytes += b.length;
-    CTR.tx(fk, bk, b.length);
-    if (flog) flog.bytes = respBytes;
-    if (!client.write(b) && !pausedServer && sc) {
-      pausedServer = true;
-      sc.sock!.pause();
+  private writeClient(b: Uint8Array): void {
+    this.respBytes += b.length;
+    CTR.tx(this.fk, this.bk, b.length);
+    if (this.flog) this.flog.bytes = this.respBytes;
+    if (!this.client.write(b) && !this.pausedServer && this.sc) {
+      this.pausedServer = true;
+      this.sc.sock!.pause();
     }
   }
 
-  function onResponse(events: H1ResponseEvent[]): void {
+  private onResponse(events: H1ResponseEvent[]): void {
+    // One read from the server usually holds the head and the body: cork so they leave in one
+    // writev instead of a write each (a syscall is most of a small request's cost).
+    const client = this.client;
+    client.cork();
+    try {
+      this.onResponseEvents(events);
+    } finally {
+      client.uncork();
+    }
+  }
+
+  private onResponseEvents(events: H1ResponseEvent[]): void {
     for (const ev of events) {
-      if (done) return;
+      if (this.done) return;
       switch (ev.type) {
         case 'head':
-          CTR.srvStatus(sk, ev.status);
-          if (ev.interim) writeClient(responseHead(ev, true));
-          else startResponse(ev);
+          CTR.srvStatus(this.sk, ev.status);
+          if (ev.interim) this.writeClient(this.responseHead(ev, true));
+          else this.startResponse(ev);
           break;
         case 'data':
           if (ev.bytes.length === 0) break;
-          if (respChunked) for (const p of encodeChunk(ev.bytes)) writeClient(p);
-          else writeClient(ev.bytes);
+          if (this.respChunked) for (const p of encodeChunk(ev.bytes)) this.writeClient(p);
+          else this.writeClient(ev.bytes);
           break;
         case 'trailers':
-          respTrailers = ev.headers;
+          this.respTrailers = ev.headers;
           break;
         case 'end':
           // After a 101 the parser reports `upgrade` next: the stream goes on as a tunnel.
-          if (respHead?.status === 101) break;
-          finish();
+          if (this.respHead?.status === 101) break;
+          this.finish();
           return;
         case 'error':
-          term(respHead ? 'SD' : 'PH');
-          if (!respHead) fail(502, `${ev.code}: ${ev.reason}`);
-          else abortStream(`invalid response body: ${ev.code}: ${ev.reason}`);
+          this.term(this.respHead ? 'SD' : 'PH');
+          if (!this.respHead) this.fail(502, `${ev.code}: ${ev.reason}`);
+          else this.abortStream(`invalid response body: ${ev.code}: ${ev.reason}`);
           return;
         case 'upgrade':
-          startTunnel(ev.status);
+          this.startTunnel(ev.status);
           break;
         case 'tunnel-data':
-          if (ev.bytes.length > 0) writeClient(ev.bytes); // a view of a socket chunk, never reused
+          if (ev.bytes.length > 0) this.writeClient(ev.bytes); // a view of a socket chunk, never reused
           break;
       }
     }
   }
 
-  function responseHead(ev: H1ResponseHeadEvent, interim: boolean): Uint8Array {
-    const drop = responseHopByHop(ev.headers);
+  private responseHead(ev: H1ResponseHeadEvent, interim: boolean): Uint8Array {
+    // Fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten.
+    const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
     const headers: ResponseHeader[] = [];
-    const keepLength = ev.bodyKind === 'none';
-    for (const h of ev.headers) {
-      const n = h[0].toLowerCase();
-      if (drop.has(n) || (n === 'content-length' && !keepLength)) continue;
-      headers.push(h);
-    }
+    for (const h of ev.headers) if (!drop.has(h[0].toLowerCase())) headers.push(h);
     if (ev.status === 101) {
       // The switch itself (RFC 9110 §7.8): the Upgrade field(s) and `Connection: upgrade` go through.
       for (const h of ev.headers) if (h[0].toLowerCase() === 'upgrade') headers.push(h);
       headers.push(['connection', 'upgrade']);
     } else if (!interim) {
       if (ev.bodyKind === 'length') headers.push(['content-length', String(ev.contentLength ?? 0)]);
-      if (respChunked) headers.push(['transfer-encoding', 'chunked']);
-      if (!clientKeepAlive) headers.push(['connection', 'close']);
-      else if (head.version === '1.0') headers.push(['connection', 'keep-alive']);
+      if (this.respChunked) headers.push(['transfer-encoding', 'chunked']);
+      if (!this.clientKeepAlive) headers.push(['connection', 'close']);
+      else if (this.head.version === '1.0') headers.push(['connection', 'keep-alive']);
     }
     return writeResponseHead({ status: ev.status, reason: ev.reason || undefined, headers });
   }
 
-  function startResponse(ev: H1ResponseHeadEvent): void {
-    const denied = host.responseHead?.(ev);
+  private startResponse(ev: H1ResponseHeadEvent): void {
+    const denied = this.host.responseHead?.(ev);
     if (denied !== undefined) {
-      term('PH');
-      respDenied = true;
-      CTR.deniedResponse(fk, bk, sk);
-      fail(denied, `response denied by an http-response rule (status ${ev.status})`);
+      this.term('PH');
+      this.respDenied = true;
+      CTR.deniedResponse(this.fk, this.bk, this.sk);
+      this.fail(denied, `response denied by an http-response rule (status ${ev.status})`);
       return;
     }
-    respHead = ev;
-    tResp = Date.now();
-    if (flog) {
-      flog.tr = Date.now() - (tConnected || tAssigned);
-      flog.status = ev.status;
+    this.respHead = ev;
+    this.tResp = Date.now();
+    if (this.flog) {
+      this.flog.tr = this.tResp - (this.tConnected || this.tAssigned);
+      this.flog.status = ev.status;
     }
-    if (BTP.response.on) BTP.response.emit(connId, streamId, ev.status, 0, 0, `${cfg.name}/${server!.name}`);
-    lc.event(streamLc, 'state', 3);
-    showPhase();
+    if (BTP.response.on) BTP.response.emit(this.connId, this.streamId, ev.status, 0, 0, this.srvLabel);
+    this.lc.event(this.streamLc, 'state', 3);
+    this.showPhase();
     const unframed = ev.bodyKind === 'chunked' || ev.bodyKind === 'close';
-    if (unframed && head.version === '1.1') respChunked = true;
+    if (unframed && this.head.version === '1.1') this.respChunked = true;
     else if (unframed) {
-      respCloseDelimited = true;
-      clientKeepAlive = false;
+      this.respCloseDelimited = true;
+      this.clientKeepAlive = false;
     }
     let bytes: Uint8Array;
     try {
-      bytes = responseHead(ev, false);
+      bytes = this.responseHead(ev, false);
     } catch (e) {
-      respHead = undefined;
-      term('PH');
-      fail(502, e instanceof Error ? e.message : String(e));
+      this.respHead = undefined;
+      this.term('PH');
+      this.fail(502, e instanceof Error ? e.message : String(e));
       return;
     }
-    writeClient(bytes);
-    CTR.response(fk, bk, ev.status);
+    this.writeClient(bytes);
+    CTR.response(this.fk, this.bk, ev.status);
   }
 
-  function finish(): void {
-    if (respChunked) writeClient(lastChunk(respTrailers));
-    const c = sc;
-    const status = respHead!.status;
-    const serverKeep = respHead!.keepAlive && !serverClose && requestDone && c !== undefined && c.parser!.state === 'idle';
-    if (!requestDone) clientKeepAlive = false;
-    if (BTP.end.on) BTP.end.emit(connId, streamId, respBytes, clientKeepAlive ? 1 : 0);
-    done = true;
-    cleanup();
+  private finish(): void {
+    if (this.respChunked) this.writeClient(lastChunk(this.respTrailers));
+    const c = this.sc;
+    const status = this.respHead!.status;
+    const serverKeep = this.respHead!.keepAlive && !this.serverClose && this.requestDone && c !== undefined && c.parser!.state === 'idle';
+    if (!this.requestDone) this.clientKeepAlive = false;
+    if (BTP.end.on) BTP.end.emit(this.connId, this.streamId, this.respBytes, this.clientKeepAlive ? 1 : 0);
+    this.done = true;
+    this.cleanup();
     if (c) {
-      sc = undefined;
+      this.sc = undefined;
       // http-reuse never: kept for this client connection only (closed with it).
-      if (serverKeep) parkServerConn(c, cfg.reuse === 'never' ? connId : 0);
+      if (serverKeep) parkServerConn(c, this.cfg.reuse === 'never' ? this.connId : 0);
       else closeServerConn(c, 'server side closes after the response');
     }
-    releaseSlot();
-    host.finished(status, respBytes, clientKeepAlive && !respCloseDelimited);
+    this.releaseSlot();
+    this.host.finished(status, this.respBytes, this.clientKeepAlive && !this.respCloseDelimited);
   }
 
   /** The 101 went to the client: from now on bytes flow raw both ways (RFC 9110 §7.8). */
-  function startTunnel(status: number): void {
-    tunnelled = true;
-    const c = sc!;
-    const ms = cfg.timeouts.tunnel ?? timeoutServer;
+  private startTunnel(status: number): void {
+    this.tunnelled = true;
+    const c = this.sc!;
+    const ms = this.cfg.timeouts.tunnel ?? this.timeoutServer;
     c.sock!.setTimeout(ms ?? 0);
-    lc.event(streamLc, 'upgrade', status, 'tunnel');
-    showPhase();
+    this.lc.event(this.streamLc, 'upgrade', status, 'tunnel');
+    this.showPhase();
     c.lifecycle!.event(c.lc!, 'upgrade', status);
-    if (BTP.tunnel.on) BTP.tunnel.emit(connId, streamId, status, ms ?? 0, 0, `${cfg.name}/${server!.name}`);
-    host.upgraded?.(cfg.timeouts.tunnel);
+    if (BTP.tunnel.on) BTP.tunnel.emit(this.connId, this.streamId, status, ms ?? 0, 0, this.srvLabel);
+    this.host.upgraded?.(this.cfg.timeouts.tunnel);
   }
 
   /** One side of the tunnel closed: shut the other one and end the stream. */
-  function endTunnel(why: string): void {
-    if (done) return;
-    done = true;
-    if (BTP.tunnelEnd.on) BTP.tunnelEnd.emit(connId, streamId, tunnelUp, respBytes, 0, why);
-    cleanup();
-    dropServerConn(`tunnel closed: ${why}`);
-    releaseSlot();
-    host.finished(101, respBytes, false);
+  private endTunnel(why: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (BTP.tunnelEnd.on) BTP.tunnelEnd.emit(this.connId, this.streamId, this.tunnelUp, this.respBytes, 0, why);
+    this.cleanup();
+    this.dropServerConn(`tunnel closed: ${why}`);
+    this.releaseSlot();
+    this.host.finished(101, this.respBytes, false);
   }
 
-  function cleanup(): void {
-    if (respHead) CTR.times(bk, sk, tAssigned - tAcquire, tConnected - tAssigned, tResp - (tConnected || tAssigned), Date.now() - tAcquire);
-    uncount();
-    clearTimeout(retryTimer);
-    client.removeListener('drain', onClientDrain);
-    if (queued) {
-      rt.cancel(waiter);
-      queued = false;
+  private cleanup(): void {
+    if (this.respHead) {
+      const { tAcquire, tAssigned, tConnected } = this;
+      CTR.times(this.bk, this.sk, tAssigned - tAcquire, tConnected - tAssigned, this.tResp - (tConnected || tAssigned), Date.now() - tAcquire);
     }
-    if (pausedClient) {
-      pausedClient = false;
-      client.resume();
+    if (this.counted) {
+      this.counted = false;
+      beActive.set(this.cfg.name, (beActive.get(this.cfg.name) ?? 1) - 1);
     }
-    if (pausedServer && sc) {
-      pausedServer = false;
-      sc.sock!.resume();
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.queued) {
+      this.rt.cancel(this);
+      this.queued = false;
     }
-  }
-
-  function releaseSlot(): void {
-    if (lbServer) {
-      const s = lbServer;
-      lbServer = undefined;
-      rt.releaseSlot(s);
+    if (this.pausedClient) {
+      this.pausedClient = false;
+      this.client.resume();
+    }
+    if (this.pausedServer && this.sc) {
+      this.pausedServer = false;
+      this.sc.sock!.resume();
     }
   }
 
-  function dropServerConn(why: string): void {
-    if (sc) {
-      const c = sc;
-      sc = undefined;
+  private releaseSlot(): void {
+    if (this.lbServer) {
+      const s = this.lbServer;
+      this.lbServer = undefined;
+      this.rt.releaseSlot(s);
+    }
+  }
+
+  private dropServerConn(why: string): void {
+    if (this.sc) {
+      const c = this.sc;
+      this.sc = undefined;
       closeServerConn(c, why);
     }
   }
 
   /** Fails before anything was sent to the client: HAProxy's error page for `status`. */
-  function fail(status: number, why: string): void {
-    if (done) return;
-    done = true;
-    CTR.failed(bk, sk, status, !respDenied);
-    if (BTP.error.on) BTP.error.emit(connId, streamId, status, 0, 0, `${cfg.name}: ${why}`);
-    lc.event(streamLc, 'error', status);
-    cleanup();
-    dropServerConn(why);
-    releaseSlot();
-    host.failed(status, why);
+  private fail(status: number, why: string): void {
+    if (this.done) return;
+    this.done = true;
+    CTR.failed(this.bk, this.sk, status, !this.respDenied);
+    if (BTP.error.on) BTP.error.emit(this.connId, this.streamId, status, 0, 0, `${this.cfg.name}: ${why}`);
+    this.lc.event(this.streamLc, 'error', status);
+    this.cleanup();
+    this.dropServerConn(why);
+    this.releaseSlot();
+    this.host.failed(status, why);
   }
 
   /** Fails after the response started: the client connection must be closed. */
-  function abortStream(why: string): void {
-    if (done) return;
-    done = true;
-    if (!tunnelled) CTR.respError(bk, sk); // eresp (an idle tunnel timing out is no error)
-    if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
-    lc.event(streamLc, 'error', 0);
-    cleanup();
-    dropServerConn(why);
-    releaseSlot();
-    host.failed(0, why);
+  private abortStream(why: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.tunnelled) CTR.respError(this.bk, this.sk); // eresp (an idle tunnel timing out is no error)
+    if (BTP.abort.on) BTP.abort.emit(this.connId, this.streamId, 0, 0, 0, `${this.cfg.name}: ${why}`);
+    this.lc.event(this.streamLc, 'error', 0);
+    this.cleanup();
+    this.dropServerConn(why);
+    this.releaseSlot();
+    this.host.failed(0, why);
   }
-
-  return {
-    data(bytes) {
-      const copy = Buffer.from(bytes);
-      showPhase(); // timeout client pushed back
-      sendBody(encoder ? encoder.write(copy) : [copy]);
-    },
-    trailers(h) {
-      reqTrailers = h;
-    },
-    end() {
-      requestDone = true;
-      showPhase();
-      if (encoder) {
-        sendBody(encoder.end(reqTrailers));
-      }
-    },
-    abort(why) {
-      if (done) return;
-      done = true;
-      if (!why.startsWith('invalid request')) CTR.cliAbort(bk, sk); // an invalid body is the frontend's ereq
-      if (BTP.abort.on) BTP.abort.emit(connId, streamId, 0, 0, 0, `${cfg.name}: ${why}`);
-      lc.event(streamLc, 'shutr', 0);
-      cleanup();
-      dropServerConn(`client side: ${why}`);
-      releaseSlot();
-    },
-    get requestDone() {
-      return requestDone;
-    },
-    get responseStarted() {
-      return respHead !== undefined;
-    },
-    get upgradeRequested() {
-      return upgradeRequested;
-    },
-    tunnel(bytes) {
-      if (done || !tunnelled || !sc) return;
-      tunnelUp += bytes.length;
-      CTR.srvIn(sk, bytes.length);
-      showPhase();
-      if (!sc.sock!.write(bytes) && !pausedClient) {
-        pausedClient = true;
-        client.pause();
-      }
-    },
-    clientEnd() {
-      if (done || !tunnelled || !sc) return;
-      sc.sock!.end();
-    },
-    beCtr: bk,
-  };
 }

@@ -33,17 +33,17 @@ import { STP } from '../tls/trace.ts';
 /** What a connection reports to the stream using it. */
 export interface ServerConnOwner {
   /** The TCP connection is established (only for a fresh connection). */
-  connected(): void;
+  serverConnected(): void;
   /** The connection could not be established: refused, unreachable, or `timeout connect`. */
-  connectFailed(reason: string, timedOut: boolean): void;
+  serverConnectFailed(reason: string, timedOut: boolean): void;
   /** Bytes from the server. */
-  data(chunk: Buffer): void;
+  serverData(chunk: Buffer): void;
   /** The server closed (or reset) an established connection. */
-  closed(reason: string): void;
+  serverClosed(reason: string): void;
   /** The socket's send buffer drained (backpressure towards the server is over). */
-  drain(): void;
+  serverDrain(): void;
   /** The socket was inactive for the time set with `sock.setTimeout()` (`timeout server`). */
-  timedOut(): void;
+  serverTimedOut(): void;
 }
 
 /** One connection to a server (pooled, `server_conn`). */
@@ -172,7 +172,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     if (BTP.timeout.on) BTP.timeout.emit(o.connId, o.streamId, rt.connectTimeout, 0, 0, 'timeout connect');
     const ow = c.owner;
     closeServerConn(c, 'timeout connect');
-    ow?.connectFailed('timeout connect', true);
+    ow?.serverConnectFailed('timeout connect', true);
   }, rt.connectTimeout);
   if (server.ssl) {
     sock.on('connect', () => {
@@ -196,7 +196,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     o.lifecycle.setPhase(c.lc!, LC_CONN_STATE.active, LC_TIMER.none, undefined);
     o.lifecycle.event(c.lc!, 'attach', o.streamId);
     if (BTP.connected.on) BTP.connected.emit(o.connId, o.streamId, c.lc!.id, 0, 0, what);
-    c.owner?.connected();
+    c.owner?.serverConnected();
   });
   sock.on('data', (chunk: Buffer) => {
     tickClock();
@@ -206,14 +206,14 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
       closeServerConn(c, 'data on an idle connection');
       return;
     }
-    c.owner?.data(chunk);
+    c.owner?.serverData(chunk);
   });
   sock.on('timeout', () => {
     tickClock();
-    if (mine() && c.state === 'active') c.owner?.timedOut();
+    if (mine() && c.state === 'active') c.owner?.serverTimedOut();
   });
   sock.on('drain', () => {
-    if (mine()) c.owner?.drain();
+    if (mine()) c.owner?.serverDrain();
   });
   sock.on('error', (e: NodeJS.ErrnoException) => {
     tickClock();
@@ -225,7 +225,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
       if (tlsFailure && STP.connectError.on) STP.connectError.emit(o.connId, o.streamId, c.lc!.id, 0, 0, `${rt.cfg.name}/${server.name}: ${describeTlsError(e)}`);
       o.lifecycle.event(c.lc!, 'error');
       closeServerConn(c, `connect failed: ${reason}`);
-      ow?.connectFailed(reason, false);
+      ow?.serverConnectFailed(reason, false);
     }
     // errors of an established connection are reported by 'close'
   });
@@ -233,7 +233,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     tickClock();
     if (!mine() || c.state === 'closed') return;
     // The owner reads what is left in the parser first; it may close the connection itself.
-    if (c.state === 'active') c.owner?.closed('closed by server');
+    if (c.state === 'active') c.owner?.serverClosed('closed by server');
     if (mine()) closeServerConn(c, 'closed by server');
   });
   return c;

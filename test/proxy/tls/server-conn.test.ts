@@ -49,12 +49,12 @@ function owner() {
   let settle!: (v: { ok: true } | { ok: false; reason: string }) => void;
   const settled = new Promise<{ ok: true } | { ok: false; reason: string }>((r) => (settle = r));
   const o: ServerConnOwner = {
-    connected: () => settle({ ok: true }),
-    connectFailed: (reason) => settle({ ok: false, reason }),
-    data: () => {},
-    closed: () => {},
-    drain: () => {},
-    timedOut: () => {},
+    serverConnected: () => settle({ ok: true }),
+    serverConnectFailed: (reason) => settle({ ok: false, reason }),
+    serverData: () => {},
+    serverClosed: () => {},
+    serverDrain: () => {},
+    serverTimedOut: () => {},
   };
   return { o, settled };
 }
