@@ -89,7 +89,8 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
       resolve({ passed, status, code, info, durationMs: Math.round(performance.now() - t0) });
     };
     const timer = setTimeout(() => {
-      if (!connected) finish(false, 'L4TOUT', 0, `at initial connection step of tcp-check`);
+      if (handshaking) finish(false, 'L6TOUT', 0, 'SSL handshake timeout');
+      else if (!connected) finish(false, 'L4TOUT', 0, `at initial connection step of tcp-check`);
       else finish(false, 'L7TOUT', 0, '');
     }, t.timeoutMs);
     const ssl = t.tls?.ssl === true;
@@ -98,22 +99,23 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
       try {
         tlsOpts = serverTlsOptions(t.tls!, undefined);
       } catch (err) {
-        finish(false, 'L4CON', 0, `SSL setup failure (${(err as Error).message})`);
+        finish(false, 'L6RSP', 0, `SSL setup failure (${(err as Error).message})`);
         return;
       }
     }
     const s = tlsOpts ? tlsConnect({ host: t.host, port: t.port, ...tlsOpts }).setNoDelay(true) : connect({ host: t.host, port: t.port, noDelay: true });
     sock = s;
     s.on('error', (e: NodeJS.ErrnoException) => {
-      const info = handshaking ? `SSL handshake failure (${describeTlsError(e)})` : (ERRNO_TEXT[e.code ?? ''] ?? e.message);
-      if (!connected) finish(false, 'L4CON', 0, info);
-      else finish(false, 'L7RSP', 0, info);
+      // HAProxy reports a failed handshake at layer 6 (L6RSP), a refused connection at layer 4.
+      if (handshaking) finish(false, 'L6RSP', 0, `SSL handshake failure (${describeTlsError(e)})`);
+      else if (!connected) finish(false, 'L4CON', 0, ERRNO_TEXT[e.code ?? ''] ?? e.message);
+      else finish(false, 'L7RSP', 0, ERRNO_TEXT[e.code ?? ''] ?? e.message);
     });
     if (ssl) s.on('connect', () => (handshaking = true));
     s.on(ssl ? 'secureConnect' : 'connect', () => {
       handshaking = false;
       connected = true;
-      if (!t.http) return finish(true, 'L4OK', 0, '');
+      if (!t.http) return finish(true, ssl ? 'L6OK' : 'L4OK', 0, '');
       s.write(httpCheckRequest(t.http, t.host));
     });
     let buf = '';

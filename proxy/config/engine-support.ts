@@ -1,11 +1,11 @@
 /**
- * What this build's proxy engine implements, checked after parsing. The parser knows HAProxy's
- * language ahead of the engine (issue 3's keywords parse fully), but accepting a feature the engine
- * does not implement would silently skip it, and a keyword that is accepted must behave as in
- * HAProxy. So `flightbox run` and `flightbox check` turn each such feature into an alert at its
- * file:line. Entries leave this list as the engine implements them, with their tests.
+ * What the proxy engine checks after parsing, for `flightbox run` and `flightbox check` alike: the
+ * ACLs, conditions and log-format strings of every section compile, TLS material loads, and UNIX
+ * log targets can be served. Each problem is an alert at its file:line. It is also the place for a
+ * feature the parser knows ahead of the engine: such a feature must be an alert here, never a
+ * silent skip (none is, today).
  */
-import type { Config, SourceRef } from './config.types.ts';
+import type { Config } from './config.types.ts';
 import type { ConfigAlert, LogConfig } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
@@ -13,18 +13,10 @@ import { aclErrors, compileRules } from '../stream/rules.ts';
 import { findLogger } from '../log/logger-child.ts';
 import { serverTlsProblem } from '../tls/client.ts';
 
-const LATER = 'is recognised but not implemented by the proxy yet (HTTP/1.1 proxying is in progress); remove it for now.';
-
-/** One alert per parsed feature the proxy engine does not implement yet (empty when all are). */
+/** One alert per problem the engine finds in a parsed configuration (empty when it can run it). */
 export function checkEngineSupport(config: Config): ConfigAlert[] {
   const out: ConfigAlert[] = [];
   const seen = new Set<string>();
-  const at = (ref: SourceRef, what: string) => {
-    const key = `${ref.file}:${ref.line}:${what}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(makeDiagnostic('alert', ref.file, ref.line, `${what} ${LATER}`));
-  };
   // Traffic logs are implemented (proxy/log/). UNIX datagram targets go through util-linux 'logger'
   // (Node has no datagram UNIX sockets): it must be installed, and it cannot send 'format raw'.
   let logger: string | undefined | null = null;
@@ -50,8 +42,8 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
       const tlsProblem = serverTlsProblem(s);
       if (tlsProblem) out.push(makeDiagnostic('alert', s.file, s.line, `${b.kind} '${b.name}', ${tlsProblem}.`));
     }
-    // A listen section's own log lines serve its frontend half (traffic logs); a backend's are gated.
-    if (b.kind === 'backend') for (const l of b.logs) if (!config.global.logs.includes(l)) at(l, "'log'");
+    // A backend's log lines get its server state changes (a listen section's also its traffic logs).
+    if (b.kind === 'backend') for (const l of b.logs) if (!config.global.logs.includes(l)) unixLog(l);
     // Backend ACLs and http-request / http-response rules are implemented (run after / before the
     // frontend's). A listen section's are reported once, with its frontend half below.
     if (b.kind === 'backend') {

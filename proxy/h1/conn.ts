@@ -190,9 +190,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   if (!conn.rx) {
     if (TP.allocFail.on) TP.allocFail.emit(connId, 0, 0, 0, 0, 'buffer');
     ctx.lifecycle.event(conn.lc, 'error', 500);
-    sock.end(errorResponse(500));
+    // Written, then closed whatever the client does (a client keeping its side open must not hold
+    // the socket, nor a graceful stop, forever).
+    sock.write(errorResponse(500));
+    sock.destroySoon();
     release('buffer allocation failed');
-    return { closeIfIdle() {} };
+    return { closeIfIdle: () => sock.destroy() };
   }
 
   sock.setNoDelay(true);
@@ -291,7 +294,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   function onTimeout(what: string, ms: number): void {
     tickClock();
-    if (closing) return;
+    if (closing) {
+      // Our side is closed and the client still keeps its own open: drop the connection.
+      if (what === 'timeout client') sock.destroy();
+      return;
+    }
     const fwd = stream?.fwd;
     // Waiting for the server is governed by `timeout server`, not by the client's timeout.
     if (fwd && fwd.requestDone && !fwd.responseStarted && what === 'timeout client') return;
@@ -467,7 +474,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         if (!keepAlive || ctx.draining() || (clientEnded && held.length === 0)) {
           closing = true;
           held = [];
-          sock.end();
+          // A graceful stop does not wait for the client's side: flushed, then closed.
+          if (ctx.draining()) sock.destroySoon();
+          else sock.end();
           return;
         }
         armRequestTimer(keepAliveTimeout, 'timeout http-keep-alive');
@@ -672,10 +681,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   return {
     closeIfIdle() {
-      if (!stream && !closing) {
-        closing = true;
-        sock.end();
-      }
+      if (stream) return; // the request in progress is answered first (its end closes then)
+      closing = true;
+      // Flush what was written, then close, even if the client keeps its side open (a half-closed
+      // socket would otherwise hold the graceful stop until hard-stop-after).
+      sock.destroySoon();
     },
   };
 }

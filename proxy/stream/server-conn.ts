@@ -99,8 +99,14 @@ const SITE = {
 
 /** How long an idle server connection is kept (HAProxy's `pool-purge-delay` default). */
 export const IDLE_TIMEOUT = 5_000;
-/** Most idle connections kept per server and worker. */
-export const MAX_IDLE_PER_SERVER = 64;
+/**
+ * Most idle connections kept per server and worker. HAProxy's `pool-max-conn` defaults to no limit:
+ * a server keeps as many idle connections as were busy at once, each closed after IDLE_TIMEOUT. A
+ * low cap is costly: with more concurrent clients than the cap, every response beyond it closes its
+ * connection and the next request opens one (measured: 256 clients over a cap of 64 doubled the
+ * proxy's CPU per request). This only bounds memory against a pathological peak.
+ */
+export const MAX_IDLE_PER_SERVER = 4096;
 
 /** Options of openServerConn(). */
 export interface OpenOptions {

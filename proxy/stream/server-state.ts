@@ -64,6 +64,10 @@ export const CHECK_STATUS = [
   { code: 'L7RSP', desc: 'Layer7 invalid response' },
   { code: 'L7STS', desc: 'Layer7 wrong status' },
   { code: 'SOCKERR', desc: 'Socket error' },
+  // Appended (codes are stored by index): TLS checks of `ssl` servers.
+  { code: 'L6OK', desc: 'Layer6 check passed' },
+  { code: 'L6TOUT', desc: 'Layer6 timeout' },
+  { code: 'L6RSP', desc: 'Layer6 invalid response' },
 ] as const;
 
 /** A check status code (`L4OK`, ...). */

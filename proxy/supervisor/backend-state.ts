@@ -13,6 +13,8 @@ import { createBalancer } from '../lb/balance.ts';
 import { SW, ServerState, createServerState } from '../stream/server-state.ts';
 import { CountersView, createCounters } from '../stream/counters.ts';
 import { CTP } from '../checks/trace.ts';
+import { createLogger, type Logger } from '../log/sink.ts';
+import type { SyslogLevel } from '../config/config.types.ts';
 
 /** One server as the supervisor tracks it. */
 export interface ServerEntry {
@@ -28,6 +30,8 @@ export interface BackendEntry {
   cfg: BackendConfig;
   /** 1-based proxy id (HAProxy's iid), in configuration order after the frontends. */
   iid: number;
+  /** The section's `log` targets, which get its server state changes as HAProxy sends them; undefined: none. */
+  logger: Logger | undefined;
   balancer: Balancer;
   servers: ServerEntry[];
 }
@@ -48,7 +52,12 @@ export class BackendStates {
   private readonly log: (line: string) => void;
 
   /** `threads`: the number of worker threads that will write counters (nbthread). */
-  constructor(config: Pick<Config, 'backends' | 'frontends'>, log: (line: string) => void, threads = 1) {
+  /**
+   * `threads`: the number of worker threads that will write counters (nbthread). `withLogs`: open
+   * each section's `log` targets for its server state changes (the supervisor does; tests of the
+   * runtime commands need not).
+   */
+  constructor(config: Pick<Config, 'backends' | 'frontends'>, log: (line: string) => void, threads = 1, withLogs = false) {
     this.sab = createServerState(config);
     this.state = new ServerState(this.sab);
     this.countersSab = createCounters(config, threads);
@@ -61,7 +70,7 @@ export class BackendStates {
         b.balance.algorithm,
         b.servers.map((s) => ({ name: s.name, weight: s.weight, maxconn: s.maxconn, backup: s.backup, disabled: s.disabled })),
       );
-      const be: BackendEntry = { cfg: b, iid: ++iid, balancer, servers: [] };
+      const be: BackendEntry = { cfg: b, iid: ++iid, balancer, servers: [], logger: withLogs ? createLogger(b.logs) : undefined };
       b.servers.forEach((s, i) => be.servers.push({ backend: be, cfg: s, slot: slot++, model: balancer.servers[i]! }));
       this.backends.push(be);
     }
@@ -85,8 +94,23 @@ export class BackendStates {
       : `${act} active and ${bck} backup servers online. 0 sessions requeued, 0 total in queue.`;
   }
 
+  /** Closes the `log` targets of every section. */
+  close(): void {
+    for (const b of this.backends) b.logger?.close();
+  }
+
+  /**
+   * A state change: on stderr with HAProxy's prefix, and to the section's `log` targets at HAProxy's
+   * severity (srv_set_stopped() sends a server going down at `alert`, a server coming back or an
+   * admin change at `notice`, and "has no server available!" at `emerg`).
+   */
+  private announce(be: BackendEntry, level: 'NOTICE' | 'WARNING' | 'ALERT', severity: SyslogLevel, line: string): void {
+    this.log(logPrefix(level) + line);
+    be.logger?.send(line, severity);
+  }
+
   private noServerAlert(be: BackendEntry): void {
-    if (!be.balancer.hasUsable()) this.log(`${logPrefix('ALERT')}backend '${be.cfg.name}' has no server available!`);
+    if (!be.balancer.hasUsable()) this.announce(be, 'ALERT', 'emerg', `backend '${be.cfg.name}' has no server available!`);
   }
 
   private record(s: ServerEntry, line: string): void {
@@ -104,7 +128,7 @@ export class BackendStates {
     if (oper === 'down') this.state.add(s.slot, SW.chkdown, 1);
     const name = `${s.backend.cfg.name}/${s.cfg.name}`;
     const line = `Server ${name} is ${oper === 'up' ? 'UP' : 'DOWN'}, ${why}. ${this.tail(s.backend, s, oper === 'down')}`;
-    this.log(logPrefix(oper === 'up' ? 'NOTICE' : 'WARNING') + line);
+    this.announce(s.backend, oper === 'up' ? 'NOTICE' : 'WARNING', oper === 'up' ? 'notice' : 'alert', line);
     this.record(s, line);
     if (oper === 'down') this.noServerAlert(s.backend);
   }
@@ -122,7 +146,7 @@ export class BackendStates {
       line = `Server ${name} is ${s.model.oper === 'up' ? 'UP' : 'DOWN'} (leaving forced maintenance). ${this.tail(s.backend, s, false)}`;
     else if (admin === 'drain') line = `Server ${name} enters drain state. ${this.tail(s.backend, s, true)}`;
     else line = `Server ${name} is ${s.model.oper === 'up' ? 'UP' : 'DOWN'} (leaving forced drain). ${this.tail(s.backend, s, false)}`;
-    this.log(logPrefix(admin === 'maint' ? 'WARNING' : 'NOTICE') + line);
+    this.announce(s.backend, admin === 'maint' ? 'WARNING' : 'NOTICE', 'notice', line);
     this.record(s, line);
     if (admin === 'maint') this.noServerAlert(s.backend);
   }

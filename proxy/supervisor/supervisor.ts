@@ -119,7 +119,7 @@ export class Supervisor {
     this.ownMem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread);
+    this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread, true);
   }
 
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
@@ -413,6 +413,7 @@ export class Supervisor {
     if (TP.stop.on) TP.stop.emit(0, 0, 0, 0, 0, why);
     clearInterval(this.watchdog);
     this.checker?.stop();
+    this.backends.close();
     const grace = this.config.global.hardStopAfter;
     const exits = [...this.slots.values()].map(
       (s) =>

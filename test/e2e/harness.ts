@@ -191,6 +191,15 @@ export async function startProxy(
   return p;
 }
 
+/** Resolves once `cond()` holds (polled every 25 ms); rejects after `timeoutMs` saying what it waited for. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = String(cond)): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Used bytes of every pool of a running proxy, from `show pools` (its Total line). */
 export async function poolsUsed(p: Proxy): Promise<number> {
   const out = await p.cli('show pools');

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startProxy, flightbox, configText, freePort, run, CLI, type Proxy } from './harness.ts';
+import { startProxy, flightbox, configText, freePort, run, waitFor, CLI, type Proxy } from './harness.ts';
 
 describe('serving and looking inside', () => {
   let p: Proxy;
@@ -180,18 +180,35 @@ describe('lifecycle of the process', () => {
     expect(r.stdout).toMatch(/^flightbox \d+\.\d+\.\d+ \(build [0-9a-f]{20}\)\n$/);
   });
 
-  it('a keyword the language knows but the engine does not implement yet is an alert, not a silent skip', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fb-cfg-'));
-    const f = join(dir, 'later.cfg');
-    writeFileSync(f, 'defaults\n    timeout client 5s\n    timeout connect 5s\n    timeout server 5s\nfrontend x\n    bind 127.0.0.1:18099\n    default_backend be\nbackend be\n    log 127.0.0.1:514 local0\n    server s1 127.0.0.1:9\n');
+  it("a backend's own log line gets its server state changes, as HAProxy sends them", async () => {
+    const p = await startProxy({
+      config: (dir, port) =>
+        [
+          'global',
+          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+          `    snapshot-dir ${join(dir, 'snapshots')}`,
+          'defaults',
+          '    mode http',
+          '    timeout client 5s',
+          '    timeout connect 5s',
+          '    timeout server 5s',
+          'frontend x',
+          `    bind 127.0.0.1:${port}`,
+          '    default_backend be',
+          'backend be',
+          '    log stdout format raw local0',
+          '    server s1 127.0.0.1:9',
+          '',
+        ].join('\n'),
+    });
     try {
-      for (const args of [['check', '-f', f], ['run', '-f', f]]) {
-        const r = await flightbox(args);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`[ALERT] config : parsing [${f}:9] : 'log' is recognised but not implemented by the proxy yet`);
-      }
+      await p.cli('disable server be/s1');
+      await waitFor(() => p.stdout().includes('Server be/s1 is going DOWN for maintenance.'));
+      await waitFor(() => p.stdout().includes("backend 'be' has no server available!"));
+      // The same lines as on stderr, without the [WARNING] (pid) prefix: the syslog level says it.
+      expect(p.stderr()).toMatch(/\[WARNING\] +\(\d+\) : Server be\/s1 is going DOWN for maintenance\./);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await p.stop();
     }
   });
 

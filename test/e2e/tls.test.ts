@@ -219,7 +219,7 @@ describe('server ... ssl', () => {
   });
 
   it.skipIf(!CHECKS_USE_TLS)('a checked ssl server whose certificate does not verify goes DOWN, the check naming the TLS error', async () => {
-    const m = await p.waitStderr(/Server badchk\/s1 is DOWN, reason: Layer4 connection problem, info: "SSL handshake failure \(UNABLE_TO_VERIFY_LEAF_SIGNATURE[^"]*"/);
+    const m = await p.waitStderr(/Server badchk\/s1 is DOWN, reason: Layer6 invalid response, info: "SSL handshake failure \(UNABLE_TO_VERIFY_LEAF_SIGNATURE[^"]*"/);
     expect(m[0]).toContain('badchk/s1');
   });
 });

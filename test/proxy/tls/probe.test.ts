@@ -42,7 +42,7 @@ const httpchk: HttpCheckConfig = { file: 't.cfg', line: 1, method: 'GET', uri: '
 describe('checks of ssl servers', () => {
   it('a connect check passes once the handshake verified the chain', async () => {
     const r = await probe({ host: '127.0.0.1', port, timeoutMs: 2000, tls: { ssl: true, verify: 'required', caFile: pki.caFile } });
-    expect(r).toMatchObject({ passed: true, status: 'L4OK' });
+    expect(r).toMatchObject({ passed: true, status: 'L6OK' });
   });
   it('an HTTP check sends its request inside TLS', async () => {
     const r = await probe({ host: '127.0.0.1', port, timeoutMs: 2000, http: httpchk, tls: { ssl: true, verify: 'none', caFile: undefined } });
@@ -51,7 +51,7 @@ describe('checks of ssl servers', () => {
   });
   it('a certificate the CA did not sign fails as a connection problem naming the TLS error', async () => {
     const r = await probe({ host: '127.0.0.1', port, timeoutMs: 2000, tls: { ssl: true, verify: 'required', caFile: other.caFile } });
-    expect(r).toMatchObject({ passed: false, status: 'L4CON', info: 'SSL handshake failure (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)' });
+    expect(r).toMatchObject({ passed: false, status: 'L6RSP', info: 'SSL handshake failure (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)' });
   });
   it('a server without ssl is checked in clear even when given its settings', async () => {
     const r = await probe({ host: '127.0.0.1', port, timeoutMs: 2000, http: httpchk, tls: { ssl: false, verify: 'required', caFile: undefined } });
