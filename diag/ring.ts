@@ -34,6 +34,14 @@ export function clockEpochMs(): number {
 }
 
 /**
+ * The recorder's clock as whole epoch milliseconds, like Date.now() but without reading a clock:
+ * the date the current I/O callback started (HAProxy's now_ms). For the timers of streams and logs.
+ */
+export function nowMs(): number {
+  return Math.floor(timeOrigin + clockNow);
+}
+
+/**
  * Allocates a ring of about `bytes` bytes (records take 3/4, text 1/4) for thread `thread`.
  * The record capacity is rounded down to a power of two; at least 16 records.
  */

@@ -30,7 +30,7 @@ import { declareFaultSite } from '../../diag/fault-sites.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { LC_CONN_STATE, LC_TIMER_OF_KEYWORD } from '../../diag/lifecycle.types.ts';
 import { redactUrl } from '../../diag/redact.ts';
-import { tickClock } from '../../diag/ring.ts';
+import { nowMs, tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
 import { startForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
 import { CTR } from '../stream/counters.ts';
@@ -236,7 +236,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function feed(chunk: Buffer): void {
     if (closing) return;
     if (!stream && reqStart === 0) {
-      reqStart = Date.now();
+      reqStart = nowMs();
       // `timeout http-request` bounds the head whatever pace it comes at (HAProxy manual 4.2): from
       // the first byte of a kept-alive request, from the accept for the first one (armed there).
       if (conn.streams > 0) armRequestTimer(requestTimeout, 'timeout http-request');
@@ -354,8 +354,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           return;
         }
         stream = s;
-        s.start = reqStart || Date.now();
-        s.headAt = Date.now();
+        s.start = reqStart || nowMs();
+        s.headAt = nowMs();
         reqStart = 0;
         const line = `${ev.method} ${redactUrl(ev.target, { queries: ctx.redactQueries })} HTTP/${ev.version}`;
         s.lc = ctx.lifecycle.create('stream', connId, line);
@@ -554,7 +554,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function logStream(s: H1Stream): void {
     const f = s.flog;
     const h = s.head;
-    const now = Date.now();
+    const now = nowMs();
     const status = s.status > 0 ? s.status : (f?.status ?? -1);
     logger!.send(
       formatHttpLog({
@@ -618,7 +618,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   /** The log line of an error answered before a request head was parsed (`<BADREQ>`). */
   function logBadRequest(status: number, bytes: number): void {
-    const now = Date.now();
+    const now = nowMs();
     const start = reqStart || now;
     logger!.send(
       formatHttpLog({

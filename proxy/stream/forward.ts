@@ -40,7 +40,7 @@ import type { BackendRuntime, SlotWaiter } from './backend-runtime.ts';
 import { openServerConn, takeIdle, parkServerConn, closeServerConn, type ServerConn, type ServerConnOwner } from './server-conn.ts';
 import { BTP } from './trace.ts';
 import { CTR } from './counters.ts';
-import { tickClock } from '../../diag/ring.ts';
+import { nowMs, tickClock } from '../../diag/ring.ts';
 
 /** What the client connection driver provides to a forwarded stream. */
 export interface ForwardHost {
@@ -242,7 +242,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.encoder = this.framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
     this.upgradeRequested = isUpgradeRequest(head);
     this.flog = host.log;
-    this.tAcquire = Date.now();
+    this.tAcquire = nowMs();
     this.clientKeepAlive = host.keepAlive;
     this.fk = host.feCtr ?? 0;
     this.bk = rt.ctr;
@@ -267,6 +267,10 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   get responseStarted(): boolean {
     return this.respHead !== undefined;
   }
+
+  // Times (tAcquire, tAssigned, ...) are the recorder's clock: the time the current I/O callback
+  // started (tickClock()), as HAProxy's timers use the poll loop's date; a clock read per step
+  // costs more than the step.
 
   private term(t: string): void {
     if (this.flog && this.flog.termination === undefined) this.flog.termination = t;
@@ -309,7 +313,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.sk = ctr;
     this.server = this.rt.servers.get(s.name);
     this.srvLabel = `${this.cfg.name}/${s.name}`;
-    this.tAssigned = Date.now();
+    this.tAssigned = nowMs();
     const flog = this.flog;
     if (flog) {
       flog.server = s.name;
@@ -332,7 +336,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   // ---- ServerConnOwner: the server connection ----
 
   serverConnected(): void {
-    this.tConnected = Date.now();
+    this.tConnected = nowMs();
     if (this.flog) this.flog.tc = this.tConnected - this.tAssigned;
     this.sendHead();
   }
@@ -476,7 +480,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     if (idle) {
       this.sc = idle;
       this.reused = true;
-      this.tConnected = Date.now();
+      this.tConnected = nowMs();
       CTR.reuse(this.bk, this.sk);
       if (this.flog) this.flog.tc = 0;
       if (BTP.reuse.on) BTP.reuse.emit(this.connId, streamId, idle.lc!.id, 0, 0, this.srvLabel);
@@ -696,7 +700,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
       return;
     }
     this.respHead = ev;
-    this.tResp = Date.now();
+    this.tResp = nowMs();
     if (this.flog) {
       this.flog.tr = this.tResp - (this.tConnected || this.tAssigned);
       this.flog.status = ev.status;
@@ -769,7 +773,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   private cleanup(): void {
     if (this.respHead) {
       const { tAcquire, tAssigned, tConnected } = this;
-      CTR.times(this.bk, this.sk, tAssigned - tAcquire, tConnected - tAssigned, this.tResp - (tConnected || tAssigned), Date.now() - tAcquire);
+      CTR.times(this.bk, this.sk, tAssigned - tAcquire, tConnected - tAssigned, this.tResp - (tConnected || tAssigned), nowMs() - tAcquire);
     }
     if (this.counted) {
       this.counted = false;

@@ -335,7 +335,8 @@ export function parkServerConn(c: ServerConn, privateTo = 0): void {
   }
   c.state = 'idle';
   c.owner = undefined;
-  c.sock!.setTimeout(0);
+  // Its `timeout server` stays armed (re-armed by the next request's write, re-created only if the
+  // next backend's differs): a 'timeout' while idle is ignored, and IDLE_TIMEOUT closes it first.
   c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.idle, LC_TIMER.none, undefined);
   c.lifecycle!.event(c.lc!, 'detach');
   c.timer = setTimeout(() => {
