@@ -89,6 +89,12 @@ const TP: Record<string, TracePoint[]> = {
   other: pointsFor(SRC_OTHER, 'object_lifecycle'),
 };
 
+const TP_CONN = TP.conn;
+const TP_STREAM = TP.stream;
+const TP_OTHER = TP.other;
+/** Event name -> index in LC_EVENTS (a Map: this runs about ten times per request). */
+const EVENT_INDEX: ReadonlyMap<LcEvent, number> = new Map(LC_EVENTS.map((e, i) => [e, i]));
+
 /** The writer of one thread's live table. */
 export class Lifecycle {
   readonly sab: SharedArrayBuffer;
@@ -191,8 +197,8 @@ export class Lifecycle {
 
   /** Records `event` (with a numeric `arg`, and `text` for the trace record only) on object `h`. */
   event(h: LcHandle, event: LcEvent, arg = 0, text?: string): void {
-    const e = LC_EVENTS.indexOf(event);
-    const tp = (TP[h.kind] ?? TP.other)[e];
+    const e = EVENT_INDEX.get(event)!;
+    const tp = (h.kind === 'stream' ? TP_STREAM : h.kind === 'conn' ? TP_CONN : TP_OTHER)[e];
     if (tp.on) tp.emit(h.kind === 'stream' ? h.parentId : h.id, h.kind === 'stream' ? h.id : 0, arg, 0, 0, text);
     if (h.slot < 0) return;
     const b = (HEADER_BYTES + h.slot * SLOT_BYTES) / 4;
