@@ -21,6 +21,8 @@ export const TS = {
   status: 8,
   heapUsed: 9,
   poolFailures: 10,
+  /** Traffic log lines this thread could not send (all its `log` targets), HAProxy's DroppedLogs. */
+  droppedLogs: 11,
 } as const;
 
 /** Thread status codes stored at TS.status. */

@@ -40,6 +40,8 @@ export interface ProcessInfo {
   currConns: number;
   cumConns: number;
   cumReq: number;
+  /** Traffic log lines lost (slow or failing targets); undefined where not known (snapshots). */
+  droppedLogs?: number;
   /** Workers replaced after a death or stall since start. */
   workerRestarts: number;
   snapshotsWritten: number;

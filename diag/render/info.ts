@@ -42,6 +42,7 @@ export function renderShowInfo(src: RecorderSource, _args: readonly string[] = [
     ['CurrConns', i.currConns],
     ['CumConns', i.cumConns],
     ['CumReq', i.cumReq],
+    ...(i.droppedLogs !== undefined ? [['DroppedLogs', i.droppedLogs] as [string, number]] : []),
     ['Build_id', i.buildId],
     ['Worker_restarts', i.workerRestarts],
     ['Snapshots_written', i.snapshotsWritten],

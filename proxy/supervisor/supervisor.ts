@@ -308,6 +308,7 @@ export class Supervisor {
     let currConns = 0;
     let cumConns = 0;
     let cumReq = 0;
+    let droppedLogs = 0;
     let poolAlloc = 0;
     let poolUsed = 0;
     let poolFailed = 0;
@@ -317,6 +318,7 @@ export class Supervisor {
       currConns += f[TS.connsCur];
       cumConns += f[TS.connsTotal];
       cumReq += f[TS.reqsTotal];
+      droppedLogs += f[TS.droppedLogs];
       heap += f[TS.heapUsed];
       const pv = readPoolMemory(s.mem.pools);
       poolAlloc += pv.totals.allocatedBytes;
@@ -340,6 +342,7 @@ export class Supervisor {
       currConns,
       cumConns,
       cumReq,
+      droppedLogs,
       workerRestarts: this.workerRestarts,
       snapshotsWritten: this.snapshotsWritten,
       argv: this.opts.argv,

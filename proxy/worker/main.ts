@@ -6,6 +6,7 @@
  * supervisor can write the post-mortem.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.types.ts';
 import { attachRecorder } from '../../diag/recorder.ts';
@@ -81,7 +82,11 @@ state.beat();
 setInterval(() => {
   tickClock();
   state.beat();
-  state.f64[TS.heapUsed] = process.memoryUsage().heapUsed;
+  // V8's own figure: process.memoryUsage() also reads the RSS from /proc at every beat.
+  state.f64[TS.heapUsed] = getHeapStatistics().used_heap_size;
+  let dropped = 0;
+  for (const l of loggers.values()) dropped += l.drops();
+  state.f64[TS.droppedLogs] = dropped;
 }, init.heartbeatMs).unref();
 
 let draining = false;
