@@ -8,3 +8,5 @@ import './h1/trace.ts'; // h1
 import './stream/trace.ts'; // be
 import './checks/trace.ts'; // check
 import './tls/trace.ts'; // ssl
+import './peers/trace.ts'; // peers
+import './stick/trace.ts'; // stktable

@@ -1,0 +1,948 @@
+/**
+ * The stick-table engine (HAProxy configuration manual 4.2 `stick-table`, src/stick_table.c).
+ *
+ * ## Process model and layout
+ *
+ * HAProxy's tables are shared by all its threads; Flightbox's workers are worker_threads that share
+ * memory only through SharedArrayBuffers, so a table lives entirely in one SharedArrayBuffer made
+ * once by {@link createStickTable} (the supervisor, at configuration time) and attached by every
+ * thread with `new StickTable(sab, def)`: workers track entries, the supervisor answers
+ * `show table` / `clear table` / `set table`, all on the same memory. Nothing about an entry lives
+ * in a thread's heap. The buffer holds, as Int32 words:
+ *
+ * ```
+ * header   HEADER_WORDS   magic, version, owner tag, capacity, buckets, slot words, key size,
+ *                         table lock, live count, free-stack top, LRU head/tail, expire, nopurge,
+ *                         statistics (kills, expired, purged, refused)
+ * buckets  nbuckets       hash index: first slot of each chain (-1: empty); nbuckets = 2^k >= size
+ * free     size           stack of free slot numbers (top in the header)
+ * slots    size * slotW   fixed-size entries:
+ *   [0] OWNER   the table's owner tag while the slot holds an entry, 0 when free
+ *   [1] GEN     generation: bumped when the slot is taken and when it is freed
+ *   [2] REF     references held (HAProxy ref_cnt, `use=` in `show table`)
+ *   [3] LOCK    the entry's data lock
+ *   [4] HNEXT   next slot of the same hash chain (-1: end)
+ *   [5] HASH    key hash
+ *   [6] EXPIRE  expiry tick (ms, 32-bit wrapping; 0 = never)
+ *   [7] LPREV   previous / [8] LNEXT next slot in touch order (the LRU list; -1: none)
+ *   [9] KEYLEN  meaningful key bytes (strings; the key size for other types)
+ *   [10..11]    reserved (peers update id)
+ *   key         ceil(keySize / 4) words of key bytes
+ *   data        per stored type, in STICK_DATA_TYPES order: sint/uint 1 word, ull 2 (lo, hi),
+ *               frqp 3 (curr_tick, curr_ctr, prev_ctr; proxy/stick/freq-ctr.ts)
+ * ```
+ *
+ * The index is a chained hash table whose chains run through the slots (no allocation, no
+ * tombstones). Entries are ordered by last touch in a doubly-linked LRU list: with the table's
+ * fixed `expire`, touch order is expiry order, so expiry walks from the head and stops at the first
+ * live entry, and a full table purges the oldest unreferenced entries from the head (HAProxy
+ * `stktable_trash_oldest()`, batches of `size / 256 + 1`).
+ *
+ * ## Locking rule
+ *
+ * Two kinds of locks (proxy/stick/lock.ts, futex-style, usable by every thread):
+ * - the TABLE lock guards the index, the LRU list, the free stack, every slot's OWNER, GEN, REF,
+ *   EXPIRE and key, and the live count: lookups, creation, touch, reference changes, kills,
+ *   expiry, purge and listing take it (HAProxy <= 2.8's `STK_TABLE_LOCK`);
+ * - each entry's LOCK guards its data words: get/add/set take it (HAProxy's `ts->lock`).
+ * Order: table lock before an entry lock, never the reverse. Data access needs only the entry lock
+ * because the caller holds a reference, so the entry cannot be killed under it.
+ * Every locked section releases its lock in a `finally`, so a BUG_ON that throws (tests, the CLI)
+ * leaves the table usable. A worker terminated while holding a lock leaves its holder id
+ * (threadId + 1) in the lock word: the supervisor can find it with `shmLockHolder` (not wired yet).
+ *
+ * ## Reference rule (the one rule)
+ *
+ * A reference is held by whoever will use an entry after the table lock is released: a stream
+ * tracking it (`track-sc*`, `stick match/store`) takes one through {@link StickTable.acquire} or
+ * {@link StickTable.lookup} and drops it with {@link StickTable.release} or
+ * {@link StickTable.touchAndRelease} when it stops tracking (stream end, or tracking another key);
+ * a peer session takes one when it queues the entry for sending and drops it once the update is
+ * encoded; a runtime command that edits one entry takes one for that command. Every change of REF
+ * happens under the table lock, in those functions only; each holder drops exactly the
+ * reference it took, through the handle it got (the handle carries the slot's generation, so a drop
+ * on a slot that was killed and reused is caught). Expiry, purge and clear kill only entries with
+ * REF == 0, under the table lock, and only through {@link StickTable.stksessKill}, which BUG_ONs
+ * (diag/invariants.ts) when the table lock is not held, the slot is already free (double kill), the
+ * slot belongs to another table (wrong pool), the handle's generation is stale, or REF != 0. A
+ * release that brings REF to 0 on an expired entry kills it on the spot, still under the lock
+ * (HAProxy `stksess_kill_if_expired()`): the race of seed crash 5 (a decrement outside the lock
+ * racing expiry) cannot happen; the fault site `stktable.unlocked-release` re-creates it.
+ *
+ * Handles: an entry is named by `gen * 2^26 + slot` (at most 2^26 slots, 27-bit generations), a
+ * plain number; -1 means none.
+ */
+import { BUG_ON } from '../../diag/invariants.ts';
+import { declareFaultSite } from '../../diag/fault-sites.ts';
+import { FREQ_CTR_WORDS, freqCtrRead, freqCtrSet, freqCtrUpdate } from './freq-ctr.ts';
+import { stickFilterMatches } from './filter.ts';
+import { formatStickKey, hashKeyBytes, type StickKey } from './key.ts';
+import { shmLock, shmLockHeld, shmUnlock } from './lock.ts';
+import { STP } from './trace.ts';
+import { STICK_DATA_TYPES, type StickDataFilter, type StickDataType, type StickEntryView, type StickStdType, type StickTableDef } from './stick.types.ts';
+
+/** Header word offsets. */
+const H = {
+  MAGIC: 0,
+  VERSION: 1,
+  TAG: 2,
+  CAPACITY: 3,
+  BUCKETS: 4,
+  SLOT_WORDS: 5,
+  KEY_SIZE: 6,
+  LOCK: 7,
+  CURRENT: 8,
+  FREE_TOP: 9,
+  LRU_HEAD: 10,
+  LRU_TAIL: 11,
+  EXPIRE: 12,
+  NOPURGE: 13,
+  KILLS: 14,
+  EXPIRED: 15,
+  PURGED: 16,
+  REFUSED: 17,
+} as const;
+const HEADER_WORDS = 32;
+const MAGIC = 0x53544b54; // 'STKT'
+const VERSION = 1;
+
+/** Slot word offsets (see the module comment). */
+export const SLOT = {
+  OWNER: 0,
+  GEN: 1,
+  REF: 2,
+  LOCK: 3,
+  HNEXT: 4,
+  HASH: 5,
+  EXPIRE: 6,
+  LPREV: 7,
+  LNEXT: 8,
+  KEYLEN: 9,
+  KEY: 12,
+} as const;
+
+/** Largest table: handles keep the slot in 26 bits. */
+export const MAX_STICK_TABLE_SIZE = 1 << 26;
+const SLOT_SPAN = 1 << 26;
+const GEN_MASK = (1 << 27) - 1;
+
+const STD_WORDS: Record<StickStdType, number> = { sint: 1, uint: 1, ull: 2, frqp: FREQ_CTR_WORDS };
+const TYPE_STD = new Map(STICK_DATA_TYPES.map((t) => [t.name, t.std]));
+
+/** Where each stored data type lives in a slot. */
+export interface StickLayout {
+  readonly slotWords: number;
+  readonly keyWords: number;
+  readonly buckets: number;
+  /** Word offset in a slot of each stored type. */
+  readonly data: ReadonlyMap<StickDataType, { readonly off: number; readonly std: StickStdType; readonly period: number }>;
+  /** Bytes of the whole SharedArrayBuffer. */
+  readonly bytes: number;
+}
+
+/** The layout of a table for `def` (identical in every thread for the same definition). */
+export function stickLayout(def: StickTableDef): StickLayout {
+  if (!Number.isInteger(def.size) || def.size < 1 || def.size > MAX_STICK_TABLE_SIZE) {
+    throw new RangeError(`stick-table '${def.name}': size ${def.size} is out of range (1 to ${MAX_STICK_TABLE_SIZE})`);
+  }
+  const keyWords = Math.ceil(def.keySize / 4);
+  let off = SLOT.KEY + keyWords;
+  const data = new Map<StickDataType, { off: number; std: StickStdType; period: number }>();
+  for (const t of STICK_DATA_TYPES) {
+    const s = def.store.find((x) => x.type === t.name);
+    if (!s) continue;
+    data.set(t.name, { off, std: t.std, period: s.period });
+    off += STD_WORDS[t.std];
+  }
+  let buckets = 1;
+  while (buckets < def.size) buckets *= 2;
+  const words = HEADER_WORDS + buckets + def.size + def.size * off;
+  return { slotWords: off, keyWords, buckets, data, bytes: words * 4 };
+}
+
+let nextTag = 1;
+
+/**
+ * Allocates and initialises the shared memory of a table for `def`: every slot free, nothing
+ * indexed. `tag` (non-zero, default: a process-unique number) is the owner tag written into the
+ * slots of this table, so that an entry handed to another table is recognised.
+ */
+export function createStickTable(def: StickTableDef, tag = 0): SharedArrayBuffer {
+  const l = stickLayout(def);
+  const sab = new SharedArrayBuffer(l.bytes);
+  const w = new Int32Array(sab);
+  w[H.MAGIC] = MAGIC;
+  w[H.VERSION] = VERSION;
+  w[H.TAG] = tag || ((process.pid & 0xffff) << 12) | (nextTag++ & 0xfff) || 1;
+  w[H.CAPACITY] = def.size;
+  w[H.BUCKETS] = l.buckets;
+  w[H.SLOT_WORDS] = l.slotWords;
+  w[H.KEY_SIZE] = def.keySize;
+  w[H.EXPIRE] = def.expire;
+  w[H.NOPURGE] = def.nopurge ? 1 : 0;
+  w[H.LRU_HEAD] = -1;
+  w[H.LRU_TAIL] = -1;
+  const b0 = HEADER_WORDS;
+  w.fill(-1, b0, b0 + l.buckets);
+  const f0 = b0 + l.buckets;
+  for (let i = 0; i < def.size; i++) w[f0 + i] = def.size - 1 - i; // slot 0 on top
+  // Generations start at a per-table offset: a handle of another table (or a stale one) does not
+  // match a live slot here except by a 1 in 2^27 chance.
+  const s0 = f0 + def.size;
+  const salt = Math.imul(w[H.TAG]!, 0x9e3779b1);
+  for (let i = 0; i < def.size; i++) w[s0 + i * l.slotWords + SLOT.GEN] = (salt + Math.imul(i, 0x85ebca6b)) & GEN_MASK;
+  w[H.FREE_TOP] = def.size;
+  return sab;
+}
+
+/** Clock of a table: milliseconds (any origin; used as 32-bit wrapping ticks). */
+export type StickClock = () => number;
+
+/** What {@link StickTable.clear} did. */
+export interface StickClearResult {
+  /** Entries removed. */
+  readonly removed: number;
+  /** Matching entries left because they are referenced (HAProxy skips them too). */
+  readonly inUse: number;
+}
+
+/** Fault site re-creating seed crash 5: the reference drop done outside the table lock. */
+export const FS_UNLOCKED_RELEASE = declareFaultSite(
+  'stktable.unlocked-release',
+  'drops a stick-table entry reference without the table lock, then kills it if expired (seed crash 5: double kill)',
+);
+
+/** Test hooks (deterministic interleavings); never set in production. */
+export const STICK_TEST_HOOKS: { afterUnlockedDrop: (() => void) | undefined } = { afterUnlockedDrop: undefined };
+
+/** Entry address as `show table` prints it (HAProxy prints the pointer). */
+function slotAddr(slot: number): string {
+  return '0x' + slot.toString(16);
+}
+
+/**
+ * One thread's view of a shared stick-table. Cheap to create (a few typed-array views); every
+ * thread that uses the table makes its own with the same `def` (the one given to
+ * createStickTable) and its own clock.
+ */
+export class StickTable {
+  readonly def: StickTableDef;
+  readonly layout: StickLayout;
+  /** The whole buffer as Int32 words. */
+  readonly w: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly now: StickClock;
+  private readonly tag: number;
+  private readonly cap: number;
+  private readonly bmask: number;
+  private readonly b0: number;
+  private readonly f0: number;
+  private readonly s0: number;
+  private readonly sw: number;
+  private readonly keySize: number;
+  private readonly expireMs: number;
+  private readonly fixedKey: boolean;
+  /** Data offsets by type name, for the hot path (-1: not stored). */
+  private readonly off: Record<string, number> = {};
+  private readonly std: Record<string, StickStdType> = {};
+  private readonly period: Record<string, number> = {};
+
+  constructor(sab: SharedArrayBuffer, def: StickTableDef, now: StickClock = Date.now) {
+    this.def = def;
+    this.layout = stickLayout(def);
+    this.w = new Int32Array(sab);
+    this.u8 = new Uint8Array(sab);
+    this.now = now;
+    const w = this.w;
+    if (w[H.MAGIC] !== MAGIC || w[H.VERSION] !== VERSION) throw new Error(`stick-table '${def.name}': the shared buffer is not a stick-table`);
+    if (w[H.CAPACITY] !== def.size || w[H.SLOT_WORDS] !== this.layout.slotWords || w[H.KEY_SIZE] !== def.keySize) {
+      throw new Error(`stick-table '${def.name}': the shared buffer was made for another definition (size, key or stored data differ)`);
+    }
+    this.tag = w[H.TAG]!;
+    this.cap = def.size;
+    this.bmask = this.layout.buckets - 1;
+    this.b0 = HEADER_WORDS;
+    this.f0 = this.b0 + this.layout.buckets;
+    this.s0 = this.f0 + def.size;
+    this.sw = this.layout.slotWords;
+    this.keySize = def.keySize;
+    this.expireMs = def.expire;
+    this.fixedKey = def.type !== 'string';
+    for (const t of STICK_DATA_TYPES) this.off[t.name] = -1;
+    for (const [name, d] of this.layout.data) {
+      this.off[name] = d.off;
+      this.std[name] = d.std;
+      this.period[name] = d.period;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Small helpers
+
+  private base(slot: number): number {
+    return this.s0 + slot * this.sw;
+  }
+  private tick(): number {
+    return this.now() >>> 0;
+  }
+  private expiryFrom(now: number): number {
+    return this.expireMs > 0 ? ((now + this.expireMs) >>> 0) || 1 : 0;
+  }
+  private static expired(exp: number, now: number): boolean {
+    return exp !== 0 && ((now - exp) | 0) >= 0;
+  }
+  private handle(slot: number): number {
+    return this.w[this.base(slot) + SLOT.GEN]! * SLOT_SPAN + slot;
+  }
+  private lock(): void {
+    shmLock(this.w, H.LOCK);
+  }
+  private unlock(): void {
+    shmUnlock(this.w, H.LOCK);
+  }
+
+  /** Number of live entries. */
+  get current(): number {
+    return Atomics.load(this.w, H.CURRENT);
+  }
+  /** Counters: kills (all causes), expired, purged, refused creations. */
+  stats(): { kills: number; expired: number; purged: number; refused: number } {
+    const w = this.w;
+    return { kills: Atomics.load(w, H.KILLS), expired: Atomics.load(w, H.EXPIRED), purged: Atomics.load(w, H.PURGED), refused: Atomics.load(w, H.REFUSED) };
+  }
+  /** Whether data type `type` is stored. */
+  stores(type: StickDataType): boolean {
+    return this.off[type]! >= 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Index (table lock held)
+
+  private keyLen(key: StickKey): number {
+    return this.fixedKey ? this.keySize : Math.min(key.len, this.keySize - 1);
+  }
+
+  private find(key: StickKey, hash: number, len: number): number {
+    const w = this.w;
+    const u8 = this.u8;
+    const kb = key.bytes;
+    const h32 = hash | 0;
+    let s = w[this.b0 + (hash & this.bmask)]!;
+    while (s >= 0) {
+      const b = this.base(s);
+      if (w[b + SLOT.HASH] === h32) {
+        if (w[b + SLOT.KEYLEN] === len) {
+          const k = (b + SLOT.KEY) * 4;
+          let i = 0;
+          while (i < len && u8[k + i] === kb[i]) i++;
+          if (i === len) return s;
+        }
+      }
+      s = w[b + SLOT.HNEXT]!;
+    }
+    return -1;
+  }
+
+  private lruUnlink(slot: number): void {
+    const w = this.w;
+    const b = this.base(slot);
+    const p = w[b + SLOT.LPREV]!;
+    const n = w[b + SLOT.LNEXT]!;
+    if (p >= 0) w[this.base(p) + SLOT.LNEXT] = n;
+    else w[H.LRU_HEAD] = n;
+    if (n >= 0) w[this.base(n) + SLOT.LPREV] = p;
+    else w[H.LRU_TAIL] = p;
+    w[b + SLOT.LPREV] = -1;
+    w[b + SLOT.LNEXT] = -1;
+  }
+
+  private lruAppend(slot: number): void {
+    const w = this.w;
+    const b = this.base(slot);
+    const t = w[H.LRU_TAIL]!;
+    w[b + SLOT.LPREV] = t;
+    w[b + SLOT.LNEXT] = -1;
+    if (t >= 0) w[this.base(t) + SLOT.LNEXT] = slot;
+    else w[H.LRU_HEAD] = slot;
+    w[H.LRU_TAIL] = slot;
+  }
+
+  /** HAProxy __stktable_trash_oldest(): kills up to `batch` unreferenced entries, oldest first. */
+  private trashOldest(batch: number): number {
+    const w = this.w;
+    let n = 0;
+    let s = w[H.LRU_HEAD]!;
+    while (s >= 0 && n < batch) {
+      const next = w[this.base(s) + SLOT.LNEXT]!;
+      if (w[this.base(s) + SLOT.REF] === 0) {
+        this.stksessKill(this.handle(s), 'purge');
+        n++;
+      }
+      s = next;
+    }
+    Atomics.add(w, H.PURGED, n);
+    return n;
+  }
+
+  /** HAProxy __stksess_new() + __stktable_store(): a new entry for `key` (-1 when full). */
+  private create(key: StickKey, hash: number, len: number, now: number): number {
+    const w = this.w;
+    if (w[H.FREE_TOP] === 0) {
+      if (w[H.NOPURGE] || this.trashOldest((this.cap >> 8) + 1) === 0) {
+        Atomics.add(w, H.REFUSED, 1);
+        if (STP.refused.on) STP.refused.emit(0, 0, this.cap, 0, 0, this.def.name);
+        return -1;
+      }
+    }
+    const top = w[H.FREE_TOP]! - 1;
+    const slot = w[this.f0 + top]!;
+    w[H.FREE_TOP] = top;
+    const b = this.base(slot);
+    if (w[b + SLOT.OWNER] !== 0) BUG_ON(true, `stksess_new: free slot ${slot} of table '${this.def.name}' still has owner ${w[b + SLOT.OWNER]}`);
+    // clear the data words and the key, then publish
+    w.fill(0, b + SLOT.KEY, b + this.sw);
+    this.u8.set(key.bytes.subarray(0, len), (b + SLOT.KEY) * 4);
+    w[b + SLOT.KEYLEN] = len;
+    w[b + SLOT.HASH] = hash | 0;
+    w[b + SLOT.REF] = 0;
+    w[b + SLOT.EXPIRE] = this.expiryFrom(now);
+    w[b + SLOT.GEN] = (w[b + SLOT.GEN]! + 1) & GEN_MASK;
+    w[b + SLOT.OWNER] = this.tag;
+    const bucket = this.b0 + (hash & this.bmask);
+    w[b + SLOT.HNEXT] = w[bucket]!;
+    w[bucket] = slot;
+    this.lruAppend(slot);
+    Atomics.add(w, H.CURRENT, 1);
+    if (STP.created.on) STP.created.emit(0, 0, slot, w[b + SLOT.GEN], 0, this.def.name);
+    return slot;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Public operations
+
+  /**
+   * HAProxy stktable_get_entry(): the entry for `key`, created if absent, with one reference
+   * taken for the caller (who must drop it: release / touchAndRelease). A new entry expires
+   * `expire` ms from now. When the table is full, the oldest unreferenced entries are purged
+   * first, unless `nopurge`; -1 when no room could be made.
+   */
+  acquire(key: StickKey): number {
+    const len = this.keyLen(key);
+    const hash = hashKeyBytes(key.bytes, 0, len);
+    const now = this.tick();
+    this.lock();
+    try {
+      let s = this.find(key, hash, len);
+      if (s < 0) s = this.create(key, hash, len, now);
+      if (s < 0) return -1;
+      this.w[this.base(s) + SLOT.REF]!++;
+      return this.handle(s);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** HAProxy stktable_lookup_key(): the entry for `key` with one reference taken, or -1. */
+  lookup(key: StickKey): number {
+    const len = this.keyLen(key);
+    const hash = hashKeyBytes(key.bytes, 0, len);
+    this.lock();
+    try {
+      const s = this.find(key, hash, len);
+      if (s < 0) return -1;
+      this.w[this.base(s) + SLOT.REF]!++;
+      return this.handle(s);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Whether `key` has an entry now (no reference taken: the answer may be stale at once). */
+  has(key: StickKey): boolean {
+    const len = this.keyLen(key);
+    const hash = hashKeyBytes(key.bytes, 0, len);
+    this.lock();
+    try {
+      return this.find(key, hash, len) >= 0;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Checks that `h` names a live entry of this table; returns its slot. Table lock held or ref held. */
+  private check(h: number, what: string): number {
+    const slot = h % SLOT_SPAN;
+    const gen = (h - slot) / SLOT_SPAN;
+    if (!(h >= 0 && slot < this.cap)) BUG_ON(true, `${what}: handle ${h} is not an entry of stick-table '${this.def.name}' (size ${this.cap})`);
+    const b = this.base(slot);
+    const owner = this.w[b + SLOT.OWNER]!;
+    if (owner === 0) BUG_ON(true, `${what}: entry slot ${slot} of stick-table '${this.def.name}' is free (used after its kill)`);
+    if (owner !== this.tag) BUG_ON(true, `${what}: entry slot ${slot} belongs to another table (owner tag ${owner}, '${this.def.name}' is ${this.tag})`);
+    if (this.w[b + SLOT.GEN] !== gen) BUG_ON(true, `${what}: stale or foreign handle on slot ${slot} of '${this.def.name}': generation ${gen}, the slot holds generation ${this.w[b + SLOT.GEN]} (entry killed and reused, or handle of another table)`);
+    return slot;
+  }
+
+  /**
+   * HAProxy stktable_touch_local(): the entry expires `expire` ms from now and becomes the
+   * youngest (last to be purged). The caller holds a reference.
+   */
+  touch(h: number): void {
+    const now = this.tick();
+    this.lock();
+    try {
+      this.touchSlot(this.check(h, 'stktable_touch'), now);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private touchSlot(slot: number, now: number): void {
+    this.w[this.base(slot) + SLOT.EXPIRE] = this.expiryFrom(now);
+    if (this.w[H.LRU_TAIL] !== slot) {
+      this.lruUnlink(slot);
+      this.lruAppend(slot);
+    }
+  }
+
+  /**
+   * Drops the caller's reference on `h` (HAProxy stktable_release / stksess_kill_if_expired with
+   * decrefcnt): under the table lock; when it was the last one and the entry has expired, the
+   * entry is killed now. Returns true when this release killed it.
+   */
+  release(h: number): boolean {
+    if (FS_UNLOCKED_RELEASE.armed && FS_UNLOCKED_RELEASE.fire()) return this.releaseUnlocked(h);
+    const now = this.tick();
+    this.lock();
+    try {
+      const slot = this.check(h, 'stktable_release');
+      const b = this.base(slot);
+      const ref = this.w[b + SLOT.REF]! - 1;
+      if (ref < 0) BUG_ON(true, `stktable_release: reference count of slot ${slot} in '${this.def.name}' would drop below 0 (released more than taken)`);
+      this.w[b + SLOT.REF] = ref;
+      if (ref !== 0 || !StickTable.expired(this.w[b + SLOT.EXPIRE]!, now)) return false;
+      this.stksessKill(h, 'release');
+      Atomics.add(this.w, H.EXPIRED, 1);
+      return true;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** The seed-5 defect, for `debug dev fault stktable.unlocked-release`: decrement outside the lock. */
+  private releaseUnlocked(h: number): boolean {
+    const slot = h % SLOT_SPAN;
+    const b = this.base(slot);
+    const left = Atomics.sub(this.w, b + SLOT.REF, 1) - 1;
+    STICK_TEST_HOOKS.afterUnlockedDrop?.();
+    if (left !== 0 || !StickTable.expired(Atomics.load(this.w, b + SLOT.EXPIRE), this.tick())) return false;
+    this.lock();
+    try {
+      this.stksessKill(h, 'release');
+    } finally {
+      this.unlock();
+    }
+    return true;
+  }
+
+  /** HAProxy stktable_touch_local(t, ts, 1): touch then release, in one lock. */
+  touchAndRelease(h: number): void {
+    const now = this.tick();
+    this.lock();
+    try {
+      const slot = this.check(h, 'stktable_touch_local');
+      const b = this.base(slot);
+      const ref = this.w[b + SLOT.REF]! - 1;
+      if (ref < 0) BUG_ON(true, `stktable_touch_local: reference count of slot ${slot} in '${this.def.name}' would drop below 0 (released more than taken)`);
+      this.touchSlot(slot, now);
+      this.w[b + SLOT.REF] = ref;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Kills the entry `h`: unlinks it from the index and the LRU list and frees its slot (HAProxy
+   * __stksess_kill). The ONLY function that frees an entry. Preconditions, each a BUG_ON: the
+   * table lock is held by this thread, the slot holds an entry (not a double kill), of this table
+   * (owner tag), of the handle's generation, with no reference.
+   */
+  stksessKill(h: number, why: string): void {
+    const w = this.w;
+    if (!shmLockHeld(w, H.LOCK)) BUG_ON(true, `stksessKill: table lock of '${this.def.name}' not held (${why})`);
+    const slot = h % SLOT_SPAN;
+    const gen = (h - slot) / SLOT_SPAN;
+    if (!(h >= 0 && slot < this.cap)) BUG_ON(true, `stksessKill: handle ${h} is not an entry of stick-table '${this.def.name}' (${why})`);
+    const b = this.base(slot);
+    const owner = w[b + SLOT.OWNER]!;
+    if (owner === 0) BUG_ON(true, `stksessKill: entry slot ${slot} of stick-table '${this.def.name}' is already free: double kill (${why})`);
+    if (owner !== this.tag) BUG_ON(true, `stksessKill: entry slot ${slot} freed into stick-table '${this.def.name}' (tag ${this.tag}) but owned by tag ${owner} (${why})`);
+    if (w[b + SLOT.GEN] !== gen) BUG_ON(true, `stksessKill: stale or foreign handle on slot ${slot} of '${this.def.name}': generation ${gen}, the slot holds generation ${w[b + SLOT.GEN]} (entry killed and reused, or handle of another table) (${why})`);
+    const ref = w[b + SLOT.REF]!;
+    if (ref !== 0) BUG_ON(true, `stksessKill: entry slot ${slot} of stick-table '${this.def.name}' is still referenced (use=${ref}) (${why})`);
+    // unlink from its hash chain
+    const bucket = this.b0 + ((w[b + SLOT.HASH]! >>> 0) & this.bmask);
+    let p = -1;
+    let s = w[bucket]!;
+    while (s >= 0 && s !== slot) {
+      p = s;
+      s = w[this.base(s) + SLOT.HNEXT]!;
+    }
+    if (s !== slot) BUG_ON(true, `stksessKill: entry slot ${slot} of '${this.def.name}' is not in its hash chain (index corrupted)`);
+    if (p < 0) w[bucket] = w[b + SLOT.HNEXT]!;
+    else w[this.base(p) + SLOT.HNEXT] = w[b + SLOT.HNEXT]!;
+    this.lruUnlink(slot);
+    w[b + SLOT.HNEXT] = -1;
+    w[b + SLOT.OWNER] = 0;
+    w[b + SLOT.GEN] = (gen + 1) & GEN_MASK;
+    const top = w[H.FREE_TOP]!;
+    if (top >= this.cap) BUG_ON(true, `stksessKill: free stack of '${this.def.name}' overflows (${top} >= ${this.cap})`);
+    w[this.f0 + top] = slot;
+    w[H.FREE_TOP] = top + 1;
+    Atomics.sub(w, H.CURRENT, 1);
+    Atomics.add(w, H.KILLS, 1);
+    if (STP.killed.on) STP.killed.emit(0, 0, slot, gen, 0, why);
+  }
+
+  /**
+   * Kills entry `h` now (table lock taken here). The caller must have dropped every reference:
+   * killing a referenced or already-killed entry is a BUG_ON. `clear` is the checked front-end.
+   */
+  kill(h: number): void {
+    this.lock();
+    try {
+      this.stksessKill(h, 'kill');
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * HAProxy process_table_expire(): kills expired unreferenced entries, oldest first, at most
+   * `budget`. Returns how many died and the delay in ms until the next expiry (-1: none pending).
+   */
+  expire(budget = Infinity): { killed: number; next: number } {
+    const now = this.tick();
+    const w = this.w;
+    let killed = 0;
+    let next = -1;
+    this.lock();
+    try {
+      let s = w[H.LRU_HEAD]!;
+      while (s >= 0 && killed < budget) {
+        const b = this.base(s);
+        const after = w[b + SLOT.LNEXT]!;
+        const exp = w[b + SLOT.EXPIRE]!;
+        if (!StickTable.expired(exp, now)) {
+          if (exp !== 0) next = (exp - now) | 0;
+          break;
+        }
+        if (w[b + SLOT.REF] === 0) {
+          this.stksessKill(this.handle(s), 'expire');
+          killed++;
+        }
+        s = after;
+      }
+    } finally {
+      Atomics.add(w, H.EXPIRED, killed);
+      this.unlock();
+    }
+    if (STP.expired.on) STP.expired.emit(0, 0, killed, this.current, 0, this.def.name);
+    return { killed, next };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Data (caller holds a reference)
+
+  private dataOff(h: number, type: StickDataType): number {
+    const o = this.off[type];
+    return o === undefined ? -1 : o;
+  }
+
+  /**
+   * The value of `type` in entry `h` (rates read at now over their period), or undefined when
+   * the table does not store it.
+   */
+  get(h: number, type: StickDataType): number | undefined {
+    const o = this.dataOff(h, type);
+    if (o < 0) return undefined;
+    const slot = h % SLOT_SPAN;
+    const b = this.base(slot);
+    const w = this.w;
+    shmLock(w, b + SLOT.LOCK);
+    const v = this.readData(b, o, this.std[type]!, this.period[type]!, this.tick());
+    shmUnlock(w, b + SLOT.LOCK);
+    return v;
+  }
+
+  private readData(b: number, o: number, std: StickStdType, period: number, now: number): number {
+    const w = this.w;
+    switch (std) {
+      case 'sint':
+        return w[b + o]!;
+      case 'uint':
+        return w[b + o]! >>> 0;
+      case 'ull':
+        return (w[b + o + 1]! >>> 0) * 2 ** 32 + (w[b + o]! >>> 0);
+      case 'frqp':
+        return freqCtrRead(w, b + o, period, now);
+    }
+  }
+
+  /**
+   * Adds `n` to `type` in entry `h`: a counter (uint wraps at 2^32 like HAProxy's, a negative `n`
+   * stops at 0, as `conn_cur` does), or `n` events of a rate. False when `type` is not stored.
+   */
+  add(h: number, type: StickDataType, n: number): boolean {
+    const o = this.dataOff(h, type);
+    if (o < 0) return false;
+    const b = this.base(h % SLOT_SPAN) + o;
+    const w = this.w;
+    const lk = b - o + SLOT.LOCK;
+    shmLock(w, lk);
+    switch (this.std[type]!) {
+      case 'sint':
+        w[b] = (w[b]! + n) | 0;
+        break;
+      case 'uint': {
+        const v = (w[b]! >>> 0) + n;
+        w[b] = n >= 0 ? v >>> 0 : Math.max(0, v);
+        break;
+      }
+      case 'ull': {
+        const v = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, (w[b + 1]! >>> 0) * 2 ** 32 + (w[b]! >>> 0) + n));
+        w[b] = v % 2 ** 32;
+        w[b + 1] = Math.floor(v / 2 ** 32);
+        break;
+      }
+      case 'frqp':
+        if (n > 0) freqCtrUpdate(w, b, this.period[type]!, this.tick(), n);
+        break;
+    }
+    shmUnlock(w, lk);
+    return true;
+  }
+
+  /**
+   * Sets `type` in entry `h` to `v` (HAProxy `set table ... data.<type> <v>`; a rate then reads
+   * `v` for its whole current period). False when `type` is not stored.
+   */
+  set(h: number, type: StickDataType, v: number): boolean {
+    const o = this.dataOff(h, type);
+    if (o < 0) return false;
+    const b = this.base(h % SLOT_SPAN) + o;
+    const w = this.w;
+    const lk = b - o + SLOT.LOCK;
+    shmLock(w, lk);
+    switch (this.std[type]!) {
+      case 'sint':
+        w[b] = v | 0;
+        break;
+      case 'uint':
+        w[b] = v >>> 0;
+        break;
+      case 'ull': {
+        const x = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(v)));
+        w[b] = x % 2 ** 32;
+        w[b + 1] = Math.floor(x / 2 ** 32);
+        break;
+      }
+      case 'frqp':
+        freqCtrSet(w, b, this.tick(), v);
+        break;
+    }
+    shmUnlock(w, lk);
+    return true;
+  }
+
+  /** References held on `h` now (HAProxy `use=`). */
+  refs(h: number): number {
+    return Atomics.load(this.w, this.base(h % SLOT_SPAN) + SLOT.REF);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listing and clearing (runtime commands)
+
+  private viewOf(slot: number, now: number): StickEntryView {
+    const w = this.w;
+    const b = this.base(slot);
+    const k = (b + SLOT.KEY) * 4;
+    const len = w[b + SLOT.KEYLEN]!;
+    const exp = w[b + SLOT.EXPIRE]!;
+    const data: { type: StickDataType; period: number; value: number }[] = [];
+    shmLock(w, b + SLOT.LOCK);
+    for (const [type, d] of this.layout.data) data.push({ type, period: d.period, value: this.readData(b, d.off, d.std, d.period, now) });
+    shmUnlock(w, b + SLOT.LOCK);
+    return {
+      slot,
+      key: formatStickKey(this.def.type, this.u8.subarray(k, k + this.keySize), len),
+      use: w[b + SLOT.REF]!,
+      exp: exp === 0 ? 0 : Math.max(0, (exp - now) | 0),
+      data,
+    };
+  }
+
+  private matches(view: StickEntryView, filters: readonly StickDataFilter[]): boolean {
+    for (const f of filters) {
+      const d = view.data.find((x) => x.type === f.type);
+      if (!d) return false;
+      if (!stickFilterMatches(f, d.value)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The entries (oldest touched first) matching every filter (`show table <t> data.<type> <op>
+   * <value>`), or the single entry of `key`. The table lock is held while reading, 4096 entries
+   * at a time, so traffic goes on during a long listing.
+   */
+  list(opts: { filters?: readonly StickDataFilter[]; key?: StickKey; limit?: number } = {}): StickEntryView[] {
+    const now = this.tick();
+    const out: StickEntryView[] = [];
+    const filters = opts.filters ?? [];
+    const limit = opts.limit ?? Infinity;
+    if (opts.key) {
+      const len = this.keyLen(opts.key);
+      this.lock();
+      try {
+        const s = this.find(opts.key, hashKeyBytes(opts.key.bytes, 0, len), len);
+        if (s >= 0) {
+          const v = this.viewOf(s, now);
+          if (this.matches(v, filters)) out.push(v);
+        }
+      } finally {
+        this.unlock();
+      }
+      return out;
+    }
+    for (let start = 0; start < this.cap && out.length < limit; start += 4096) {
+      this.lock();
+      try {
+        const end = Math.min(this.cap, start + 4096);
+        for (let s = start; s < end && out.length < limit; s++) {
+          if (this.w[this.base(s) + SLOT.OWNER] !== this.tag) continue;
+          const v = this.viewOf(s, now);
+          if (this.matches(v, filters)) out.push(v);
+        }
+      } finally {
+        this.unlock();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `clear table <t> [key <k> | data.<type> <op> <value>]`: kills the matching unreferenced
+   * entries (all of them without key nor filter); referenced ones are left and counted in `inUse`
+   * (HAProxy: "Entry currently in use, cannot remove" for a key).
+   */
+  clear(opts: { filters?: readonly StickDataFilter[]; key?: StickKey } = {}): StickClearResult {
+    const now = this.tick();
+    const filters = opts.filters ?? [];
+    let removed = 0;
+    let inUse = 0;
+    const consider = (s: number): void => {
+      const b = this.base(s);
+      if (filters.length > 0 && !this.matches(this.viewOf(s, now), filters)) return;
+      if (this.w[b + SLOT.REF] !== 0) {
+        inUse++;
+        return;
+      }
+      this.stksessKill(this.handle(s), 'clear');
+      removed++;
+    };
+    if (opts.key) {
+      const len = this.keyLen(opts.key);
+      this.lock();
+      try {
+        const s = this.find(opts.key, hashKeyBytes(opts.key.bytes, 0, len), len);
+        if (s >= 0) consider(s);
+      } finally {
+        this.unlock();
+      }
+      return { removed, inUse };
+    }
+    for (let start = 0; start < this.cap; start += 4096) {
+      this.lock();
+      try {
+        const end = Math.min(this.cap, start + 4096);
+        for (let s = start; s < end; s++) if (this.w[this.base(s) + SLOT.OWNER] === this.tag) consider(s);
+      } finally {
+        this.unlock();
+      }
+    }
+    return { removed, inUse };
+  }
+
+  /**
+   * The `show table` header line (HAProxy: `# table: <name>, type: <type>, size:<size>, used:<n>`).
+   */
+  formatHeader(): string {
+    return `# table: ${this.def.name}, type: ${this.def.type}, size:${this.cap}, used:${this.current}`;
+  }
+
+  /** One `show table` entry line: `0x<slot>: key=<k> use=<n> exp=<ms> <type>=<v> ...`. */
+  static formatEntry(v: StickEntryView): string {
+    let s = `${slotAddr(v.slot)}: key=${v.key} use=${v.use} exp=${v.exp}`;
+    for (const d of v.data) s += d.period ? ` ${d.type}(${d.period})=${d.value}` : ` ${d.type}=${d.value}`;
+    return s;
+  }
+
+  /**
+   * Structural self-check (tests, `debug dev` later): every live slot is in its hash chain once and
+   * in the LRU list once, the free stack holds exactly the free slots, counts agree, no negative
+   * reference. Returns the problems found (empty when consistent). Takes the table lock.
+   */
+  verify(): string[] {
+    const w = this.w;
+    const errs: string[] = [];
+    this.lock();
+    try {
+      let live = 0;
+      const seen = new Uint8Array(this.cap);
+      for (let bk = 0; bk < this.layout.buckets; bk++) {
+        for (let s = w[this.b0 + bk]!, n = 0; s >= 0; s = w[this.base(s) + SLOT.HNEXT]!) {
+          if (++n > this.cap) {
+            errs.push(`bucket ${bk}: chain loops`);
+            break;
+          }
+          const b = this.base(s);
+          if (w[b + SLOT.OWNER] !== this.tag) errs.push(`slot ${s}: indexed but owner ${w[b + SLOT.OWNER]}`);
+          if (((w[b + SLOT.HASH]! >>> 0) & this.bmask) !== bk) errs.push(`slot ${s}: in bucket ${bk}, hash says otherwise`);
+          if (seen[s]) errs.push(`slot ${s}: indexed twice`);
+          seen[s] = 1;
+          if (w[b + SLOT.REF]! < 0) errs.push(`slot ${s}: negative reference count ${w[b + SLOT.REF]}`);
+          live++;
+        }
+      }
+      let lru = 0;
+      for (let s = w[H.LRU_HEAD]!; s >= 0; s = w[this.base(s) + SLOT.LNEXT]!) {
+        if (++lru > this.cap) {
+          errs.push('LRU list loops');
+          break;
+        }
+        if (!seen[s]) errs.push(`slot ${s}: in the LRU list but not indexed`);
+      }
+      const top = w[H.FREE_TOP]!;
+      for (let i = 0; i < top; i++) {
+        const s = w[this.f0 + i]!;
+        if (seen[s] || w[this.base(s) + SLOT.OWNER] !== 0) errs.push(`slot ${s}: on the free stack but live`);
+      }
+      if (live !== lru) errs.push(`${live} entries indexed, ${lru} in the LRU list`);
+      if (live + top !== this.cap) errs.push(`${live} live + ${top} free != size ${this.cap}`);
+      if (live !== w[H.CURRENT]) errs.push(`${live} live entries, counter says ${w[H.CURRENT]}`);
+    } finally {
+      this.unlock();
+    }
+    return errs;
+  }
+}
+
+/** The slot of a handle (for messages and `show table` addresses). */
+export function stickHandleSlot(h: number): number {
+  return h % SLOT_SPAN;
+}
+
+/** Whether the std type of `type` is a rate (`*_rate(<period>)`). */
+export function isRateType(type: StickDataType): boolean {
+  return TYPE_STD.get(type) === 'frqp';
+}
