@@ -4,13 +4,12 @@
  * every state change must reach both.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { flightbox, startProxy, type Proxy } from './harness.ts';
+import { createServer } from 'node:http';
+import { buildConfig, flightbox, showStat, startProxy, waitFor, type Proxy } from './harness.ts';
+import { listen, type Origin } from './origins.ts';
 
 /** An origin answering `<name>` on every path; `/health` answers `healthStatus`. Can stop and restart on its port. */
-interface Origin {
+interface Restartable {
   name: string;
   port: number;
   healthStatus: number;
@@ -19,16 +18,15 @@ interface Origin {
   start(): Promise<void>;
 }
 
-async function origin(name: string): Promise<Origin> {
-  let srv: Server | undefined;
-  const socks = new Set<Socket>();
-  const o: Origin = {
+async function origin(name: string): Promise<Restartable> {
+  let l: Origin | undefined;
+  const o: Restartable = {
     name,
     port: 0,
     healthStatus: 200,
     healthHits: 0,
     async start() {
-      srv = createServer((req, res) => {
+      const srv = createServer((req, res) => {
         if (req.url === '/health') {
           o.healthHits++;
           res.statusCode = o.healthStatus;
@@ -37,46 +35,21 @@ async function origin(name: string): Promise<Origin> {
         }
         res.end(name);
       });
-      srv.on('connection', (s: Socket) => {
-        socks.add(s);
-        s.on('close', () => socks.delete(s));
-      });
-      await new Promise<void>((r) => srv!.listen(o.port, '127.0.0.1', () => r()));
-      o.port = (srv.address() as { port: number }).port;
+      l = await listen(srv, { port: o.port });
+      o.port = l.port;
     },
-    stop: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        if (!srv) return r();
-        srv.close(() => r());
-        srv = undefined;
-      }),
+    async stop() {
+      const closing = l?.close();
+      l = undefined;
+      await closing;
+    },
   };
   await o.start();
   return o;
 }
 
 function config(dir: string, port: number, backend: string[]): string {
-  return [
-    'global',
-    '    nbthread 2',
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '',
-    'defaults',
-    '    mode http',
-    '    timeout client 5s',
-    '    timeout connect 1s',
-    '    timeout server 3s',
-    '',
-    'frontend web',
-    `    bind 127.0.0.1:${port}`,
-    '    default_backend be',
-    '',
-    'backend be',
-    ...backend.map((l) => `    ${l}`),
-    '',
-  ].join('\n');
+  return buildConfig(dir, { nbthread: 2 }, { 'frontend web': [`bind 127.0.0.1:${port}`, 'default_backend be'], 'backend be': backend });
 }
 
 /** Sends `n` requests, each on a new connection (spread over both workers), and counts who answered. */
@@ -92,12 +65,10 @@ async function spread(p: Proxy, n: number): Promise<Record<string, number>> {
 
 /** The `show stat` row of `px/sv` as a column -> value map. */
 async function statRow(p: Proxy, px: string, sv: string): Promise<Record<string, string>> {
-  const out = (await p.cli('show stat')).trimEnd().split('\n');
-  const cols = out[0]!.replace(/^# /, '').split(',');
-  const line = out.find((l) => l.startsWith(`${px},${sv},`));
-  if (!line) throw new Error(`no row ${px}/${sv} in:\n${out.join('\n')}`);
-  const vals = line.split(',');
-  return Object.fromEntries(cols.map((c, i) => [c, vals[i] ?? '']));
+  const rows = await showStat(p);
+  const row = rows[`${px}/${sv}`];
+  if (!row) throw new Error(`no row ${px}/${sv} in: ${Object.keys(rows).join(' ')}`);
+  return row;
 }
 
 /**
@@ -110,17 +81,9 @@ function expectBoth(counts: Record<string, number>, n: number): void {
   expect(Math.min(counts.a!, counts.b!)).toBeGreaterThanOrEqual(n / 2 - 1);
 }
 
-const until = async (what: () => Promise<boolean>, ms = 5000): Promise<void> => {
-  const t0 = Date.now();
-  while (!(await what())) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 describe('TCP health checks', () => {
   let p: Proxy;
-  let a: Origin, b: Origin;
+  let a: Restartable, b: Restartable;
   beforeAll(async () => {
     [a, b] = await Promise.all([origin('a'), origin('b')]);
     p = await startProxy({
@@ -129,11 +92,10 @@ describe('TCP health checks', () => {
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all([a?.stop(), b?.stop()]);
   });
 
   it('a server that stops answering goes DOWN after fall checks, traffic moves, and it comes back UP after rise', async () => {
-    await until(async () => (await statRow(p, 'be', 's1')).status === 'UP'); // fully up
+    await waitFor(async () => (await statRow(p, 'be', 's1')).status === 'UP', { timeoutMs: 5000, everyMs: 50 }); // fully up
     expectBoth(await spread(p, 10), 10);
     const from = p.stderr().length;
     await a.stop();
@@ -154,7 +116,7 @@ describe('TCP health checks', () => {
 
 describe('HTTP health checks (option httpchk, http-check expect)', () => {
   let p: Proxy;
-  let a: Origin, b: Origin;
+  let a: Restartable, b: Restartable;
   beforeAll(async () => {
     [a, b] = await Promise.all([origin('a'), origin('b')]);
     p = await startProxy({
@@ -170,11 +132,10 @@ describe('HTTP health checks (option httpchk, http-check expect)', () => {
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all([a?.stop(), b?.stop()]);
   });
 
   it('a wrong status puts the server down and the expected one brings it back', async () => {
-    await until(async () => (await statRow(p, 'be', 's1')).check_status === 'L7OK');
+    await waitFor(async () => (await statRow(p, 'be', 's1')).check_status === 'L7OK', { timeoutMs: 5000, everyMs: 50 });
     expect(a.healthHits).toBeGreaterThan(0);
     const from = p.stderr().length;
     a.healthStatus = 503;
@@ -189,7 +150,7 @@ describe('HTTP health checks (option httpchk, http-check expect)', () => {
 
 describe('runtime control of servers in every worker', () => {
   let p: Proxy;
-  let a: Origin, b: Origin;
+  let a: Restartable, b: Restartable;
   beforeAll(async () => {
     [a, b] = await Promise.all([origin('a'), origin('b')]);
     p = await startProxy({
@@ -198,7 +159,6 @@ describe('runtime control of servers in every worker', () => {
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all([a?.stop(), b?.stop()]);
   });
   afterEach(async () => {
     await p.cli('set server be/s1 state ready; set server be/s2 state ready; set server be/s1 weight 100%; set server be/s2 weight 100%');

@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, flightbox, freePort, run, trackChild } from './harness.ts';
+import { canConnect, CLI, flightbox, freePort, pollUntil, run, trackChild } from './harness.ts';
+import { listen } from './origins.ts';
 
 interface Running {
   dir: string;
@@ -37,16 +38,13 @@ async function startDefault(): Promise<Running> {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
-  const t0 = Date.now();
-  while (!out.includes('snapshots go to')) {
-    const why = child.exitCode !== null ? `flightbox exited ${child.exitCode}` : Date.now() - t0 > 20_000 ? 'flightbox did not start' : '';
-    if (why) {
-      child.kill('SIGKILL');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`${why}:\n${out}\n${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  await pollUntil(() => out.includes('snapshots go to') || child.exitCode !== null, (ended) => ended, { timeoutMs: 20_000 });
+  if (!out.includes('snapshots go to')) {
+    const why = child.exitCode !== null ? `flightbox exited ${child.exitCode}` : 'flightbox did not start';
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${why}:\n${out}\n${err}`);
   }
   return { dir, port, demoPort, socket, child, out: () => out, err: () => err, exited };
 }
@@ -61,17 +59,6 @@ async function cli(socket: string, commands: string): Promise<string> {
   const r = await run('socat', ['-t', '10', 'stdio', `UNIX-CONNECT:${socket}`], { input: commands + '\n' });
   if (r.code !== 0) throw new Error(`socat failed (${r.code}): ${r.stderr}`);
   return r.stdout;
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
 }
 
 describe('flightbox run without -f: the embedded default configuration proxies to the demo origin', () => {
@@ -112,25 +99,18 @@ describe('flightbox run without -f: the embedded default configuration proxies t
     expect((await curl(p.port, '/status/418')).status).toBe(418);
   });
   it('health-checks the demo origin with GET /health: show stat says demo/demo1 is UP (L7OK)', async () => {
-    let line = '';
-    const t0 = Date.now();
-    while (Date.now() - t0 < 8000) {
-      line = (await cli(p.socket, 'show stat')).split('\n').find((l) => l.startsWith('demo,demo1,')) ?? '';
-      if (line.includes(',UP,') && line.includes(',L7OK,')) break; // 'UP 2/3' until the second check passes
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const line = await pollUntil(
+      async () => (await cli(p.socket, 'show stat')).split('\n').find((l) => l.startsWith('demo,demo1,')) ?? '',
+      (l) => l.includes(',UP,') && l.includes(',L7OK,'), // 'UP 2/3' until the second check passes
+      { timeoutMs: 8000, everyMs: 200 },
+    );
     expect(line).toContain(',UP,');
     expect(line).toContain(',L7OK,200,');
     expect(line).toContain(`127.0.0.1:${p.demoPort}`);
   }, 15_000);
   it('lists a /slow?ms=800 stream in show sess while it waits, then answers it', async () => {
     const slow = curl(p.port, '/slow?ms=800');
-    let sess = '';
-    const t0 = Date.now();
-    while (Date.now() - t0 < 700 && !sess.includes('GET /slow?ms=800')) {
-      await new Promise((r) => setTimeout(r, 50));
-      sess = await cli(p.socket, 'show sess');
-    }
+    const sess = await pollUntil(() => cli(p.socket, 'show sess'), (s) => s.includes('GET /slow?ms=800'), { timeoutMs: 700, everyMs: 50 });
     expect(sess).toMatch(/proto=stream .*GET \/slow\?ms=800 HTTP\/1\.1/);
     const r = await slow;
     expect(r.status).toBe(200);
@@ -139,17 +119,16 @@ describe('flightbox run without -f: the embedded default configuration proxies t
   it('stops gracefully on SIGTERM, closing the demo origin too', async () => {
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(await refused(p.demoPort)).toBe(true);
-    expect(await refused(p.port)).toBe(true);
+    expect(await canConnect(p.demoPort)).toBe(false);
+    expect(await canConnect(p.port)).toBe(false);
   }, 15_000);
 });
 
 describe('flightbox run without -f when the demo origin port is taken', () => {
   it('fails with an alert naming demo-origin, the address and what to do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fb-e2e-default-'));
-    const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
-    const demoPort = (blocker.address() as { port: number }).port;
+    const blocker = await listen(createServer());
+    const demoPort = blocker.port;
     try {
       const port = await freePort();
       const r = await run(process.execPath, [CLI, 'run'], {
@@ -162,7 +141,7 @@ describe('flightbox run without -f when the demo origin port is taken', () => {
       );
       expect(r.stdout).not.toContain('listening on');
     } finally {
-      await new Promise((r) => blocker.close(r));
+      await blocker.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 20_000);

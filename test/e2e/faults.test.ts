@@ -10,37 +10,9 @@
  * `timeout server` answers 504 when no response head came; `timeout client` is an inactivity timer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { startProxy, run, type Proxy, poolsUsed, expectPoolsAt } from './harness.ts';
-
-interface Origin {
-  port: number;
-  close(): Promise<void>;
-}
-
-async function listen(srv: Server): Promise<Origin> {
-  const socks = new Set<Socket>();
-  srv.on('connection', (s: Socket) => {
-    socks.add(s);
-    s.on('close', () => socks.delete(s));
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.close(() => r());
-      }),
-  };
-}
-
-const tcpOrigin = (onConn: (s: Socket) => void) => listen(createTcpServer(onConn));
-const httpOrigin = (h: (req: IncomingMessage, res: ServerResponse) => void) => listen(createHttpServer(h));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { connect, type Socket } from 'node:net';
+import { buildConfig, startProxy, run, type Proxy, poolsUsed, expectPoolsAt, pollUntil, sleep } from './harness.ts';
+import { httpOrigin, tcpOrigin } from './origins.ts';
 
 /**
  * Polls `command` on the runtime socket until a line matches `re` (or fails after `ms`). The
@@ -48,26 +20,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * two of its phases: tests wait for the state they expect rather than take the first line.
  */
 async function waitLine(p: Proxy, command: string, re: RegExp, ms = 3000): Promise<string> {
-  const t0 = Date.now();
-  let out = '';
-  while (Date.now() - t0 < ms) {
-    out = await p.cli(command);
-    const line = out.split('\n').find((l) => re.test(l));
-    if (line) return line;
-    await sleep(30);
-  }
+  const lineOf = (out: string) => out.split('\n').find((l) => re.test(l));
+  const out = await pollUntil(() => p.cli(command), (o) => lineOf(o) !== undefined, { timeoutMs: ms, everyMs: 30 });
+  const line = lineOf(out);
+  if (line) return line;
   throw new Error(`no line of '${command}' matched ${re}; last answer:\n${out}`);
 }
 
 /** `show sess <id>` once the object is freed (its socket may close a moment after the client's). */
 async function freedDetail(p: Proxy, id: string, ms = 3000): Promise<string> {
-  const t0 = Date.now();
-  let out = '';
-  while (Date.now() - t0 < ms) {
-    out = await p.cli(`show sess ${id}`);
-    if (/^0x[0-9a-f]+: \[.*\] id=\d+ kind=\w+ tid=\d+ freed$/m.test(out)) return out;
-    await sleep(30);
-  }
+  const freed = (out: string) => /^0x[0-9a-f]+: \[.*\] id=\d+ kind=\w+ tid=\d+ freed$/m.test(out);
+  const out = await pollUntil(() => p.cli(`show sess ${id}`), freed, { timeoutMs: ms, everyMs: 30 });
+  if (freed(out)) return out;
   throw new Error(`object ${id} was not freed; show sess ${id}:\n${out}`);
 }
 
@@ -114,7 +78,6 @@ async function trickle(c: RawClient, text: string, everyMs: number): Promise<voi
 
 describe('faults: right error or timeout, visible while they last, recorded after, no leak', () => {
   let p: Proxy;
-  const origins: Origin[] = [];
   let baseline = 0;
   let uploadClosed: Promise<void>;
 
@@ -139,58 +102,33 @@ describe('faults: right error or timeout, visible while they last, recorded afte
       req.on('data', (d: Buffer) => (n += d.length));
       req.on('end', () => res.end(`got ${n}\n`));
     });
-    origins.push(silent, dies, upload, echo);
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 3s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    timeout http-request 1s',
-          '    timeout http-keep-alive 3s',
-          '    use_backend be_silent if { path_beg /silent }',
-          '    use_backend be_dies if { path_beg /dies }',
-          '    use_backend be_upload if { path_beg /upload }',
-          '    use_backend be_queue if { path_beg /queue }',
-          '    default_backend be_echo',
-          '',
-          'backend be_silent',
-          '    timeout server 1s',
-          `    server s 127.0.0.1:${silent.port}`,
-          '',
-          'backend be_dies',
-          `    server s 127.0.0.1:${dies.port}`,
-          '',
-          'backend be_upload',
-          '    timeout server 10s',
-          `    server s 127.0.0.1:${upload.port}`,
-          '',
-          'backend be_queue',
-          '    timeout queue 500ms',
-          '    timeout server 800ms',
-          `    server s 127.0.0.1:${silent.port} maxconn 1`,
-          '',
-          'backend be_echo',
-          '    http-reuse never', // no idle server connection stays in the pools after a test
-          `    server s 127.0.0.1:${echo.port}`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'timeout http-request 1s',
+            'timeout http-keep-alive 3s',
+            'use_backend be_silent if { path_beg /silent }',
+            'use_backend be_dies if { path_beg /dies }',
+            'use_backend be_upload if { path_beg /upload }',
+            'use_backend be_queue if { path_beg /queue }',
+            'default_backend be_echo',
+          ],
+          'backend be_silent': ['timeout server 1s', `server s 127.0.0.1:${silent.port}`],
+          'backend be_dies': [`server s 127.0.0.1:${dies.port}`],
+          'backend be_upload': ['timeout server 10s', `server s 127.0.0.1:${upload.port}`],
+          'backend be_queue': ['timeout queue 500ms', 'timeout server 800ms', `server s 127.0.0.1:${silent.port} maxconn 1`],
+          'backend be_echo': [
+            'http-reuse never', // no idle server connection stays in the pools after a test
+            `server s 127.0.0.1:${echo.port}`,
+          ],
+        }),
     });
     baseline = await poolsUsed(p);
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all(origins.map((o) => o.close()));
   });
 
   it('a backend that never answers: waiting-response on timeout server in show sess, then 504, recorded', async () => {
@@ -320,8 +258,7 @@ describe('faults: right error or timeout, visible while they last, recorded afte
   it('a next request on a kept-alive connection trickling in is cut at timeout http-request from its first byte', async () => {
     const c = await rawClient(p.port);
     c.sock.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
-    const t1 = Date.now();
-    while (!/got 0\n/.test(c.received()) && Date.now() - t1 < 3000) await sleep(20);
+    await pollUntil(() => c.received(), (got) => /got 0\n/.test(got), { timeoutMs: 3000, everyMs: 20 });
     expect(c.received()).toMatch(/^HTTP\/1\.1 200 /);
     // Between requests the connection waits on timeout http-keep-alive.
     const port = c.sock.localPort;

@@ -6,7 +6,7 @@
 import { afterAll, expect } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,27 +90,77 @@ export interface Proxy {
   exited: Promise<number | null>;
 }
 
-/** The config template: frontend on `port`, socket and snapshots in `dir`. `extra` lines go into global. */
-export function configText(dir: string, port: number, opts: { global?: string[]; frontend?: string[]; nbthread?: number } = {}): string {
+/**
+ * What the `global` and `defaults` sections of an e2e configuration hold beyond the lines every one
+ * of them has (`stats socket <dir>/admin.sock mode 600 level admin`, `mode http`).
+ */
+export interface Preamble {
+  /** `nbthread <n>`: 1 unless given; `null` leaves the line out (the proxy's own default). */
+  nbthread?: number | null;
+  /** `snapshot-dir <dir>/snapshots` (the default), or no such line when false. */
+  snapshotDir?: boolean;
+  /** Further `global` lines (unindented), after the socket and snapshot lines. */
+  global?: readonly string[];
+  /** Further `defaults` lines (unindented), after `mode http` and before the timeouts. */
+  defaults?: readonly string[];
+  /**
+   * The `timeout` lines of `defaults`, written in the order client, connect, server; one left out
+   * is not written. When `timeouts` itself is not given: client 5s, connect 1s, server 3s.
+   */
+  timeouts?: { client?: string; connect?: string; server?: string };
+}
+
+const indent = (l: string) => `    ${l}`;
+
+/**
+ * The `global` and `defaults` sections every e2e configuration starts with, as lines (each section
+ * ends with an empty line): `global` with `nbthread`, the runtime socket in `dir` (where `Proxy.cli`
+ * finds it), `snapshot-dir` in `dir` and `opts.global`; `defaults` with `mode http`, `opts.defaults`
+ * and the timeouts. A change to what every test configuration holds is made here.
+ */
+export function preamble(dir: string, opts: Preamble = {}): string[] {
+  const { nbthread = 1, snapshotDir = true, timeouts = { client: '5s', connect: '1s', server: '3s' } } = opts;
   return [
     'global',
-    `    nbthread ${opts.nbthread ?? 2}`,
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '    watchdog-timeout 1s',
-    '    hard-stop-after 5s',
-    ...(opts.global ?? []).map((l) => `    ${l}`),
+    ...(nbthread === null ? [] : [`nbthread ${nbthread}`]).map(indent),
+    indent(`stats socket ${join(dir, 'admin.sock')} mode 600 level admin`),
+    ...(snapshotDir ? [indent(`snapshot-dir ${join(dir, 'snapshots')}`)] : []),
+    ...(opts.global ?? []).map(indent),
     '',
     'defaults',
-    '    mode http',
-    '    timeout client 10s',
+    indent('mode http'),
+    ...(opts.defaults ?? []).map(indent),
+    ...(['client', 'connect', 'server'] as const).flatMap((t) => (timeouts[t] === undefined ? [] : [indent(`timeout ${t} ${timeouts[t]}`)])),
     '',
-    'frontend web',
-    `    bind 127.0.0.1:${port}`,
-    '    http-request return status 200 content-type text/plain string "hello from flightbox\\n"',
-    ...(opts.frontend ?? []).map((l) => `    ${l}`),
-    '',
-  ].join('\n');
+  ];
+}
+
+/**
+ * A whole configuration: `preamble(dir, opts)`, then each of `sections` in insertion order as its
+ * head line (`frontend web`, `backend be`, `listen li`, ...), its lines indented by four spaces, and
+ * an empty line. The text ends with a newline.
+ */
+export function buildConfig(dir: string, opts: Preamble, sections: Record<string, readonly string[]>): string {
+  return [...preamble(dir, opts), ...Object.entries(sections).flatMap(([head, lines]) => [head, ...lines.map(indent), ''])].join('\n');
+}
+
+/**
+ * The config template: `preamble` with two threads (unless `nbthread`), `watchdog-timeout 1s`,
+ * `hard-stop-after 5s` and the `global` lines, `timeout client 10s`, and frontend `web` on `port`
+ * answering `hello from flightbox` by `http-request return`, followed by the `frontend` lines.
+ */
+export function configText(dir: string, port: number, opts: { global?: string[]; frontend?: string[]; nbthread?: number } = {}): string {
+  return buildConfig(
+    dir,
+    { nbthread: opts.nbthread ?? 2, global: ['watchdog-timeout 1s', 'hard-stop-after 5s', ...(opts.global ?? [])], timeouts: { client: '10s' } },
+    {
+      'frontend web': [
+        `bind 127.0.0.1:${port}`,
+        'http-request return status 200 content-type text/plain string "hello from flightbox\\n"',
+        ...(opts.frontend ?? []),
+      ],
+    },
+  );
 }
 
 /** Starts Flightbox with `configText` (or the template) and waits until it listens. */
@@ -138,17 +188,10 @@ export async function startProxy(
     exited,
     stdout: () => out,
     stderr: () => err,
-    waitStderr(re, timeoutMs = 15_000, from = 0) {
-      return new Promise((resolve, reject) => {
-        const t0 = Date.now();
-        const tick = () => {
-          const m = err.slice(from).match(re);
-          if (m) return resolve(m);
-          if (Date.now() - t0 > timeoutMs) return reject(new Error(`stderr never matched ${re}; stderr was:\n${err}`));
-          setTimeout(tick, 25);
-        };
-        tick();
-      });
+    async waitStderr(re, timeoutMs = 15_000, from = 0) {
+      const m = await pollUntil(() => err.slice(from).match(re), (x) => x !== null, { timeoutMs });
+      if (!m) throw new Error(`stderr never matched ${re}; stderr was:\n${err}`);
+      return m;
     },
     async cli(commands) {
       const r = await run('socat', ['-t', '10', 'stdio', `UNIX-CONNECT:${socket}`], { input: commands + '\n' });
@@ -176,28 +219,57 @@ export async function startProxy(
       return code;
     },
   };
-  await Promise.race([
-    new Promise<void>((resolve, reject) => {
-      const t0 = Date.now();
-      const tick = () => {
-        if (out.includes('listening on')) return resolve();
-        if (child.exitCode !== null) return reject(new Error(`flightbox exited ${child.exitCode}:\n${err}`));
-        if (Date.now() - t0 > 20_000) return reject(new Error(`flightbox did not start:\n${out}\n${err}`));
-        setTimeout(tick, 25);
-      };
-      tick();
-    }),
-  ]);
-  return p;
+  await pollUntil(() => out.includes('listening on') || child.exitCode !== null, (ended) => ended, { timeoutMs: 20_000 });
+  if (out.includes('listening on')) return p;
+  throw new Error(child.exitCode !== null ? `flightbox exited ${child.exitCode}:\n${err}` : `flightbox did not start:\n${out}\n${err}`);
 }
 
-/** Resolves once `cond()` holds (polled every 25 ms); rejects after `timeoutMs` saying what it waited for. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = String(cond)): Promise<void> {
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * How long a poll goes on: `everyMs` between calls (default 25 ms), and at most `tries` calls when
+ * given, otherwise calls for up to `timeoutMs` (default 10 s) from the first one.
+ */
+export interface PollLimits {
+  timeoutMs?: number;
+  tries?: number;
+  everyMs?: number;
+}
+
+/**
+ * Calls `get()` until `ok(value)` holds or a limit of `limits` is reached, and resolves with the last
+ * value either way: it rejects only when `get` does, never for time (the caller asserts on, or throws
+ * about, what it got, so a failure shows the last answer). The one polling loop of the e2e tests: the values they wait
+ * for (runtime command output, log lines, stats, process output) arrive asynchronously.
+ */
+export async function pollUntil<T>(get: () => T | Promise<T>, ok: (value: T) => boolean, limits: PollLimits = {}): Promise<T> {
+  const { tries = Infinity, everyMs = 25 } = limits;
+  const timeoutMs = limits.timeoutMs ?? (limits.tries === undefined ? 10_000 : Infinity);
   const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+  for (let i = 1; ; i++) {
+    const value = await get();
+    if (ok(value) || i >= tries || Date.now() - t0 > timeoutMs) return value;
+    await sleep(everyMs);
   }
+}
+
+/**
+ * Resolves once `cond()` holds, polled as `pollUntil` does; rejects when the limits are reached,
+ * saying what it waited for. `limits` is the timeout in ms (default 10 s, every 25 ms) or the
+ * limits of `PollLimits` with `what`.
+ */
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  limits: number | (PollLimits & { what?: string }) = 10_000,
+  what?: string,
+): Promise<void> {
+  const l: PollLimits & { what?: string } = typeof limits === 'number' ? { timeoutMs: limits } : limits;
+  if (await pollUntil(cond, (held) => held, l)) return;
+  const bound = l.timeoutMs === undefined && l.tries !== undefined ? `${l.tries} tries` : `${l.timeoutMs ?? 10_000} ms`;
+  throw new Error(`waited ${bound} for ${what ?? l.what ?? String(cond)}`);
 }
 
 /** Used bytes of every pool of a running proxy, from `show pools` (its Total line). */
@@ -208,13 +280,52 @@ export async function poolsUsed(p: Proxy): Promise<number> {
   return Number(m[1]);
 }
 
-/** Waits (up to 3 s: connections close asynchronously) until pool usage is back at `baseline`. */
+/** Waits (60 polls 50 ms apart: connections close asynchronously) until pool usage is back at `baseline`. */
 export async function expectPoolsAt(p: Proxy, baseline: number): Promise<void> {
-  let used = -1;
-  for (let i = 0; i < 60; i++) {
-    used = await poolsUsed(p);
-    if (used === baseline) return;
-    await new Promise((r) => setTimeout(r, 50));
+  expect(await pollUntil(() => poolsUsed(p), (used) => used === baseline, { tries: 60, everyMs: 50 })).toBe(baseline);
+}
+
+/** `show stat` rows of a running proxy: `pxname/svname` -> column -> value (columns named by its header line). */
+export async function showStat(p: Proxy): Promise<Record<string, Record<string, string>>> {
+  const [header, ...lines] = (await p.cli('show stat')).trimEnd().split('\n');
+  const cols = header!.replace(/^# /, '').split(',');
+  const out: Record<string, Record<string, string>> = {};
+  for (const l of lines) {
+    const vals = l.split(',');
+    out[`${vals[0]}/${vals[1]}`] = Object.fromEntries(cols.map((c, i) => [c, vals[i] ?? '']));
   }
-  expect(used).toBe(baseline);
+  return out;
+}
+
+/**
+ * Opens a TCP connection to 127.0.0.1:`port`, writes `data` (nothing when empty) and collects what
+ * comes back (as latin1 text: one character per byte) until the peer closes, or until `ms` pass when
+ * given (the connection is then destroyed). Resolves with the text and the time from this call to the close.
+ */
+export function exchange(port: number, data: string | Buffer, ms?: number): Promise<{ text: string; tookMs: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    const t = ms === undefined ? undefined : setTimeout(() => s.destroy(), ms);
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve({ text, tookMs: Date.now() - t0 });
+    });
+    if (data.length > 0) s.write(data);
+  });
+}
+
+/** Whether a TCP connection to 127.0.0.1:`port` is accepted (it is closed at once). */
+export function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

@@ -6,13 +6,13 @@
  * target (reached through util-linux `logger`, received on a real socket bound by socat).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProxy, type Proxy } from './harness.ts';
+import { buildConfig, pollUntil, startProxy, waitFor, type Proxy } from './harness.ts';
+import { httpOrigin } from './origins.ts';
 import { startUnixReceiver } from '../proxy/log/unix-receiver.ts';
 
 // ip:port [date] fe be/srv TR/Tw/Tc/Tr/Ta status bytes - - term ac/fc/bc/sc/rc sq/bq "request"
@@ -49,13 +49,11 @@ function parse(line: string): Parsed {
 
 describe('traffic logs: option httplog to stdout and UDP', () => {
   let p: Proxy;
-  let origin: Server;
   let udp: DgramSocket;
   const datagrams: string[] = [];
-  const socks = new Set<Socket>();
 
   beforeAll(async () => {
-    origin = createServer((req, res) => {
+    const origin = await httpOrigin((req, res) => {
       req.resume();
       req.on('end', () => {
         if (req.url === '/slow') {
@@ -67,67 +65,44 @@ describe('traffic logs: option httplog to stdout and UDP', () => {
         res.end('hello from origin\n');
       });
     });
-    origin.on('connection', (s: Socket) => {
-      socks.add(s);
-      s.on('close', () => socks.delete(s));
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    const originPort = (origin.address() as { port: number }).port;
     udp = createSocket('udp4');
     udp.on('message', (m) => datagrams.push(m.toString('latin1')));
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     const udpPort = udp.address().port;
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '    log stdout format raw local0',
-          `    log 127.0.0.1:${udpPort} local0`,
-          '',
-          'defaults',
-          '    mode http',
-          '    log global',
-          '    option httplog',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 3s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    http-request deny if { path /admin }',
-          '    http-request return status 200 content-type text/plain string ok if { path /ret }',
-          '    use_backend empty if { path /nosrv }',
-          '    default_backend app',
-          '',
-          'backend app',
-          `    server s1 127.0.0.1:${originPort}`,
-          '',
-          'backend empty',
-          '',
-        ].join('\n'),
+        buildConfig(
+          dir,
+          { global: ['log stdout format raw local0', `log 127.0.0.1:${udpPort} local0`], defaults: ['log global', 'option httplog'] },
+          {
+            'frontend web': [
+              `bind 127.0.0.1:${port}`,
+              'http-request deny if { path /admin }',
+              'http-request return status 200 content-type text/plain string ok if { path /ret }',
+              'use_backend empty if { path /nosrv }',
+              'default_backend app',
+            ],
+            'backend app': [`server s1 127.0.0.1:${origin.port}`],
+            'backend empty': [],
+          },
+        ),
     });
   }, 30_000);
 
   afterAll(async () => {
     await p?.stop();
-    for (const s of socks) s.destroy();
-    await new Promise<void>((r) => origin.close(() => r()));
     udp?.close();
   });
 
   /** Waits for the log line of `path` on stdout and over UDP; returns both. */
   async function lineFor(path: string): Promise<{ out: Parsed; syslog: string }> {
-    const t0 = Date.now();
-    for (;;) {
-      const out = p.stdout().split('\n').find((l) => l.includes(` /${path.slice(1)} HTTP/1.1"`));
-      const dg = datagrams.find((d) => d.includes(` /${path.slice(1)} HTTP/1.1"`));
-      if (out && dg) return { out: parse(out), syslog: dg };
-      if (Date.now() - t0 > 5000) throw new Error(`no log line for ${path}; stdout:\n${p.stdout()}\nudp:\n${datagrams.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const [out, dg] = await pollUntil(
+      () => [p.stdout().split('\n').find((l) => l.includes(` /${path.slice(1)} HTTP/1.1"`)), datagrams.find((d) => d.includes(` /${path.slice(1)} HTTP/1.1"`))],
+      ([o, d]) => o !== undefined && d !== undefined,
+      { timeoutMs: 5000 },
+    );
+    if (out && dg) return { out: parse(out), syslog: dg };
+    throw new Error(`no log line for ${path}; stdout:\n${p.stdout()}\nudp:\n${datagrams.join('\n')}`);
   }
 
   it('a proxied request: backend/server, timers, 200, bytes, ----', async () => {
@@ -193,8 +168,7 @@ describe('traffic logs without option httplog', () => {
     try {
       const r = await p.get('/');
       expect(r.status).toBe(200);
-      const t0 = Date.now();
-      while (!p.stdout().includes('Connect from') && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 25));
+      await pollUntil(() => p.stdout().includes('Connect from'), (seen) => seen, { timeoutMs: 5000 });
       const lines = p.stdout().split('\n').filter((l) => l.startsWith('Connect from'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^Connect from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.0\\.1:${p.port} \\(web/HTTP\\)$`));
@@ -221,49 +195,25 @@ function loggerPids(path: string): number[] {
 }
 
 describe('traffic logs to a UNIX datagram socket (through logger), and option httplog clf', () => {
-  let origin: Server;
   let originPort = 0;
 
   beforeAll(async () => {
-    origin = createServer((req, res) => {
+    const origin = await httpOrigin((req, res) => {
       req.resume();
       req.on('end', () => {
         res.setHeader('content-type', 'text/plain');
         res.end('hello from origin\n');
       });
     });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    originPort = (origin.address() as { port: number }).port;
-  });
-  afterAll(async () => {
-    origin.closeAllConnections();
-    await new Promise<void>((r) => origin.close(() => r()));
+    originPort = origin.port;
   });
 
   const config = (httplog: string, logs: (dir: string) => string[]) => (dir: string, port: number) =>
-    [
-      'global',
-      '    nbthread 1',
-      `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-      `    snapshot-dir ${join(dir, 'snapshots')}`,
-      ...logs(dir).map((l) => `    ${l}`),
-      '',
-      'defaults',
-      '    mode http',
-      '    log global',
-      `    ${httplog}`,
-      '    timeout client 5s',
-      '    timeout connect 1s',
-      '    timeout server 3s',
-      '',
-      'frontend web',
-      `    bind 127.0.0.1:${port}`,
-      '    default_backend app',
-      '',
-      'backend app',
-      `    server s1 127.0.0.1:${originPort}`,
-      '',
-    ].join('\n');
+    buildConfig(
+      dir,
+      { global: logs(dir), defaults: ['log global', httplog] },
+      { 'frontend web': [`bind 127.0.0.1:${port}`, 'default_backend app'], 'backend app': [`server s1 127.0.0.1:${originPort}`] },
+    );
 
   it("option httplog to 'log <unix socket>': HAProxy's local rfc3164 header, the line, and no logger left after stop", async () => {
     const sockDir = mkdtempSync(join(tmpdir(), 'fb-e2e-sock-'));
@@ -280,10 +230,7 @@ describe('traffic logs to a UNIX datagram socket (through logger), and option ht
       expect(loggerPids(sock)).toHaveLength(1);
       await p.stop();
       // The worker ended logger's input when it stopped: logger exits.
-      for (let i = 0; loggerPids(sock).length > 0; i++) {
-        if (i > 100) throw new Error('logger still running after the proxy stopped');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(() => loggerPids(sock).length === 0, { tries: 102, everyMs: 20, what: 'logger to exit after the proxy stopped' });
     } finally {
       await p.stop();
       await rx.stop();
@@ -299,12 +246,8 @@ describe('traffic logs to a UNIX datagram socket (through logger), and option ht
     try {
       const before = Date.now();
       expect((await p.get('/clf/page?x=1')).status).toBe(200);
-      const t0 = Date.now();
-      let line: string | undefined;
-      while (!(line = p.stdout().split('\n').find((l) => l.includes('/clf/page')))) {
-        if (Date.now() - t0 > 5000) throw new Error(`no CLF line; stdout:\n${p.stdout()}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const line = await pollUntil(() => p.stdout().split('\n').find((l) => l.includes('/clf/page')), (l) => l !== undefined, { timeoutMs: 5000 });
+      if (line === undefined) throw new Error(`no CLF line; stdout:\n${p.stdout()}`);
       // %{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl
       const m = /^127\.0\.0\.1 - - \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d) \+0000\] "GET \/clf\/page\?x=1 HTTP\/1\.1" 200 (\d+) "" "" (\d+) (\d{3}) "web" "app" "s1" (\d+) (\d+) (\d+) (\d+) (\d+) ---- (\d+) (\d+) (\d+) (\d+) 0 0 0 "" "" $/.exec(line);
       if (!m) throw new Error(`not an HAProxy CLF line: ${JSON.stringify(line)}`);

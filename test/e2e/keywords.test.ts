@@ -14,12 +14,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { freePort, run, startProxy, trackChild, type Proxy } from './harness.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { buildConfig, exchange, freePort, run, showStat, sleep, startProxy, trackChild, waitFor, type Preamble, type Proxy } from './harness.ts';
+import { httpOrigin, tcpOrigin, type Origin as Listening } from './origins.ts';
 
 /** A request an origin received. */
 interface Seen {
@@ -42,34 +40,16 @@ interface Origin {
   healthStatus: number;
   healthHits: number;
   release(): void;
-  close(): Promise<void>;
-}
-
-async function listen(srv: Server): Promise<{ port: number; close(): Promise<void>; onConn(f: () => void): void }> {
-  const socks = new Set<Socket>();
-  const hooks: (() => void)[] = [];
-  srv.on('connection', (s: Socket) => {
-    socks.add(s);
-    s.on('close', () => socks.delete(s));
-    for (const h of hooks) h();
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as { port: number }).port,
-    onConn: (f) => hooks.push(f),
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.close(() => r());
-      }),
-  };
 }
 
 async function named(name: string): Promise<Origin> {
+  let l: Listening | undefined;
   const o: Origin = {
     name,
     port: 0,
-    conns: 0,
+    get conns() {
+      return l?.conns ?? 0;
+    },
     seen: [],
     held: [],
     healthStatus: 200,
@@ -77,9 +57,8 @@ async function named(name: string): Promise<Origin> {
     release() {
       for (const res of o.held.splice(0)) res.end(`${name} held\n`);
     },
-    close: async () => {},
   };
-  const srv = createHttpServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+  l = await httpOrigin((req, res) => {
     req.resume();
     req.on('end', () => {
       const url = req.url ?? '';
@@ -96,14 +75,8 @@ async function named(name: string): Promise<Origin> {
       }
       res.end(`${name} ${req.method} ${url}\n`);
     });
-  });
-  const l = await listen(srv);
-  l.onConn(() => o.conns++);
+  }, { keepAliveTimeout: 10_000 });
   o.port = l.port;
-  o.close = async () => {
-    o.release();
-    await l.close();
-  };
   return o;
 }
 
@@ -125,22 +98,8 @@ async function curl(url: string, extra: string[] = []): Promise<Got> {
   return { status: Number(/^HTTP\/1\.[01] (\d+)/.exec(head)?.[1] ?? 0), head, body, who: body.split(' ')[0] ?? '' };
 }
 
-/** Sends raw bytes on a new connection; resolves with what came back and when the proxy closed. */
-function raw(port: number, data: string, ms = 8000): Promise<{ text: string; tookMs: number }> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const s = connect(port, '127.0.0.1');
-    let text = '';
-    const t = setTimeout(() => s.destroy(), ms);
-    s.on('data', (d) => (text += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve({ text, tookMs: Date.now() - t0 });
-    });
-    if (data) s.write(data);
-  });
-}
+/** Sends raw bytes on a new connection; resolves with what came back and when the proxy closed (8 s at most). */
+const raw = (port: number, data: string, ms = 8000) => exchange(port, data, ms);
 
 /** HAProxy's default error pages: reason phrase and sentence of src/http.c http_err_msgs[]. */
 const HAPROXY_ERRORS: Record<number, [string, string]> = {
@@ -172,42 +131,11 @@ function expectHaproxyError(response: string, status: number): void {
   expect(response.slice(i + 4)).toBe(body);
 }
 
-/** The `show stat` rows as column -> value maps, keyed `pxname/svname`. */
-async function stat(p: Proxy): Promise<Record<string, Record<string, string>>> {
-  const [header, ...lines] = (await p.cli('show stat')).trimEnd().split('\n');
-  const cols = header!.replace(/^# /, '').split(',');
-  const out: Record<string, Record<string, string>> = {};
-  for (const l of lines) {
-    const v = l.split(',');
-    out[`${v[0]}/${v[1]}`] = Object.fromEntries(cols.map((c, i) => [c, v[i] ?? '']));
-  }
-  return out;
-}
+/** Polls every 20 ms until `ok()` holds (or throws after 5 s, naming `what`). */
+const until = (what: string, ok: () => boolean | Promise<boolean>) => waitFor(ok, { timeoutMs: 5000, everyMs: 20, what });
 
-/** Polls until `ok()` holds (or throws after `ms`). */
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function globalLines(dir: string): string[] {
-  return [
-    'global',
-    '    nbthread 1', // one worker: one balancer, so server choices are deterministic
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '',
-    'defaults',
-    '    mode http',
-    '    timeout client 5s',
-    '    timeout connect 1s',
-    '    timeout server 5s',
-    '',
-  ];
-}
+/** One worker: one balancer, so server choices are deterministic. */
+const PREAMBLE: Preamble = { nbthread: 1, timeouts: { client: '5s', connect: '1s', server: '5s' } };
 
 describe('routing: ACL fetches, use_backend unless, listen, balance algorithms, server queues', () => {
   let p: Proxy;
@@ -224,83 +152,54 @@ describe('routing: ACL fetches, use_backend unless, listen, balance algorithms, 
     for (const x of all) o[x.name] = x;
     portB = await freePort();
     portL = await freePort();
-    const srv = (n: string, extra = '') => `    server ${n} 127.0.0.1:${o[n]!.port}${extra}`;
+    const srv = (n: string, extra = '') => `server ${n} 127.0.0.1:${o[n]!.port}${extra}`;
     p = await startProxy({
       config: (dir, port) =>
-        [
-          ...globalLines(dir),
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          `    bind 127.0.0.1:${portB}`,
-          '    acl a_end path_end .jpg',
-          '    acl a_reg path_reg ^/reg/[0-9]+$',
-          '    acl a_hdr hdr(x-tenant) acme',
-          '    acl a_hbeg hdr_beg(host) api.',
-          '    acl a_hend hdr_end(host) .internal',
-          '    acl a_hsub hdr_sub(user-agent) bot',
-          '    acl a_src src 127.0.0.2/32 10.0.0.0/8',
-          `    acl a_port dst_port ${portB}`,
-          '    acl a_v10 req.ver 1.0',
-          '    acl is_unl path_beg /unl',
-          // Path-routed balance backends first: their requests come from several source addresses.
-          '    use_backend be_lc if { path_beg /lc }',
-          '    use_backend be_first if { path_beg /first }',
-          '    use_backend be_source if { path_beg /source }',
-          '    use_backend be_uri if { path_beg /uri }',
-          '    use_backend be_sq if { path_beg /sq }',
-          '    use_backend be_end if a_end',
-          '    use_backend be_reg if a_reg',
-          '    use_backend be_hdr if a_hdr',
-          '    use_backend be_hbeg if a_hbeg',
-          '    use_backend be_hend if a_hend',
-          '    use_backend be_hsub if a_hsub',
-          '    use_backend be_src if a_src',
-          '    use_backend be_port if a_port',
-          '    use_backend be_v10 if a_v10',
-          // not (not /unl or x-skip: 1) = /unl and no x-skip: 1
-          '    use_backend be_unless unless !is_unl || { hdr(x-skip) 1 }',
-          '    default_backend be_dflt',
-          '',
-          ...['dflt', 'end', 'reg', 'hdr', 'hbeg', 'hend', 'hsub', 'src', 'port', 'v10', 'unless'].flatMap((n) => [`backend be_${n}`, srv(n), '']),
-          'backend be_lc',
-          '    balance leastconn',
-          srv('lc1'),
-          srv('lc2'),
-          '',
-          'backend be_first',
-          '    balance first',
-          srv('f1', ' maxconn 1'),
-          srv('f2', ' maxconn 1'),
-          srv('f3', ' maxconn 1'),
-          '',
-          'backend be_source',
-          '    balance source',
-          srv('s1'),
-          srv('s2'),
-          srv('s3'),
-          '',
-          'backend be_uri',
-          '    balance uri',
-          srv('s1'),
-          srv('s2'),
-          srv('s3'),
-          '',
-          'backend be_sq',
-          '    balance uri',
-          '    timeout queue 800ms',
-          srv('q1', ' maxconn 1'),
-          srv('q2', ' maxconn 1'),
-          '',
-          'listen li',
-          `    bind 127.0.0.1:${portL}`,
-          srv('li'),
-          '',
-        ].join('\n'),
+        buildConfig(dir, PREAMBLE, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            `bind 127.0.0.1:${portB}`,
+            'acl a_end path_end .jpg',
+            'acl a_reg path_reg ^/reg/[0-9]+$',
+            'acl a_hdr hdr(x-tenant) acme',
+            'acl a_hbeg hdr_beg(host) api.',
+            'acl a_hend hdr_end(host) .internal',
+            'acl a_hsub hdr_sub(user-agent) bot',
+            'acl a_src src 127.0.0.2/32 10.0.0.0/8',
+            `acl a_port dst_port ${portB}`,
+            'acl a_v10 req.ver 1.0',
+            'acl is_unl path_beg /unl',
+            // Path-routed balance backends first: their requests come from several source addresses.
+            'use_backend be_lc if { path_beg /lc }',
+            'use_backend be_first if { path_beg /first }',
+            'use_backend be_source if { path_beg /source }',
+            'use_backend be_uri if { path_beg /uri }',
+            'use_backend be_sq if { path_beg /sq }',
+            'use_backend be_end if a_end',
+            'use_backend be_reg if a_reg',
+            'use_backend be_hdr if a_hdr',
+            'use_backend be_hbeg if a_hbeg',
+            'use_backend be_hend if a_hend',
+            'use_backend be_hsub if a_hsub',
+            'use_backend be_src if a_src',
+            'use_backend be_port if a_port',
+            'use_backend be_v10 if a_v10',
+            // not (not /unl or x-skip: 1) = /unl and no x-skip: 1
+            'use_backend be_unless unless !is_unl || { hdr(x-skip) 1 }',
+            'default_backend be_dflt',
+          ],
+          ...Object.fromEntries(['dflt', 'end', 'reg', 'hdr', 'hbeg', 'hend', 'hsub', 'src', 'port', 'v10', 'unless'].map((n) => [`backend be_${n}`, [srv(n)]])),
+          'backend be_lc': ['balance leastconn', srv('lc1'), srv('lc2')],
+          'backend be_first': ['balance first', srv('f1', ' maxconn 1'), srv('f2', ' maxconn 1'), srv('f3', ' maxconn 1')],
+          'backend be_source': ['balance source', srv('s1'), srv('s2'), srv('s3')],
+          'backend be_uri': ['balance uri', srv('s1'), srv('s2'), srv('s3')],
+          'backend be_sq': ['balance uri', 'timeout queue 800ms', srv('q1', ' maxconn 1'), srv('q2', ' maxconn 1')],
+          'listen li': [`bind 127.0.0.1:${portL}`, srv('li')],
+        }),
     });
   }, 30_000);
   afterAll(async () => {
     await p?.stop();
-    await Promise.all(Object.values(o).map((x) => x.close()));
   });
 
   const url = (path: string, port = p.port) => `http://127.0.0.1:${port}${path}`;
@@ -411,7 +310,7 @@ describe('routing: ACL fetches, use_backend unless, listen, balance algorithms, 
     const t0 = Date.now();
     const queued = run('curl', ['-s', '-m', '8', '-i', url('/sq/hold')]);
     let rows: Record<string, Record<string, string>> = {};
-    await until('the request queued on the server', async () => (rows = await stat(p))[`be_sq/${busy}`]?.qcur === '1');
+    await until('the request queued on the server', async () => (rows = await showStat(p))[`be_sq/${busy}`]?.qcur === '1');
     expect(rows[`be_sq/${idle}`]).toMatchObject({ qcur: '0', scur: '0' });
     expect(rows['be_sq/BACKEND']!.qcur).toBe('0');
     const r = await queued;
@@ -422,7 +321,7 @@ describe('routing: ACL fetches, use_backend unless, listen, balance algorithms, 
     expect(o[idle]!.seen).toHaveLength(0);
     // Queued again; this time the slot frees in time and the same server serves it.
     const second = curl(url('/sq/hold'));
-    await until('queued again', async () => (await stat(p))[`be_sq/${busy}`]?.qcur === '1');
+    await until('queued again', async () => (await showStat(p))[`be_sq/${busy}`]?.qcur === '1');
     o[busy]!.release(); // answers the first request; the queued one takes the slot
     expect((await first).who).toBe(busy);
     await until('the queued request reached the server', () => o[busy]!.held.length === 1);
@@ -467,78 +366,56 @@ describe('connections: timeouts, http-server-close, http-reuse never, error page
   let p: Proxy;
   let portKa = 0; // frontend with timeout http-keep-alive / http-request
   let closeO: Origin, neverO: Origin, chk: Origin, plain: Origin;
-  let bad: { port: number; close(): Promise<void> };
-  let silent: { port: number; close(): Promise<void> };
+  let bad: Listening, silent: Listening;
   let stuck: { port: number; close(): void };
 
   beforeAll(async () => {
     [closeO, neverO, chk, plain] = await Promise.all([named('close'), named('never'), named('chk'), named('plain')]);
-    bad = await listen(createTcpServer((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Le'))));
-    silent = await listen(createTcpServer((s) => s.on('data', () => {})));
+    bad = await tcpOrigin((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Le')));
+    silent = await tcpOrigin((s) => s.on('data', () => {}));
     stuck = await unacceptingListener();
     portKa = await freePort();
     p = await startProxy({
       config: (dir, port) =>
-        [
-          ...globalLines(dir),
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    timeout client 600ms', // no timeout http-request / http-keep-alive: client applies
-          '    use_backend be_stuck if { path_beg /stuck }',
-          '    use_backend be_close if { path_beg /close }',
-          '    use_backend be_never if { path_beg /never }',
-          '    use_backend be_bad if { path_beg /bad }',
-          '    use_backend be_silent if { path_beg /silent }',
-          '    use_backend be_empty if { path_beg /empty }',
-          '    use_backend be_chk if { path_beg /chk }',
-          '    default_backend be_plain',
-          '',
-          'frontend ka',
-          `    bind 127.0.0.1:${portKa}`,
-          '    timeout client 5s',
-          '    timeout http-request 1s',
-          '    timeout http-keep-alive 300ms',
-          '    default_backend be_plain',
-          '',
-          'backend be_plain',
-          `    server s 127.0.0.1:${plain.port}`,
-          '',
-          'backend be_stuck',
-          '    retries 0',
-          '    timeout connect 300ms',
-          `    server s 127.0.0.1:${stuck.port}`,
-          '',
-          'backend be_close',
-          '    option http-server-close',
-          `    server s 127.0.0.1:${closeO.port}`,
-          '',
-          'backend be_never',
-          '    http-reuse never',
-          `    server s 127.0.0.1:${neverO.port}`,
-          '',
-          'backend be_bad',
-          `    server s 127.0.0.1:${bad.port}`,
-          '',
-          'backend be_silent',
-          '    timeout server 300ms',
-          `    server s 127.0.0.1:${silent.port}`,
-          '',
-          'backend be_empty',
-          '',
-          'backend be_chk',
-          '    option httpchk GET /health',
-          '    http-check expect status 200',
-          '    timeout check 500ms',
-          `    server c1 127.0.0.1:${chk.port} check inter 200 rise 2 fall 3`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, PREAMBLE, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'timeout client 600ms', // no timeout http-request / http-keep-alive: client applies
+            'use_backend be_stuck if { path_beg /stuck }',
+            'use_backend be_close if { path_beg /close }',
+            'use_backend be_never if { path_beg /never }',
+            'use_backend be_bad if { path_beg /bad }',
+            'use_backend be_silent if { path_beg /silent }',
+            'use_backend be_empty if { path_beg /empty }',
+            'use_backend be_chk if { path_beg /chk }',
+            'default_backend be_plain',
+          ],
+          'frontend ka': [
+            `bind 127.0.0.1:${portKa}`,
+            'timeout client 5s',
+            'timeout http-request 1s',
+            'timeout http-keep-alive 300ms',
+            'default_backend be_plain',
+          ],
+          'backend be_plain': [`server s 127.0.0.1:${plain.port}`],
+          'backend be_stuck': ['retries 0', 'timeout connect 300ms', `server s 127.0.0.1:${stuck.port}`],
+          'backend be_close': ['option http-server-close', `server s 127.0.0.1:${closeO.port}`],
+          'backend be_never': ['http-reuse never', `server s 127.0.0.1:${neverO.port}`],
+          'backend be_bad': [`server s 127.0.0.1:${bad.port}`],
+          'backend be_silent': ['timeout server 300ms', `server s 127.0.0.1:${silent.port}`],
+          'backend be_empty': [],
+          'backend be_chk': [
+            'option httpchk GET /health',
+            'http-check expect status 200',
+            'timeout check 500ms',
+            `server c1 127.0.0.1:${chk.port} check inter 200 rise 2 fall 3`,
+          ],
+        }),
     });
   }, 30_000);
   afterAll(async () => {
     await p?.stop();
     stuck?.close();
-    await Promise.all([closeO, neverO, chk, plain].map((x) => x?.close()));
-    await Promise.all([bad?.close(), silent?.close()]);
   });
 
   it('timeout connect (4.2): a server that never completes the handshake gives 503 after it, with retries 0', async () => {
@@ -623,7 +500,7 @@ describe('connections: timeouts, http-server-close, http-reuse never, error page
 
   it('health checks follow inter, fall and rise (5.2): down after 3 failed checks, up after 2 good ones', async () => {
     await until('c1 checked UP', async () => {
-      const r = (await stat(p))['be_chk/c1'];
+      const r = (await showStat(p))['be_chk/c1'];
       return r?.status === 'UP' && r.check_status === 'L7OK';
     });
     expect((await curl(`http://127.0.0.1:${p.port}/chk/a`)).who).toBe('chk');
@@ -640,7 +517,7 @@ describe('connections: timeouts, http-server-close, http-reuse never, error page
     expect(downAfter).toBeGreaterThanOrEqual(350); // 3 checks: at least 2 intervals
     expect(downAfter).toBeLessThan(2500);
     // chkfail counts the failed checks while the server was up: exactly `fall` of them.
-    expect((await stat(p))['be_chk/c1']).toMatchObject({ status: 'DOWN', chkfail: '3', chkdown: '1', check_rise: '2', check_fall: '3' });
+    expect((await showStat(p))['be_chk/c1']).toMatchObject({ status: 'DOWN', chkfail: '3', chkdown: '1', check_rise: '2', check_fall: '3' });
     expectHaproxyError((await raw(p.port, 'GET /chk/b HTTP/1.1\r\nHost: x\r\n\r\n')).text, 503);
     const t1 = Date.now();
     chk.healthStatus = 200;

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort, run, startProxy, trackChild, type Proxy } from './harness.ts';
+import { buildConfig, canConnect, freePort, pollUntil, run, sleep, startProxy, trackChild, type Proxy } from './harness.ts';
 
 /** nginx on PATH or in the sbin directories Debian installs it to; undefined when not installed. */
 function findNginx(): string | undefined {
@@ -25,15 +25,6 @@ const SKIP_NOTE = 'nginx is not installed (Debian package nginx, installed by .c
 if (!NGINX) console.warn(`\n${SKIP_NOTE}\n`);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 function nginxConfig(dir: string, port: number): string {
   return [
@@ -81,12 +72,9 @@ function rawConn(port: number) {
     async exchange(req: string, done: RegExp, ms = 5000): Promise<string> {
       const from = buf.length;
       sock.write(req);
-      const t0 = Date.now();
-      while (!done.test(buf.slice(from))) {
-        if (Date.now() - t0 > ms || sock.destroyed) throw new Error(`no answer matching ${done} to ${JSON.stringify(req)}; got:\n${buf.slice(from)}`);
-        await sleep(10);
-      }
-      return buf.slice(from);
+      const got = await pollUntil(() => buf.slice(from), (b) => done.test(b) || sock.destroyed, { timeoutMs: ms, everyMs: 10 });
+      if (!done.test(got)) throw new Error(`no answer matching ${done} to ${JSON.stringify(req)}; got:\n${got}`);
+      return got;
     },
   };
 }
@@ -112,33 +100,16 @@ describe.skipIf(!NGINX)(NGINX ? 'Flightbox in front of nginx' : `Flightbox in fr
     nginx = trackChild(spawn(NGINX!, ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] }));
     nginx.stdout!.on('data', (d) => (nginxErr += d));
     nginx.stderr!.on('data', (d) => (nginxErr += d));
-    const t0 = Date.now();
-    while (!(await canConnect(port))) {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}) at start:\n${nginxErr}`);
-      if (Date.now() - t0 > 10_000) throw new Error(`nginx did not listen on 127.0.0.1:${port} within 10 s:\n${nginxErr}`);
-      await sleep(25);
-    }
+    const up = await pollUntil(() => canConnect(port), (ok) => ok || nginx!.exitCode !== null, { timeoutMs: 10_000 });
+    if (!up && nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}) at start:\n${nginxErr}`);
+    if (!up) throw new Error(`nginx did not listen on 127.0.0.1:${port} within 10 s:\n${nginxErr}`);
     p = await startProxy({
       config: (d, fbPort) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(d, 'admin.sock')} mode 600 level admin`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 5s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${fbPort}`,
-          '    default_backend be_nginx',
-          '',
-          'backend be_nginx',
-          `    server n 127.0.0.1:${port}`,
-          '',
-        ].join('\n'),
+        buildConfig(
+          d,
+          { snapshotDir: false, timeouts: { client: '5s', connect: '1s', server: '5s' } },
+          { 'frontend web': [`bind 127.0.0.1:${fbPort}`, 'default_backend be_nginx'], 'backend be_nginx': [`server n 127.0.0.1:${port}`] },
+        ),
     });
   });
   afterAll(async () => {

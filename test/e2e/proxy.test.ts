@@ -6,58 +6,20 @@
  * die or never answer and clients that vanish or crawl are in faults.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProxy, freePort, run, type Proxy, poolsUsed, expectPoolsAt } from './harness.ts';
+import { buildConfig, startProxy, freePort, run, type Proxy, poolsUsed, expectPoolsAt, exchange, sleep } from './harness.ts';
+import { httpOrigin, tcpOrigin, type Origin } from './origins.ts';
 
-interface Origin {
-  port: number;
-  /** TCP connections accepted so far. */
-  conns: number;
-  close(): Promise<void>;
-}
-
-async function httpOrigin(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Origin> {
-  const srv = createHttpServer({ keepAliveTimeout: 10_000 }, handler);
-  return listen(srv);
-}
-
-async function tcpOrigin(onConn: (s: Socket) => void): Promise<Origin> {
-  return listen(createTcpServer(onConn));
-}
-
-async function listen(srv: Server): Promise<Origin> {
-  const o: Origin = {
-    port: 0,
-    conns: 0,
-    close: () =>
-      new Promise<void>((r) => {
-        (srv as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-        srv.close(() => r());
-      }),
-  };
-  const socks = new Set<Socket>();
-  srv.on('connection', (s: Socket) => {
-    o.conns++;
-    socks.add(s);
-    s.on('close', () => socks.delete(s));
-  });
-  const close = o.close;
-  o.close = async () => {
-    for (const s of socks) s.destroy();
-    await close();
-  };
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  o.port = (srv.address() as { port: number }).port;
-  return o;
-}
+/** The origins here keep idle connections 10 s (node:http's default is 5 s). */
+const keepAlive = (handler: (req: IncomingMessage, res: ServerResponse) => void) => httpOrigin(handler, { keepAliveTimeout: 10_000 });
 
 /** An origin answering `<name> <method> <url>` and echoing a digest of the body it received. */
 function named(name: string): Promise<Origin> {
-  return httpOrigin((req, res) => {
+  return keepAlive((req, res) => {
     const h = createHash('sha256');
     let n = 0;
     req.on('data', (d: Buffer) => {
@@ -71,41 +33,9 @@ function named(name: string): Promise<Origin> {
   });
 }
 
-function globalSection(dir: string): string[] {
-  return [
-    'global',
-    '    nbthread 1',
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '',
-    'defaults',
-    '    mode http',
-    '    timeout client 5s',
-    '    timeout connect 1s',
-    '    timeout server 3s',
-    '',
-  ];
-}
-
-/** Sends raw bytes and collects everything until the server closes (or `ms` pass). */
-function rawExchange(port: number, data: string | Buffer, ms = 5000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    const t = setTimeout(() => s.destroy(), ms);
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(out);
-    });
-    s.on('error', () => {});
-    s.write(data);
-  });
-}
 
 describe('proxying to healthy origins', () => {
   let p: Proxy;
-  const origins: Origin[] = [];
   let a: Origin, b: Origin, api: Origin, always: Origin, slowOrder: Origin, active: Origin, backup: Origin, backup2: Origin;
 
   beforeAll(async () => {
@@ -119,59 +49,39 @@ describe('proxying to healthy origins', () => {
       named('backup2'),
     ]);
     // Answers /1 last: responses must still leave in request order.
-    slowOrder = await httpOrigin((req, res) => {
+    slowOrder = await keepAlive((req, res) => {
       req.resume();
       const delay = req.url === '/order/1' ? 300 : req.url === '/order/2' ? 150 : 0;
       setTimeout(() => res.end(`resp${req.url}\n`), delay);
     });
-    origins.push(a, b, api, always, slowOrder, active, backup, backup2);
     p = await startProxy({
       config: (dir, port) =>
-        [
-          ...globalSection(dir),
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    acl is_api path_beg /api',
-          '    acl is_always path_beg /always',
-          '    acl is_order path_beg /order',
-          '    acl is_backup path_beg /bk',
-          '    acl is_active path_beg /act',
-          '    use_backend be_api if is_api',
-          '    use_backend be_always if is_always',
-          '    use_backend be_order if is_order',
-          '    use_backend be_backup if is_backup',
-          '    use_backend be_active if is_active',
-          '    default_backend be_web',
-          '',
-          'backend be_web',
-          '    balance roundrobin',
-          `    server a 127.0.0.1:${a.port} weight 2`,
-          `    server b 127.0.0.1:${b.port} weight 1`,
-          '',
-          'backend be_api',
-          `    server api 127.0.0.1:${api.port}`,
-          '',
-          'backend be_always',
-          '    http-reuse always',
-          `    server s 127.0.0.1:${always.port}`,
-          '',
-          'backend be_order',
-          `    server s 127.0.0.1:${slowOrder.port}`,
-          '',
-          'backend be_backup',
-          `    server main 127.0.0.1:${active.port} disabled`,
-          `    server bk 127.0.0.1:${backup.port} backup`,
-          '',
-          'backend be_active',
-          `    server main 127.0.0.1:${active.port}`,
-          `    server bk 127.0.0.1:${backup2.port} backup`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'acl is_api path_beg /api',
+            'acl is_always path_beg /always',
+            'acl is_order path_beg /order',
+            'acl is_backup path_beg /bk',
+            'acl is_active path_beg /act',
+            'use_backend be_api if is_api',
+            'use_backend be_always if is_always',
+            'use_backend be_order if is_order',
+            'use_backend be_backup if is_backup',
+            'use_backend be_active if is_active',
+            'default_backend be_web',
+          ],
+          'backend be_web': ['balance roundrobin', `server a 127.0.0.1:${a.port} weight 2`, `server b 127.0.0.1:${b.port} weight 1`],
+          'backend be_api': [`server api 127.0.0.1:${api.port}`],
+          'backend be_always': ['http-reuse always', `server s 127.0.0.1:${always.port}`],
+          'backend be_order': [`server s 127.0.0.1:${slowOrder.port}`],
+          'backend be_backup': [`server main 127.0.0.1:${active.port} disabled`, `server bk 127.0.0.1:${backup.port} backup`],
+          'backend be_active': [`server main 127.0.0.1:${active.port}`, `server bk 127.0.0.1:${backup2.port} backup`],
+        }),
     });
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all(origins.map((o) => o?.close()));
   });
 
   it('balance roundrobin spreads requests by weight (2:1)', async () => {
@@ -203,15 +113,13 @@ describe('proxying to healthy origins', () => {
     expect(ch.stdout).toContain(`api POST /api/up2 ${body.length} ${digest}`);
     expect(ch.stdout).toMatch(/^x-te: chunked\r$/m); // re-chunked towards the server
     // A response body larger than any buffer comes back intact (streamed, with backpressure).
-    const big = await httpOrigin((req, res) => {
+    const big = await keepAlive((req, res) => {
       req.resume();
       res.setHeader('content-type', 'application/octet-stream');
       res.end(body);
     });
-    origins.push(big);
     const q = await startProxy({
-      config: (dir, port) =>
-        [...globalSection(dir), 'frontend web', `    bind 127.0.0.1:${port}`, '    default_backend be', 'backend be', `    server s 127.0.0.1:${big.port}`, ''].join('\n'),
+      config: (dir, port) => buildConfig(dir, {}, { 'frontend web': [`bind 127.0.0.1:${port}`, 'default_backend be'], 'backend be': [`server s 127.0.0.1:${big.port}`] }),
     });
     try {
       const out = join(p.dir, 'out.bin');
@@ -243,7 +151,7 @@ describe('proxying to healthy origins', () => {
 
   it('pipelined requests are answered in order', async () => {
     const reqs = [1, 2, 3].map((i) => `GET /order/${i} HTTP/1.1\r\nHost: x\r\n${i === 3 ? 'Connection: close\r\n' : ''}\r\n`);
-    const out = await rawExchange(p.port, reqs.join(''));
+    const out = (await exchange(p.port, reqs.join(''), 5000)).text;
     const bodies = [...out.matchAll(/resp(\/order\/\d)/g)].map((m) => m[1]);
     expect(bodies).toEqual(['/order/1', '/order/2', '/order/3']);
     expect(out.match(/HTTP\/1\.1 200/g)).toHaveLength(3);
@@ -278,7 +186,6 @@ describe('proxying to healthy origins', () => {
 
 describe('proxying to failing origins', () => {
   let p: Proxy;
-  const origins: Origin[] = [];
   let baseline = 0;
   let refusedPort = 0;
   let halfHead: Origin, slow: Origin;
@@ -286,41 +193,28 @@ describe('proxying to failing origins', () => {
   beforeAll(async () => {
     refusedPort = await freePort(); // nothing listens there
     halfHead = await tcpOrigin((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Le')));
-    slow = await httpOrigin((req, res) => {
+    slow = await keepAlive((req, res) => {
       req.resume();
       setTimeout(() => res.end('slow\n'), 600);
     });
-    origins.push(halfHead, slow);
     p = await startProxy({
       config: (dir, port) =>
-        [
-          ...globalSection(dir),
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    use_backend be_refused if { path_beg /refused }',
-          '    use_backend be_half if { path_beg /half }',
-          '    use_backend be_queue if { path_beg /queue }',
-          '',
-          'backend be_refused',
-          '    retries 2',
-          '    timeout connect 100ms',
-          `    server s 127.0.0.1:${refusedPort}`,
-          '',
-          'backend be_half',
-          `    server s 127.0.0.1:${halfHead.port}`,
-          '',
-          'backend be_queue',
-          '    timeout queue 200ms',
-          '    option http-server-close',
-          `    server s 127.0.0.1:${slow.port} maxconn 1`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'use_backend be_refused if { path_beg /refused }',
+            'use_backend be_half if { path_beg /half }',
+            'use_backend be_queue if { path_beg /queue }',
+          ],
+          'backend be_refused': ['retries 2', 'timeout connect 100ms', `server s 127.0.0.1:${refusedPort}`],
+          'backend be_half': [`server s 127.0.0.1:${halfHead.port}`],
+          'backend be_queue': ['timeout queue 200ms', 'option http-server-close', `server s 127.0.0.1:${slow.port} maxconn 1`],
+        }),
     });
     baseline = await poolsUsed(p);
   });
   afterAll(async () => {
     await p?.stop();
-    await Promise.all(origins.map((o) => o?.close()));
   });
 
   it('no backend for the request: HAProxy\'s 503', async () => {
@@ -356,7 +250,7 @@ describe('proxying to failing origins', () => {
     let queuedFor = 0;
     const [r1, r2] = await Promise.all([
       p.get('/queue/1'),
-      new Promise((r) => setTimeout(r, 50)).then(async () => {
+      sleep(50).then(async () => {
         const t0 = Date.now();
         const r = await p.get('/queue/2');
         queuedFor = Date.now() - t0;

@@ -5,10 +5,9 @@
  * and response rules (rewrites and deny).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { startProxy, run, type Proxy } from './harness.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildConfig, startProxy, run, type Proxy } from './harness.ts';
+import { httpOrigin, type Origin } from './origins.ts';
 
 interface Echo {
   method: string;
@@ -16,108 +15,99 @@ interface Echo {
   headers: [string, string][];
 }
 
+/** An origin that counts the requests it received. */
+interface EchoOrigin extends Origin {
+  hits(): number;
+}
+
+/**
+ * An origin answering, as JSON, the method, URL and raw headers of each request it received;
+ * `decorate` adds response headers. `hits()` counts the requests.
+ */
+async function echoOrigin(decorate: (req: IncomingMessage, res: ServerResponse) => void = () => {}): Promise<EchoOrigin> {
+  let hits = 0;
+  const o = await httpOrigin((req, res) => {
+    hits++;
+    req.resume();
+    req.on('end', () => {
+      const headers: [string, string][] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+      decorate(req, res);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ method: req.method!, url: req.url!, headers } satisfies Echo));
+    });
+  });
+  return Object.assign(o, { hits: () => hits });
+}
+
+/** curl with the response head included (`-i`): status, header lines, body. */
+async function curlHead(port: number, path: string, extra: string[] = []): Promise<{ status: number; head: string; body: string }> {
+  const r = await run('curl', ['-s', '-i', '-m', '5', ...extra, `http://127.0.0.1:${port}${path}`]);
+  const i = r.stdout.indexOf('\r\n\r\n');
+  const head = r.stdout.slice(0, i);
+  return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body: r.stdout.slice(i + 4) };
+}
+
+/** The values of request header `name` (any case) the origin received, in order. */
+const values = (e: Echo, name: string) => e.headers.filter((h) => h[0].toLowerCase() === name.toLowerCase()).map((h) => h[1]);
+
 describe('http-request / http-response rules and option forwardfor', () => {
   let p: Proxy;
-  let origin: Server;
-  let originPort = 0;
-  const socks = new Set<Socket>();
-  let originHits = 0;
+  let origin: EchoOrigin;
 
   beforeAll(async () => {
-    origin = createServer((req, res) => {
-      originHits++;
-      req.resume();
-      req.on('end', () => {
-        const headers: [string, string][] = [];
-        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
-        res.setHeader('x-origin-secret', 'hunter2');
-        res.setHeader('content-type', 'application/json');
-        if (req.url?.startsWith('/loc')) res.setHeader('location', 'http://origin/inner/page');
-        res.end(JSON.stringify({ method: req.method, url: req.url, headers } satisfies Echo));
-      });
+    origin = await echoOrigin((req, res) => {
+      res.setHeader('x-origin-secret', 'hunter2');
+      if (req.url?.startsWith('/loc')) res.setHeader('location', 'http://origin/inner/page');
     });
-    origin.on('connection', (s: Socket) => {
-      socks.add(s);
-      s.on('close', () => socks.delete(s));
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    originPort = (origin.address() as { port: number }).port;
+    const originPort = origin.port;
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 3s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    acl is_admin path_beg /admin',
-          '    acl trusted req.hdr(x-admin-token) -m str s3cret',
-          '    http-request deny if is_admin !trusted',
-          '    http-request deny deny_status 429 if { path /limited }',
-          '    http-request deny status 418 content-type text/plain string "short and stout" if { path /teapot }',
-          '    http-request return status 200 content-type text/plain lf-string "hello %[src] %[req.hdr(x-name)] 100%%" if { path /hello }',
-          '    http-request return status 200 content-type text/plain string first if { path /first }',
-          '    http-request deny if { path /first } || { path /second }',
-          '    http-request return status 200 content-type text/plain string never if { path /second }',
-          '    http-request redirect prefix /new code 301 drop-query append-slash if { path_beg /old }',
-          '    http-request redirect scheme https if { path /secure }',
-          '    http-request redirect location /login code 303 unless { method GET HEAD } || { path_beg /login }',
-          '    http-request set-header X-Client %[src]:%[dst_port]',
-          '    http-request add-header X-Added one',
-          '    http-request add-header X-Added two',
-          '    http-request del-header X-Secret',
-          '    http-request replace-header X-Host ^([^:]*):80$ \\1',
-          '    http-request set-path /v2%[path] if { path_beg /api }',
-          '    http-response set-header X-Resp %[status]-%[method]',
-          '    http-response del-header X-Origin-Secret',
-          '    http-response replace-header Location ^http://origin/(.*)$ /moved/\\1',
-          '    http-response deny if { path /resp-deny }',
-          '    http-response deny status 503 content-type text/plain string "not today" if { path /resp-deny-payload }',
-          '    use_backend be_ifnone if { path_beg /ifnone }',
-          '    use_backend be_except if { path_beg /except }',
-          '    default_backend be_echo',
-          '',
-          'backend be_echo',
-          '    option forwardfor',
-          `    server s 127.0.0.1:${originPort}`,
-          '',
-          'backend be_ifnone',
-          '    option forwardfor header X-Real-IP if-none',
-          `    server s 127.0.0.1:${originPort}`,
-          '',
-          'backend be_except',
-          '    option forwardfor except 127.0.0.0/8',
-          `    server s 127.0.0.1:${originPort}`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'acl is_admin path_beg /admin',
+            'acl trusted req.hdr(x-admin-token) -m str s3cret',
+            'http-request deny if is_admin !trusted',
+            'http-request deny deny_status 429 if { path /limited }',
+            'http-request deny status 418 content-type text/plain string "short and stout" if { path /teapot }',
+            'http-request return status 200 content-type text/plain lf-string "hello %[src] %[req.hdr(x-name)] 100%%" if { path /hello }',
+            'http-request return status 200 content-type text/plain string first if { path /first }',
+            'http-request deny if { path /first } || { path /second }',
+            'http-request return status 200 content-type text/plain string never if { path /second }',
+            'http-request redirect prefix /new code 301 drop-query append-slash if { path_beg /old }',
+            'http-request redirect scheme https if { path /secure }',
+            'http-request redirect location /login code 303 unless { method GET HEAD } || { path_beg /login }',
+            'http-request set-header X-Client %[src]:%[dst_port]',
+            'http-request add-header X-Added one',
+            'http-request add-header X-Added two',
+            'http-request del-header X-Secret',
+            'http-request replace-header X-Host ^([^:]*):80$ \\1',
+            'http-request set-path /v2%[path] if { path_beg /api }',
+            'http-response set-header X-Resp %[status]-%[method]',
+            'http-response del-header X-Origin-Secret',
+            'http-response replace-header Location ^http://origin/(.*)$ /moved/\\1',
+            'http-response deny if { path /resp-deny }',
+            'http-response deny status 503 content-type text/plain string "not today" if { path /resp-deny-payload }',
+            'use_backend be_ifnone if { path_beg /ifnone }',
+            'use_backend be_except if { path_beg /except }',
+            'default_backend be_echo',
+          ],
+          'backend be_echo': ['option forwardfor', `server s 127.0.0.1:${originPort}`],
+          'backend be_ifnone': ['option forwardfor header X-Real-IP if-none', `server s 127.0.0.1:${originPort}`],
+          'backend be_except': ['option forwardfor except 127.0.0.0/8', `server s 127.0.0.1:${originPort}`],
+        }),
     });
   });
   afterAll(async () => {
     await p?.stop();
-    for (const s of socks) s.destroy();
-    await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
   });
 
-  /** curl with the response head included (`-i`): status, header lines, body. */
-  async function curl(path: string, extra: string[] = []): Promise<{ status: number; head: string; body: string }> {
-    const r = await run('curl', ['-s', '-i', '-m', '5', ...extra, `http://127.0.0.1:${p.port}${path}`]);
-    const i = r.stdout.indexOf('\r\n\r\n');
-    const head = r.stdout.slice(0, i);
-    return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body: r.stdout.slice(i + 4) };
-  }
+  const curl = (path: string, extra: string[] = []) => curlHead(p.port, path, extra);
   const echo = (body: string): Echo => JSON.parse(body) as Echo;
-  const values = (e: Echo, name: string) => e.headers.filter((h) => h[0].toLowerCase() === name.toLowerCase()).map((h) => h[1]);
 
   it('deny: 403 with HAProxy\'s error page and a close; deny_status; a payload', async () => {
-    const before = originHits;
+    const before = origin.hits();
     const d = await curl('/admin/panel');
     expect(d.status).toBe(403);
     expect(d.head).toMatch(/^connection: close$/m);
@@ -126,7 +116,7 @@ describe('http-request / http-response rules and option forwardfor', () => {
     const t = await curl('/teapot');
     expect(t.status).toBe(418);
     expect(t.body).toBe('short and stout');
-    expect(originHits).toBe(before);
+    expect(origin.hits()).toBe(before);
   });
 
   it('if with a negated named ACL: the trusted header lets the admin request through', async () => {
@@ -204,85 +194,47 @@ describe('http-request / http-response rules and option forwardfor', () => {
 
 describe('acl, http-request and http-response in a backend section', () => {
   let p: Proxy;
-  let origin: Server;
-  const socks = new Set<Socket>();
-  let originHits = 0;
+  let origin: EchoOrigin;
 
   beforeAll(async () => {
-    origin = createServer((req, res) => {
-      originHits++;
-      req.resume();
-      req.on('end', () => {
-        const headers: [string, string][] = [];
-        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ method: req.method, url: req.url, headers } satisfies Echo));
-      });
-    });
-    origin.on('connection', (s: Socket) => {
-      socks.add(s);
-      s.on('close', () => socks.delete(s));
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    const originPort = (origin.address() as { port: number }).port;
+    origin = await echoOrigin();
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 3s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    http-request add-header X-Order fe',
-          '    http-response add-header X-Resp-Order fe',
-          '    use_backend plain if { path_beg /plain }',
-          '    default_backend app',
-          '',
-          'backend app',
-          '    acl is_x path_beg /x',
-          '    http-request deny if is_x',
-          '    http-request set-header X-Backend app',
-          '    http-request add-header X-Order be',
-          '    http-response set-header X-Backend-Resp %[status]-%[path]',
-          '    http-response add-header X-Resp-Order be',
-          `    server s 127.0.0.1:${originPort}`,
-          '',
-          'backend plain',
-          `    server s 127.0.0.1:${originPort}`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'http-request add-header X-Order fe',
+            'http-response add-header X-Resp-Order fe',
+            'use_backend plain if { path_beg /plain }',
+            'default_backend app',
+          ],
+          'backend app': [
+            'acl is_x path_beg /x',
+            'http-request deny if is_x',
+            'http-request set-header X-Backend app',
+            'http-request add-header X-Order be',
+            'http-response set-header X-Backend-Resp %[status]-%[path]',
+            'http-response add-header X-Resp-Order be',
+            `server s 127.0.0.1:${origin.port}`,
+          ],
+          'backend plain': [`server s 127.0.0.1:${origin.port}`],
+        }),
     });
   });
   afterAll(async () => {
     await p?.stop();
-    for (const s of socks) s.destroy();
-    await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
   });
 
-  async function curl(path: string): Promise<{ status: number; head: string; body: string }> {
-    const r = await run('curl', ['-s', '-i', '-m', '5', `http://127.0.0.1:${p.port}${path}`]);
-    const i = r.stdout.indexOf('\r\n\r\n');
-    const head = r.stdout.slice(0, i);
-    return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body: r.stdout.slice(i + 4) };
-  }
-  const values = (e: Echo, name: string) => e.headers.filter((h) => h[0].toLowerCase() === name.toLowerCase()).map((h) => h[1]);
+  const curl = (path: string) => curlHead(p.port, path);
   const respValues = (head: string, name: string) =>
     head.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
 
   it("http-request deny with the backend's ACL answers 403 without reaching the server", async () => {
-    const before = originHits;
+    const before = origin.hits();
     const r = await curl('/x/secret');
     expect(r.status).toBe(403);
     expect(r.body).toContain('<h1>403 Forbidden</h1>');
-    expect(originHits).toBe(before);
+    expect(origin.hits()).toBe(before);
   });
 
   it("http-request set-header / add-header of the backend run after the frontend's", async () => {

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startProxy, flightbox, configText, freePort, run, waitFor, CLI, type Proxy } from './harness.ts';
+import { startProxy, flightbox, buildConfig, configText, freePort, run, pollUntil, sleep, waitFor, CLI, type Proxy } from './harness.ts';
 
 describe('serving and looking inside', () => {
   let p: Proxy;
@@ -71,7 +71,7 @@ describe('serving and looking inside', () => {
     const s = connect(p.port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));
     s.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     try {
       const conns = await p.cli('show conns');
       expect(conns).toMatch(/127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ fe=web/);
@@ -112,10 +112,9 @@ describe('serving and looking inside', () => {
     s.on('data', (d) => (got += d));
     await new Promise((r) => s.once('connect', r));
     s.write('show events flight -n -w\n');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     await p.get('/followed');
-    const t0 = Date.now();
-    while (!got.includes('GET /followed') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => got, (g) => g.includes('GET /followed'), { timeoutMs: 5000, everyMs: 50 });
     s.destroy();
     expect(got).toContain('GET /followed HTTP/1.1');
   });
@@ -129,9 +128,9 @@ describe('lifecycle of the process', () => {
     let data = '';
     s.on('data', (d) => (data += d));
     s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     p.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     s.write('cd');
     await new Promise((r) => s.once('close', r));
     expect(data).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -145,7 +144,7 @@ describe('lifecycle of the process', () => {
     await new Promise((r) => s.once('connect', r));
     s.resume();
     s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nnever finished');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const t0 = Date.now();
     p.child.kill('SIGTERM');
     const code = await p.exited;
@@ -183,23 +182,11 @@ describe('lifecycle of the process', () => {
   it("a backend's own log line gets its server state changes, as HAProxy sends them", async () => {
     const p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 5s',
-          '    timeout server 5s',
-          'frontend x',
-          `    bind 127.0.0.1:${port}`,
-          '    default_backend be',
-          'backend be',
-          '    log stdout format raw local0',
-          '    server s1 127.0.0.1:9',
-          '',
-        ].join('\n'),
+        buildConfig(
+          dir,
+          { nbthread: null, timeouts: { client: '5s', connect: '5s', server: '5s' } },
+          { 'frontend x': [`bind 127.0.0.1:${port}`, 'default_backend be'], 'backend be': ['log stdout format raw local0', 'server s1 127.0.0.1:9'] },
+        ),
     });
     try {
       await p.cli('disable server be/s1');
@@ -264,7 +251,7 @@ describe('limits and allocation failures are ordinary outcomes (seed crash 4)', 
         await new Promise((r) => s.once('connect', r));
         open.push(s);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const third = connect(p.port, '127.0.0.1');
       const closed = await new Promise<boolean>((resolve) => {
         third.once('close', () => resolve(true));

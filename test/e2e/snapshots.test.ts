@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProxy, flightbox, run, type Proxy } from './harness.ts';
+import { startProxy, flightbox, run, sleep, waitFor, type Proxy } from './harness.ts';
 
 interface Frame {
   fn: string;
@@ -49,14 +49,9 @@ async function disarmEverywhere(p: Proxy, site: string, threads = 2): Promise<vo
   await p.cli(`expert-mode on; ${cmds}`);
 }
 
+/** Waits (10 s at most, a GET every 100 ms) until the proxy answers 200 again after a worker's death. */
 async function servesAgain(p: Proxy): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = await p.get('/again');
-    if (r.status === 200) return;
-    if (Date.now() - t0 > 10_000) throw new Error('the proxy does not serve again after the death');
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await waitFor(async () => (await p.get('/again')).status === 200, { timeoutMs: 10_000, everyMs: 100, what: 'the proxy to serve again after the death' });
 }
 
 describe('snapshot triggers', () => {
@@ -166,7 +161,7 @@ describe('snapshot triggers', () => {
   it('stall: the watchdog captures the looping function, the other worker serves meanwhile', async () => {
     const from = p.stderr().length;
     await p.cli('expert-mode on; debug dev loop 4000 thread 1');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     // New connections are spread by the kernel; those that land on worker 2 are answered.
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => p.get(`/during-stall-${i}`, ['-m', '1'])));
     const served = results.filter((r) => r.status === 200).length;
@@ -232,7 +227,7 @@ describe('pool integrity and fatal signals', () => {
       await armEverywhere(p, 'h1.buffer-use-after-free', 1);
       const from = p.stderr().length;
       await p.get('/first'); // frees its buffer on close, then writes into it
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       await p.get('/second'); // reuses the buffer: integrity check fails
       const j = await decode(await death(p, 'pool', from));
       // HAProxy's wording for a poisoned item found modified: "cache corruption detected".

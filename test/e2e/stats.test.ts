@@ -7,50 +7,39 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { startProxy, freePort, run, type Proxy } from './harness.ts';
+import { connect, type Server, type Socket } from 'node:net';
+import { buildConfig, exchange, freePort, pollUntil, run, showStat, sleep, startProxy, type Proxy } from './harness.ts';
+import { listen, tcpOrigin, type Origin } from './origins.ts';
 
 /** An origin that counts the bytes its sockets read and wrote (open and closed ones). */
-interface Origin {
-  port: number;
+interface Counting extends Origin {
   bytesRead(): number;
   bytesWritten(): number;
-  close(): Promise<void>;
 }
 
-async function listen(srv: Server): Promise<Origin> {
-  const socks = new Set<Socket>();
+async function counting(srv: Server): Promise<Counting> {
   let closedRead = 0;
   let closedWritten = 0;
-  srv.on('connection', (s: Socket) => {
-    socks.add(s);
-    s.on('close', () => {
-      socks.delete(s);
-      closedRead += s.bytesRead;
-      closedWritten += s.bytesWritten;
-    });
+  const o = await listen(srv, {
+    onConnection: (s) =>
+      s.on('close', () => {
+        closedRead += s.bytesRead;
+        closedWritten += s.bytesWritten;
+      }),
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const sum = (f: (s: Socket) => number) => [...socks].reduce((n, s) => n + f(s), 0);
-  return {
-    port: (srv.address() as { port: number }).port,
+  const sum = (f: (s: Socket) => number) => [...o.sockets].reduce((n, s) => n + f(s), 0);
+  return Object.assign(o, {
     bytesRead: () => closedRead + sum((s) => s.bytesRead),
     bytesWritten: () => closedWritten + sum((s) => s.bytesWritten),
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.close(() => r());
-      }),
-  };
+  });
 }
 
 /**
  * The test origin: `/ok` answers 200 with what it read, `/missing` 404, `/boom` 500, `/slow` and
  * `/timing` 200 after 200 ms, `/queue` 200 after 400 ms.
  */
-function app(): Promise<Origin> {
-  return listen(
+function app(): Promise<Counting> {
+  return counting(
     createHttpServer({ keepAliveTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
       let n = 0;
       req.on('data', (d: Buffer) => (n += d.length));
@@ -67,18 +56,6 @@ function app(): Promise<Origin> {
   );
 }
 
-/** The `show stat` rows as column -> value maps, by `pxname/svname`. */
-async function stat(p: Proxy): Promise<Record<string, Record<string, string>>> {
-  const [header, ...lines] = (await p.cli('show stat')).trimEnd().split('\n');
-  const cols = header!.replace(/^# /, '').split(',');
-  const out: Record<string, Record<string, string>> = {};
-  for (const l of lines) {
-    const vals = l.split(',');
-    out[`${vals[0]}/${vals[1]}`] = Object.fromEntries(cols.map((c, i) => [c, vals[i] ?? '']));
-  }
-  return out;
-}
-
 /** Numeric columns of one row. */
 function num(row: Record<string, string> | undefined, ...cols: string[]): number[] {
   if (!row) throw new Error('no such show stat row');
@@ -86,13 +63,8 @@ function num(row: Record<string, string> | undefined, ...cols: string[]): number
 }
 
 /** Polls show stat until `ok(rows)` holds (counters of closing connections land asynchronously). */
-async function statUntil(p: Proxy, ok: (r: Record<string, Record<string, string>>) => boolean): Promise<Record<string, Record<string, string>>> {
-  let r = await stat(p);
-  for (let i = 0; i < 60 && !ok(r); i++) {
-    await new Promise((res) => setTimeout(res, 50));
-    r = await stat(p);
-  }
-  return r;
+function statUntil(p: Proxy, ok: (r: Record<string, Record<string, string>>) => boolean): Promise<Record<string, Record<string, string>>> {
+  return pollUntil(() => showStat(p), ok, { tries: 61, everyMs: 50 });
 }
 
 /**
@@ -106,96 +78,58 @@ async function curl(port: number, path: string): Promise<{ status: number; sent:
 }
 
 /** Sends `data` on a raw connection and reads until the proxy closes: the status and both byte counts. */
-function raw(port: number, data: string): Promise<{ status: number; sent: number; received: number }> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = Buffer.alloc(0);
-    s.on('data', (d: Buffer) => (out = Buffer.concat([out, d])));
-    s.on('error', () => {});
-    s.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(out.toString('latin1'))?.[1] ?? 0), sent: Buffer.byteLength(data), received: out.length }));
-    s.write(data);
-  });
+async function raw(port: number, data: string): Promise<{ status: number; sent: number; received: number }> {
+  const { text } = await exchange(port, data);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), sent: Buffer.byteLength(data), received: text.length };
 }
 
 describe('show stat counts the traffic', () => {
   let p: Proxy;
-  let origin: Origin;
+  let origin: Counting;
   let dies: Origin;
   let refusedPort = 0;
-  const others: Origin[] = [];
 
   beforeAll(async () => {
     origin = await app();
     refusedPort = await freePort(); // nothing listens there
-    dies = await listen(
-      createTcpServer((s) =>
-        s.once('data', () => {
-          s.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789');
-          setTimeout(() => s.destroy(), 50);
-        }),
-      ),
+    dies = await tcpOrigin((s) =>
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789');
+        setTimeout(() => s.destroy(), 50);
+      }),
     );
-    others.push(dies);
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 5s',
-          '    timeout connect 1s',
-          '    timeout server 3s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    http-request deny if { path_beg /deny }',
-          '    http-request redirect location /ok code 302 if { path_beg /moved }',
-          '    use_backend be_refused if { path_beg /refused }',
-          '    use_backend be_redisp if { path_beg /redisp }',
-          '    use_backend be_queue if { path_beg /queue }',
-          '    use_backend be_dies if { path_beg /dies }',
-          '    use_backend be_timing if { path_beg /timing }',
-          '    default_backend be_app',
-          '',
-          'backend be_app',
-          `    server app 127.0.0.1:${origin.port}`,
-          '',
-          'backend be_refused',
-          '    retries 2',
-          '    timeout connect 100ms',
-          `    server s 127.0.0.1:${refusedPort}`,
-          '',
-          'backend be_redisp',
-          '    balance roundrobin',
-          '    option redispatch',
-          '    retries 1',
-          '    timeout connect 100ms',
-          `    server bad 127.0.0.1:${refusedPort}`,
-          `    server good 127.0.0.1:${origin.port}`,
-          '',
-          'backend be_queue',
-          '    timeout queue 5s',
-          '    option http-server-close',
-          `    server slow 127.0.0.1:${origin.port} maxconn 1`,
-          '',
-          'backend be_dies',
-          `    server d 127.0.0.1:${dies.port}`,
-          '',
-          'backend be_timing',
-          `    server t 127.0.0.1:${origin.port}`,
-          `    server spare 127.0.0.1:${origin.port} backup`,
-          '',
-        ].join('\n'),
+        buildConfig(dir, {}, {
+          'frontend web': [
+            `bind 127.0.0.1:${port}`,
+            'http-request deny if { path_beg /deny }',
+            'http-request redirect location /ok code 302 if { path_beg /moved }',
+            'use_backend be_refused if { path_beg /refused }',
+            'use_backend be_redisp if { path_beg /redisp }',
+            'use_backend be_queue if { path_beg /queue }',
+            'use_backend be_dies if { path_beg /dies }',
+            'use_backend be_timing if { path_beg /timing }',
+            'default_backend be_app',
+          ],
+          'backend be_app': [`server app 127.0.0.1:${origin.port}`],
+          'backend be_refused': ['retries 2', 'timeout connect 100ms', `server s 127.0.0.1:${refusedPort}`],
+          'backend be_redisp': [
+            'balance roundrobin',
+            'option redispatch',
+            'retries 1',
+            'timeout connect 100ms',
+            `server bad 127.0.0.1:${refusedPort}`,
+            `server good 127.0.0.1:${origin.port}`,
+          ],
+          'backend be_queue': ['timeout queue 5s', 'option http-server-close', `server slow 127.0.0.1:${origin.port} maxconn 1`],
+          'backend be_dies': [`server d 127.0.0.1:${dies.port}`],
+          'backend be_timing': [`server t 127.0.0.1:${origin.port}`, `server spare 127.0.0.1:${origin.port} backup`],
+        }),
     });
   });
   afterAll(async () => {
     await p?.stop();
-    await origin?.close();
-    await Promise.all(others.map((o) => o.close()));
   });
 
   it('bin/bout are exactly the bytes exchanged with the client (frontend, backend) and with the server', async () => {
@@ -219,17 +153,10 @@ describe('show stat counts the traffic', () => {
   });
 
   it('counts denied requests, redirects (intercepted) and invalid requests on the frontend only', async () => {
-    const before = await stat(p);
+    const before = await showStat(p);
     expect((await curl(p.port, '/deny')).status).toBe(403);
     expect((await curl(p.port, '/moved')).status).toBe(302);
-    const bad = await new Promise<string>((resolve) => {
-      const s = connect(p.port, '127.0.0.1');
-      let out = '';
-      s.on('data', (d) => (out += d.toString('latin1')));
-      s.on('close', () => resolve(out));
-      s.on('error', () => {});
-      s.write('GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n');
-    });
+    const bad = (await exchange(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n')).text;
     expect(bad).toMatch(/^HTTP\/1\.1 400 /);
     const r = await statUntil(p, (x) => x['web/FRONTEND']?.scur === '0');
     const d = (row: string, col: string) => Number(r[row]![col]) - Number(before[row]![col]);
@@ -240,14 +167,14 @@ describe('show stat counts the traffic', () => {
 
   it('a refusing server: econ per attempt, wretr per retry, a 503 on the backend', async () => {
     expect((await curl(p.port, '/refused')).status).toBe(503);
-    const r = await stat(p);
+    const r = await showStat(p);
     expect(num(r['be_refused/s'], 'econ', 'wretr', 'wredis', 'connect', 'hrsp_5xx')).toEqual([3, 2, 0, 3, 0]);
     expect(num(r['be_refused/BACKEND'], 'econ', 'wretr', 'wredis', 'hrsp_5xx', 'req_tot', 'eresp')).toEqual([3, 2, 0, 1, 1, 0]);
   });
 
   it('option redispatch: the refusing server counts the redispatches away from it', async () => {
     for (let i = 0; i < 2; i++) expect((await curl(p.port, '/redisp')).status).toBe(200);
-    const r = await stat(p);
+    const r = await showStat(p);
     const [econ, wredis, wretr] = num(r['be_redisp/bad'], 'econ', 'wredis', 'wretr');
     expect(econ).toBeGreaterThanOrEqual(1);
     expect([wredis, wretr]).toEqual([econ, 0]);
@@ -261,7 +188,7 @@ describe('show stat counts the traffic', () => {
     expect(num(during['be_queue/BACKEND'], 'qcur', 'qmax')).toEqual([2, 2]);
     expect(num(during['be_queue/slow'], 'qcur', 'scur')).toEqual([0, 1]); // queued for the backend, not this server
     expect((await Promise.all(pending)).map((x) => x.status)).toEqual([200, 200, 200]);
-    const r = await stat(p);
+    const r = await showStat(p);
     expect(num(r['be_queue/BACKEND'], 'qcur', 'qmax', 'req_tot')).toEqual([0, 2, 3]);
     const [qtime, qmax] = num(r['be_queue/BACKEND'], 'qtime', 'qtime_max');
     expect(qmax).toBeGreaterThanOrEqual(300); // the last one waited for at least one 400 ms answer
@@ -270,12 +197,12 @@ describe('show stat counts the traffic', () => {
   });
 
   it('a client that leaves before the response is a client abort of the backend and the server', async () => {
-    const before = await stat(p);
+    const before = await showStat(p);
     const s = connect(p.port, '127.0.0.1');
     s.on('error', () => {});
     await new Promise((r) => s.once('connect', r));
     s.write('GET /slow/abort HTTP/1.1\r\nHost: x\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     s.resetAndDestroy(); // a reset: the client is gone (a FIN alone still gets its response)
     const r = await statUntil(p, (x) => x['be_app/BACKEND']?.cli_abrt !== before['be_app/BACKEND']!.cli_abrt);
     const d = (row: string, col: string) => Number(r[row]![col]) - Number(before[row]![col]);
@@ -286,14 +213,14 @@ describe('show stat counts the traffic', () => {
   it('a server dying mid-body is a server abort and a response error', async () => {
     const c = await curl(p.port, '/dies');
     expect(c.code).toBe(18); // curl: partial file
-    const r = await stat(p);
+    const r = await showStat(p);
     expect(num(r['be_dies/d'], 'srv_abrt', 'eresp', 'hrsp_2xx', 'cli_abrt')).toEqual([1, 1, 1, 0]);
     expect(num(r['be_dies/BACKEND'], 'srv_abrt', 'eresp', 'hrsp_2xx')).toEqual([1, 1, 1]);
   });
 
   it('times: rtime covers the origin delay, ttime the whole stream; rates and lastsess', async () => {
     for (let i = 0; i < 2; i++) expect((await curl(p.port, '/timing')).status).toBe(200);
-    const r = await stat(p);
+    const r = await showStat(p);
     const [qtime, ctime, rtime, ttime] = num(r['be_timing/t'], 'qtime', 'ctime', 'rtime', 'ttime');
     expect(rtime).toBeGreaterThanOrEqual(195); // the origin waits 200 ms
     expect(rtime).toBeLessThan(1000);

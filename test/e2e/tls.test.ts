@@ -12,12 +12,12 @@
  * - `flightbox check` refuses `ssl` without `crt` at its line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:https';
-import type { Socket } from 'node:net';
+import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { flightbox, freePort, ROOT, run, startProxy, type Proxy } from './harness.ts';
+import { buildConfig, flightbox, freePort, pollUntil, ROOT, run, startProxy, type PollLimits, type Proxy } from './harness.ts';
+import { listen } from './origins.ts';
 import { createPki, type Pki } from '../proxy/tls/pki.ts';
 
 /**
@@ -28,16 +28,13 @@ const CHECKS_USE_TLS = readFileSync(join(ROOT, 'proxy', 'checks', 'checker.ts'),
 
 let pki: Pki;
 let other: Pki;
-let origin: Server;
-let badOrigin: Server;
 let originPort: number;
 let badPort: number;
 let plainPort: number;
 let p: Proxy;
-const socks = new Set<Socket>();
 
-/** A node:https origin with `cert`, answering `sni=<name the client sent> path=<url>`. */
-async function httpsOrigin(cert: { certText: string; keyText: string }): Promise<[Server, number]> {
+/** A node:https origin with `cert`, answering `sni=<name the client sent> path=<url>`; resolves with its port. */
+async function httpsOrigin(cert: { certText: string; keyText: string }): Promise<number> {
   const srv = createServer({ cert: cert.certText, key: cert.keyText }, (req, res) => {
     req.resume();
     req.on('end', () => {
@@ -45,13 +42,8 @@ async function httpsOrigin(cert: { certText: string; keyText: string }): Promise
       res.end(`sni=${(req.socket as TLSSocket).servername || '-'} path=${req.url}`);
     });
   });
-  srv.on('secureConnection', (s: Socket) => {
-    socks.add(s);
-    s.on('close', () => socks.delete(s));
-  });
   srv.on('tlsClientError', () => {});
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return [srv, (srv.address() as { port: number }).port];
+  return (await listen(srv)).port;
 }
 
 beforeAll(async () => {
@@ -59,57 +51,38 @@ beforeAll(async () => {
   other = createPki('Other CA');
   pki.issue('default.test', ['default.test'], 'certs/0-default.pem');
   pki.issue('a.test', ['a.test', '*.b.test'], 'certs/1-a.pem');
-  [origin, originPort] = await httpsOrigin(pki.issue('origin.test', ['origin.test']));
-  [badOrigin, badPort] = await httpsOrigin(other.issue('origin.test', ['origin.test']));
+  originPort = await httpsOrigin(pki.issue('origin.test', ['origin.test']));
+  badPort = await httpsOrigin(other.issue('origin.test', ['origin.test']));
   plainPort = await freePort();
   p = await startProxy({
     config: (dir, port) =>
-      [
-        'global',
-        '    nbthread 1',
-        `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-        `    snapshot-dir ${join(dir, 'snapshots')}`,
-        '',
-        'defaults',
-        '    mode http',
-        '    timeout client 5s',
-        '    timeout connect 2s',
-        '    timeout server 5s',
-        '',
-        'frontend web',
-        `    bind 127.0.0.1:${port} ssl crt ${join(pki.dir, 'certs')} alpn h2,http/1.1`,
-        `    bind 127.0.0.1:${plainPort}`,
-        '    log stdout format raw local0',
-        '    option httplog',
-        '    http-request return status 200 content-type text/plain string "tls sni=a.test\\n" if { ssl_fc_sni a.test }',
-        '    http-request return status 200 content-type text/plain string "tls sni=*.b.test\\n" if { ssl_fc_sni_end .b.test }',
-        '    http-request return status 200 content-type text/plain string "tls no-sni\\n" if { ssl_fc } ! { ssl_fc_sni -m found }',
-        '    http-request return status 200 content-type text/plain string "tls other\\n" if { ssl_fc }',
-        '    use_backend bad if { path_beg /bad }',
-        '    default_backend app',
-        '',
-        'backend app',
-        `    server s1 127.0.0.1:${originPort} ssl verify required ca-file ${pki.caFile} sni str(origin.test)`,
-        '',
-        'backend appchk',
-        '    option httpchk GET /health',
-        `    server s1 127.0.0.1:${originPort} ssl verify required ca-file ${pki.caFile} check inter 300ms`,
-        '',
-        'backend bad',
-        '    retries 0',
-        `    server s1 127.0.0.1:${badPort} ssl verify required ca-file ${pki.caFile} sni str(origin.test)`,
-        '',
-        'backend badchk',
-        `    server s1 127.0.0.1:${badPort} ssl verify required ca-file ${pki.caFile} check inter 300ms`,
-        '',
-      ].join('\n'),
+      buildConfig(
+        dir,
+        { timeouts: { client: '5s', connect: '2s', server: '5s' } },
+        {
+          'frontend web': [
+            `bind 127.0.0.1:${port} ssl crt ${join(pki.dir, 'certs')} alpn h2,http/1.1`,
+            `bind 127.0.0.1:${plainPort}`,
+            'log stdout format raw local0',
+            'option httplog',
+            'http-request return status 200 content-type text/plain string "tls sni=a.test\\n" if { ssl_fc_sni a.test }',
+            'http-request return status 200 content-type text/plain string "tls sni=*.b.test\\n" if { ssl_fc_sni_end .b.test }',
+            'http-request return status 200 content-type text/plain string "tls no-sni\\n" if { ssl_fc } ! { ssl_fc_sni -m found }',
+            'http-request return status 200 content-type text/plain string "tls other\\n" if { ssl_fc }',
+            'use_backend bad if { path_beg /bad }',
+            'default_backend app',
+          ],
+          'backend app': [`server s1 127.0.0.1:${originPort} ssl verify required ca-file ${pki.caFile} sni str(origin.test)`],
+          'backend appchk': ['option httpchk GET /health', `server s1 127.0.0.1:${originPort} ssl verify required ca-file ${pki.caFile} check inter 300ms`],
+          'backend bad': ['retries 0', `server s1 127.0.0.1:${badPort} ssl verify required ca-file ${pki.caFile} sni str(origin.test)`],
+          'backend badchk': [`server s1 127.0.0.1:${badPort} ssl verify required ca-file ${pki.caFile} check inter 300ms`],
+        },
+      ),
   });
 }, 30_000);
 
 afterAll(async () => {
   await p?.stop();
-  for (const s of socks) s.destroy();
-  await Promise.all([origin, badOrigin].map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))));
   pki?.cleanup();
   other?.cleanup();
 });
@@ -128,15 +101,8 @@ async function events(src: string): Promise<string[]> {
   return (await p.cli('show events flight')).split('\n').filter((l) => l.includes(`|${src}|`));
 }
 
-/** Waits until `cond` holds on fresh output of `get`, up to 5 s; returns the last output. */
-async function waitFor<T>(get: () => Promise<T> | T, cond: (v: T) => boolean): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (cond(v) || Date.now() - t0 > 5000) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How the tests below wait for output (`pollUntil`): every 50 ms, up to 5 s. */
+const WAIT: PollLimits = { timeoutMs: 5000, everyMs: 50 };
 
 describe('bind ... ssl crt <dir>', () => {
   it('chooses the certificate by SNI: exact name, one-label wildcard; http/1.1 is negotiated', async () => {
@@ -171,9 +137,10 @@ describe('bind ... ssl crt <dir>', () => {
   });
 
   it('logs the frontend with a ~ for TLS connections (httplog %ft), not for plain ones', async () => {
-    const lines = await waitFor(
+    const lines = await pollUntil(
       () => p.stdout().split('\n'),
       (ls) => ls.some((l) => / web~ /.test(l)) && ls.some((l) => / web bad\//.test(l)),
+      WAIT,
     );
     expect(lines.find((l) => / web~ web\/<NOSRV> .* 200 .*"GET \/ HTTP\/1\.1"$/.test(l))).toBeDefined();
     expect(lines.find((l) => / web bad\/s1 .* 503 .*"GET \/bad HTTP\/1\.1"$/.test(l))).toBeDefined();
@@ -182,7 +149,7 @@ describe('bind ... ssl crt <dir>', () => {
   it('records handshakes (protocol, cipher, SNI, ALPN, certificate), failures, and ssl in the connection info', async () => {
     const refused = await run('curl', ['-s', '-m', '5', '--resolve', `a.test:${p.port}:127.0.0.1`, `https://a.test:${p.port}/`]);
     expect(refused.code).toBe(60); // curl does not trust the test CA without --cacert
-    const ssl = await waitFor(() => events('ssl'), (ls) => ls.some((l) => l.includes('handshake failed')));
+    const ssl = await pollUntil(() => events('ssl'), (ls) => ls.some((l) => l.includes('handshake failed')), WAIT);
     expect(ssl.some((l) => /\|ssl\|state\|.*handshake done in \d+ ms: 127\.0\.0\.1:\d+ fe=web TLSv1\.3 \S+ sni=a\.test alpn=http\/1\.1 crt=1-a\.pem/.test(l))).toBe(true);
     expect(ssl.some((l) => /\|ssl\|error\|.*client handshake failed after \d+ ms: 127\.0\.0\.1:\d+ fe=web: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/.test(l))).toBe(true);
     const conns = await events('conn');
@@ -197,9 +164,10 @@ describe('server ... ssl', () => {
   });
 
   it.skipIf(!CHECKS_USE_TLS)('health-checks an ssl server over TLS (HTTP check passes: L7OK)', async () => {
-    const stat = await waitFor(
+    const stat = await pollUntil(
       () => p.cli('show stat'),
       (s) => /^appchk,s1,.*,UP,.*L7OK/m.test(s),
+      WAIT,
     );
     expect(stat).toMatch(/^appchk,s1,.*,UP,.*L7OK/m);
   });
@@ -207,9 +175,10 @@ describe('server ... ssl', () => {
   it('a certificate the CA did not sign: 503, SC--, and the TLS error recorded', async () => {
     const r = await run('curl', ['-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${plainPort}/bad`]);
     expect(r.stdout).toBe('503');
-    const line = await waitFor(
+    const line = await pollUntil(
       () => p.stdout().split('\n').filter((l) => l.includes(' web bad/s1 ')),
       (ls) => ls.length > 0,
+      WAIT,
     );
     expect(line.at(-1)).toMatch(/ 503 \d+ - - SC-- /);
     const ssl = await events('ssl');

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { startProxy, type Proxy, poolsUsed, expectPoolsAt } from './harness.ts';
+import { buildConfig, startProxy, type Proxy, poolsUsed, expectPoolsAt, pollUntil, sleep } from './harness.ts';
+import { listen, type Origin } from './origins.ts';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -20,17 +20,11 @@ function acceptFor(key: string): string {
   return createHash('sha1').update(key + WS_GUID).digest('base64');
 }
 
-interface Origin {
-  port: number;
-  close(): Promise<void>;
-}
-
 /**
  * /ws: 101 with the WebSocket handshake, then echo; /refuse: 426; /plain: 200 to the upgrade request.
  * A plain request to /switch gets a 101 it did not ask for.
  */
 async function wsOrigin(): Promise<Origin> {
-  const socks = new Set<Duplex>();
   const srv = createHttpServer((req, res) => {
     if (req.url === '/switch') {
       req.socket.end('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
@@ -40,8 +34,6 @@ async function wsOrigin(): Promise<Origin> {
     res.end(`plain ${req.method} ${req.url}\n`);
   });
   srv.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => {
-    socks.add(sock);
-    sock.on('close', () => socks.delete(sock));
     sock.on('error', () => {});
     const refuse = 'HTTP/1.1 426 Upgrade Required\r\ncontent-length: 5\r\nconnection: close\r\n\r\nnope\n';
     if (req.url === '/refuse') {
@@ -67,16 +59,7 @@ async function wsOrigin(): Promise<Origin> {
     if (head.length > 0) sock.write(head);
     sock.pipe(sock); // echo, with the stream's own backpressure
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (srv.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.closeAllConnections();
-        srv.close(() => r());
-      }),
-  };
+  return listen(srv);
 }
 
 /** A client socket with everything it received so far and a way to wait for more. */
@@ -154,39 +137,21 @@ describe('WebSocket and tunnels', () => {
     origin = await wsOrigin();
     p = await startProxy({
       config: (dir, port) =>
-        [
-          'global',
-          '    nbthread 1',
-          `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-          `    snapshot-dir ${join(dir, 'snapshots')}`,
-          '',
-          'defaults',
-          '    mode http',
-          '    timeout client 10s',
-          '    timeout connect 1s',
-          '    timeout server 10s',
-          '',
-          'frontend web',
-          `    bind 127.0.0.1:${port}`,
-          '    acl short path_beg /short',
-          '    use_backend be_short if short',
-          '    default_backend be_ws',
-          '',
-          'backend be_ws',
-          `    server s 127.0.0.1:${origin.port}`,
-          '',
-          'backend be_short',
-          '    timeout tunnel 300ms',
-          `    server s 127.0.0.1:${origin.port}`,
-          '',
-        ].join('\n'),
+        buildConfig(
+          dir,
+          { timeouts: { client: '10s', connect: '1s', server: '10s' } },
+          {
+            'frontend web': [`bind 127.0.0.1:${port}`, 'acl short path_beg /short', 'use_backend be_short if short', 'default_backend be_ws'],
+            'backend be_ws': [`server s 127.0.0.1:${origin.port}`],
+            'backend be_short': ['timeout tunnel 300ms', `server s 127.0.0.1:${origin.port}`],
+          },
+        ),
     });
     baseline = await poolsUsed(p);
   }, 30_000);
 
   afterAll(async () => {
     await p?.stop();
-    await origin?.close();
   });
 
   it('a 101 is forwarded with its handshake, then bytes echo both ways until the client closes', async () => {
@@ -222,7 +187,7 @@ describe('WebSocket and tunnels', () => {
     // Stop reading for a while: the proxy must hold the echo back, not buffer it all.
     c.sock.pause();
     for (let off = 0; off < size; off += 1 << 20) c.sock.write(data.subarray(off, off + (1 << 20)));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const stuck = c.sock.writableLength; // the proxy stopped reading us
     c.sock.resume();
     expect(stuck).toBeGreaterThan(0);
@@ -268,7 +233,7 @@ describe('WebSocket and tunnels', () => {
       c.sock.write('x');
       await c.waitBytes(echoed + 1);
       echoed++;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const idleFrom = Date.now();
     const closedAt = await c.closed;
@@ -298,7 +263,7 @@ describe('WebSocket and tunnels', () => {
     c.sock.write('GET /again HTTP/1.1\r\nhost: example.test\r\n\r\n');
     const body = 'plain GET /again\n';
     const got = await c.waitBytes(n1 + 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const second = c.received().subarray(n1).toString();
     expect(got.length).toBeGreaterThan(n1);
     expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -310,10 +275,9 @@ describe('WebSocket and tunnels', () => {
 
   it('bytes sent while a refused upgrade awaits its answer are parsed as the next request', async () => {
     const c = client(p.port, upgradeRequest('/slow-refuse'));
-    await new Promise((r) => setTimeout(r, 40)); // a later segment, before the 426 (sent after 150 ms)
+    await sleep(40); // a later segment, before the 426 (sent after 150 ms)
     c.sock.write('GET /next HTTP/1.1\r\nhost: example.test\r\n\r\n');
-    const deadline = Date.now() + 3000;
-    while (!c.received().toString().includes('plain GET /next\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await pollUntil(() => c.received().toString(), (t) => t.includes('plain GET /next\n'), { timeoutMs: 3000 });
     const text = c.received().toString();
     expect(text).toMatch(/^HTTP\/1\.1 426 /);
     expect(text).toContain('plain GET /next\n');
