@@ -119,7 +119,6 @@ async function run(opts: RunOptions): Promise<number> {
   for (const s of config.global.statsSockets)
     lines.push(`  runtime socket: ${s.path} (level ${s.level}); try: echo 'show info' | socat stdio UNIX-CONNECT:${s.path}`);
   lines.push(`  snapshots go to ${config.global.snapshotDir}`);
-  process.stdout.write(lines.join('\n') + '\n');
 
   const stop = (sig: string) => {
     process.stderr.write(`${sig} received: stopping gracefully (hard-stop-after ${config.global.hardStopAfter} ms)\n`);
@@ -146,6 +145,9 @@ async function run(opts: RunOptions): Promise<number> {
       process.exit(128 + (constants.signals[sig] ?? 0));
     });
   }
+  // Announced once the signal handlers are in place: whoever waits for this banner (a test, a
+  // supervisor script) may signal the process at once.
+  process.stdout.write(lines.join('\n') + '\n');
   const code = await sup.done;
   await Promise.all(sockets.map((s) => s.close()));
   return code;
