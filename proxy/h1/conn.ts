@@ -32,7 +32,7 @@ import { LC_CONN_STATE, LC_TIMER_OF_KEYWORD } from '../../diag/lifecycle.types.t
 import { redactUrl } from '../../diag/redact.ts';
 import { nowMs, tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
-import { startForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
+import { createForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
 import { CTR } from '../stream/counters.ts';
 import { closePrivateServerConn } from '../stream/server-conn.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
@@ -65,6 +65,10 @@ interface H1Stream {
   term: string | undefined;
   /** What the forwarding recorded (backend, server, timers), when the stream was forwarded. */
   flog: ForwardLog | undefined;
+  /** The backend it was routed to (its http-response rules run before the frontend's). */
+  be: BackendConfig | undefined;
+  /** The reply of an `http-response deny`, sent instead of the error page. */
+  denied: RuleReply | undefined;
 }
 
 const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
@@ -80,7 +84,7 @@ const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
 const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
   kind: 'object',
   size: 896,
-  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined, start: 0, headAt: 0, bytes: -1, term: undefined, flog: undefined }),
+  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined, start: 0, headAt: 0, bytes: -1, term: undefined, flog: undefined, be: undefined, denied: undefined }),
   reset: (s) => {
     s.start = 0;
     s.headAt = 0;
@@ -92,6 +96,8 @@ const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
     s.head = undefined;
     s.fwd = undefined;
     s.reply = undefined;
+    s.be = undefined;
+    s.denied = undefined;
   },
 });
 
@@ -164,6 +170,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   if (TP.accept.on) TP.accept.emit(connId, 0, 0, 0, 0, peer);
   const parser = createRequestParser({ maxHeaderBytes: ctx.bufsize, maxHeaders: ctx.maxhdr });
   let stream: H1Stream | null = null;
+  /** What forwarded streams call back (created with the first one). */
+  let host: ForwardHost | undefined;
   let closing = false;
   let released = false;
   const clientTimeout = fe.timeouts.client ?? DEFAULT_CLIENT_TIMEOUT;
@@ -375,8 +383,10 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           if (d.reply.kind === 'error-page' || d.reply.close) respond(s);
         } else if (d.be) {
           if (httplog) s.flog = newForwardLog();
-          const f = startForward(d.be, ev, s.lc, forwardHost(s, d.be.cfg));
-          if (stream === s) s.fwd = f; // else it failed at once (no server: 503 sent)
+          s.be = d.be.cfg;
+          const f = createForward(d.be, ev, s.lc, (host ??= makeForwardHost()), conn.streams === 1, ev.keepAlive && !ctx.draining(), s.flog);
+          s.fwd = f;
+          f.start(); // may fail at once (no server: 503 sent, the stream ended)
         }
         return;
       }
@@ -415,27 +425,31 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     }
   }
 
-  /** What a forwarded stream needs from this connection. */
-  function forwardHost(s: H1Stream, be: BackendConfig): ForwardHost {
-    /** The reply of an `http-response deny`, sent by failed() instead of the error page. */
-    let denied: RuleReply | undefined;
+  /**
+   * What the streams forwarded for this connection need from it (one object per connection). A
+   * callback from a stream this connection no longer serves (`f` is not the current stream's) is
+   * ignored.
+   */
+  function makeForwardHost(): ForwardHost {
+    /** The current stream, if `f` is its forward. */
+    const mine = (f: Forward): H1Stream | undefined => (stream !== null && stream.fwd === f ? stream : undefined);
     return {
       sock,
       connId,
       lifecycle: ctx.lifecycle,
       bufsize: ctx.bufsize,
       maxhdr: ctx.maxhdr,
-      firstRequest: conn.streams === 1,
-      keepAlive: s.head!.keepAlive && !ctx.draining(),
       serverClose: fe.httpServerClose,
-      log: s.flog,
       feCtr: fk,
-      responseHead(res) {
-        denied = runResponseRules([backendRulesFor(fe, be), rulesFor(fe)], s.head!, facts, res);
-        return denied?.status;
+      responseHead(f, res) {
+        const s = mine(f);
+        if (!s) return undefined;
+        s.denied = runResponseRules([backendRulesFor(fe, s.be!), rulesFor(fe)], s.head!, facts, res);
+        return s.denied?.status;
       },
-      upgraded(ms) {
-        if (stream !== s) return;
+      upgraded(f, ms) {
+        const s = mine(f);
+        if (!s) return;
         // Bytes that followed the upgrade request in its own segment were parsed as HTTP already and
         // cannot become tunnel bytes: a client must wait for the 101 (RFC 6455 §4.1).
         if (held.length > 0 || parser.state !== 'idle') {
@@ -465,8 +479,9 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         if (!closing) sock.resume();
         if (clientEnded) s.fwd?.clientEnd();
       },
-      finished(status, bytes, keepAlive) {
-        if (stream !== s) return;
+      finished(f, status, bytes, keepAlive) {
+        const s = mine(f);
+        if (!s) return;
         s.status = status;
         if (TP.response.on) TP.response.emit(connId, s.lc!.id, status, bytes);
         ctx.lifecycle.event(s.lc!, 'response', status);
@@ -496,11 +511,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           sock.end();
         }
       },
-      failed(status, why) {
-        if (stream !== s) return;
+      failed(f, status, why) {
+        const s = mine(f);
+        if (!s) return;
         held = [];
         if (status > 0) {
-          fail(status, denied);
+          fail(status, s.denied);
           return;
         }
         if (TP.close.on) TP.close.emit(connId, s.lc!.id, 0, 0, 0, why);

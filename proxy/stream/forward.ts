@@ -42,7 +42,11 @@ import { BTP } from './trace.ts';
 import { CTR } from './counters.ts';
 import { nowMs, tickClock } from '../../diag/ring.ts';
 
-/** What the client connection driver provides to a forwarded stream. */
+/**
+ * What the client connection driver provides to the streams it forwards: one object per client
+ * connection (the per-request facts are createForward()'s arguments). Each callback names the
+ * stream it comes from, so the driver ignores one from a stream it no longer serves.
+ */
 export interface ForwardHost {
   /** The client socket (responses are written to it; it is paused for backpressure). */
   sock: Socket;
@@ -50,10 +54,6 @@ export interface ForwardHost {
   lifecycle: Lifecycle;
   bufsize: number;
   maxhdr: number;
-  /** True for the first request of the client connection (`http-reuse safe`). */
-  firstRequest: boolean;
-  /** The client connection may stay open after this response (request keep-alive, not draining). */
-  keepAlive: boolean;
   /** `option http-server-close` of the frontend. */
   serverClose: boolean;
   /**
@@ -61,26 +61,24 @@ export interface ForwardHost {
    * `res.headers` in place; returns a status when the response is denied (it is then dropped and
    * `failed(status)` is called), undefined to send it.
    */
-  responseHead?(res: H1ResponseHeadEvent): number | undefined;
+  responseHead?(f: Forward, res: H1ResponseHeadEvent): number | undefined;
   /**
    * The response was forwarded completely: `keepAlive` says whether the client connection goes on
    * (false: the driver closes it).
    */
-  finished(status: number, bytes: number, keepAlive: boolean): void;
+  finished(f: Forward, status: number, bytes: number, keepAlive: boolean): void;
   /**
    * The stream failed. `status` > 0: nothing was sent yet, the driver answers HAProxy's error page
    * for it and closes; 0: a response was partly sent, the driver closes the connection at once.
    */
-  failed(status: number, why: string): void;
+  failed(f: Forward, status: number, why: string): void;
   /**
    * The server switched protocols (101 forwarded to the client): from now on the driver stops parsing
    * HTTP and hands every client byte to Forward.tunnel(). `tunnelTimeout` is the backend's
    * `timeout tunnel` (undefined: keep `timeout client`). The tunnel ends with finished(101, ..., false)
    * when both sides are done, or failed(0, ...) on a timeout or a reset.
    */
-  upgraded?(tunnelTimeout: number | undefined): void;
-  /** Filled in as the stream goes, for its traffic log line (proxy/log/httplog.ts). */
-  log?: ForwardLog;
+  upgraded?(f: Forward, tunnelTimeout: number | undefined): void;
   /** The frontend's record base in the traffic counters (proxy/stream/counters.ts; 0 or unset: none). */
   feCtr?: number;
 }
@@ -121,6 +119,8 @@ const beActive = new Map<string, number>();
 
 /** A stream being forwarded; the driver feeds it the rest of the request. */
 export interface Forward {
+  /** Starts it: routing to a server slot, then a connection (call once, after keeping the object). */
+  start(): void;
   /** Request content (de-chunked by the parser); copied before it is kept. */
   data(bytes: Uint8Array): void;
   trailers(headers: H1Header[]): void;
@@ -154,11 +154,23 @@ export function isUpgradeRequest(head: H1HeadEvent): boolean {
   return false;
 }
 
-/** Starts forwarding the request `head` (whose stream is `streamLc`) to backend `rt`. */
-export function startForward(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost): Forward {
-  const f = new ForwardStream(rt, head, streamLc, host);
-  f.start();
-  return f;
+/**
+ * A stream forwarding the request `head` (whose stream is `streamLc`) to backend `rt`, for the client
+ * connection `host`; start() it once the caller holds it (its callbacks may come at once).
+ * `firstRequest`: the client connection's first (`http-reuse safe`); `keepAlive`: the client
+ * connection may stay open after this response (request keep-alive, not draining); `log`: filled in
+ * as the stream goes, for its traffic log line (proxy/log/httplog.ts).
+ */
+export function createForward(
+  rt: BackendRuntime,
+  head: H1HeadEvent,
+  streamLc: LcHandle,
+  host: ForwardHost,
+  firstRequest: boolean,
+  keepAlive: boolean,
+  log: ForwardLog | undefined,
+): Forward {
+  return new ForwardStream(rt, head, streamLc, host, firstRequest, keepAlive, log);
 }
 
 /**
@@ -183,6 +195,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   readonly encoder: ChunkedEncoder | undefined;
   readonly upgradeRequested: boolean;
   readonly flog: ForwardLog | undefined;
+  readonly firstRequest: boolean;
   readonly tAcquire: number;
   /** show stat record bases (proxy/stream/counters.ts): frontend, backend; the server's once assigned. */
   readonly fk: number;
@@ -226,7 +239,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   /** Counted in beActive (`%bc`) until cleanup. */
   counted = true;
 
-  constructor(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost) {
+  constructor(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost, firstRequest: boolean, keepAlive: boolean, log: ForwardLog | undefined) {
     this.rt = rt;
     this.head = head;
     this.streamLc = streamLc;
@@ -241,9 +254,10 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.framing = framingOf(head);
     this.encoder = this.framing.kind === 'chunked' ? createChunkedEncoder() : undefined;
     this.upgradeRequested = isUpgradeRequest(head);
-    this.flog = host.log;
+    this.flog = log;
+    this.firstRequest = firstRequest;
     this.tAcquire = nowMs();
-    this.clientKeepAlive = host.keepAlive;
+    this.clientKeepAlive = keepAlive;
     this.fk = host.feCtr ?? 0;
     this.bk = rt.ctr;
   }
@@ -476,7 +490,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   private connect(fresh = false): void {
     const s = this.server!;
     const { rt, host, streamId } = this;
-    const idle = fresh ? undefined : takeIdle(rt, s, host.firstRequest, this.connId, this, streamId, this.head.get('host'));
+    const idle = fresh ? undefined : takeIdle(rt, s, this.firstRequest, this.connId, this, streamId, this.head.get('host'));
     if (idle) {
       this.sc = idle;
       this.reused = true;
@@ -691,7 +705,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   }
 
   private startResponse(ev: H1ResponseHeadEvent): void {
-    const denied = this.host.responseHead?.(ev);
+    const denied = this.host.responseHead?.(this, ev);
     if (denied !== undefined) {
       this.term('PH');
       this.respDenied = true;
@@ -743,7 +757,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
       else closeServerConn(c, 'server side closes after the response');
     }
     this.releaseSlot();
-    this.host.finished(status, this.respBytes, this.clientKeepAlive && !this.respCloseDelimited);
+    this.host.finished(this, status, this.respBytes, this.clientKeepAlive && !this.respCloseDelimited);
   }
 
   /** The 101 went to the client: from now on bytes flow raw both ways (RFC 9110 §7.8). */
@@ -756,7 +770,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.showPhase();
     c.lifecycle!.event(c.lc!, 'upgrade', status);
     if (BTP.tunnel.on) BTP.tunnel.emit(this.connId, this.streamId, status, ms ?? 0, 0, this.srvLabel);
-    this.host.upgraded?.(this.cfg.timeouts.tunnel);
+    this.host.upgraded?.(this, this.cfg.timeouts.tunnel);
   }
 
   /** One side of the tunnel closed: shut the other one and end the stream. */
@@ -767,7 +781,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.cleanup();
     this.dropServerConn(`tunnel closed: ${why}`);
     this.releaseSlot();
-    this.host.finished(101, this.respBytes, false);
+    this.host.finished(this, 101, this.respBytes, false);
   }
 
   private cleanup(): void {
@@ -820,7 +834,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.cleanup();
     this.dropServerConn(why);
     this.releaseSlot();
-    this.host.failed(status, why);
+    this.host.failed(this, status, why);
   }
 
   /** Fails after the response started: the client connection must be closed. */
@@ -833,6 +847,6 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.cleanup();
     this.dropServerConn(why);
     this.releaseSlot();
-    this.host.failed(0, why);
+    this.host.failed(this, 0, why);
   }
 }
