@@ -26,13 +26,13 @@ export interface CheckResult {
  * Parses `paths` (or the embedded default when empty) and returns whether it is valid with the
  * diagnostic lines to print on stderr (warnings and alerts in the order raised, as HAProxy, then
  * {@link CONFIG_FATAL_MESSAGE} when invalid). On success the caller prints {@link CONFIG_VALID_MESSAGE}.
- * `env` and `cwd` default to the process's.
+ * `env` and `cwd` default to the process's; `localPeer` is `-L <name>` (this instance's peer name).
  */
 export function checkConfig(
   paths: string[],
-  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  opts: { env?: Record<string, string | undefined>; cwd?: string; localPeer?: string } = {},
 ): CheckResult {
-  const parseOpts = { env: opts.env ?? process.env, cwd: opts.cwd ?? process.cwd() };
+  const parseOpts = { env: opts.env ?? process.env, cwd: opts.cwd ?? process.cwd(), localPeer: opts.localPeer };
   const result =
     paths.length === 0 ? parseConfigText(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TEXT, parseOpts) : parseConfigFiles(paths, parseOpts);
   // Features the language accepts but this build's proxy does not implement yet are alerts too.
@@ -53,9 +53,9 @@ export interface CheckIO {
   stderr: { write(s: string): unknown };
 }
 
-/** Runs a check and prints like `haproxy -c`; returns the exit code (0 valid, 1 invalid). */
-export function runCheck(paths: string[], io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): number {
-  const { ok, output } = checkConfig(paths);
+/** Runs a check and prints like `haproxy -c`; returns the exit code (0 valid, 1 invalid). `localPeer` is `-L`. */
+export function runCheck(paths: string[], io: CheckIO = { stdout: process.stdout, stderr: process.stderr }, localPeer?: string): number {
+  const { ok, output } = checkConfig(paths, { localPeer });
   for (const l of output) io.stderr.write(`${l}\n`);
   if (ok) io.stdout.write(`${CONFIG_VALID_MESSAGE}\n`);
   return ok ? 0 : 1;
@@ -67,7 +67,8 @@ export function register(program: Command): void {
     .command('check')
     .description('check configuration files like haproxy -c: print every alert and warning, exit 0 when valid, 1 when not')
     .option('-f, --file <file...>', 'configuration file or directory of *.cfg files (repeatable, read in order); default: the embedded configuration')
-    .action((opts: { file?: string[] }) => {
-      process.exitCode = runCheck(opts.file ?? []);
+    .option('-L, --local-peer <name>', "this instance's peer name in 'peers' sections (like haproxy -L; default: 'localpeer' or the host name)")
+    .action((opts: { file?: string[]; localPeer?: string }) => {
+      process.exitCode = runCheck(opts.file ?? [], undefined, opts.localPeer);
     });
 }

@@ -1,6 +1,6 @@
 /**
  * `flightbox run`: start the proxy (supervisor + worker threads) in the foreground, on the given
- * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -dM.
+ * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -L, -dM.
  */
 import type { Command } from 'commander';
 import { checkConfig } from './check.ts';
@@ -23,6 +23,7 @@ interface RunOptions {
   memory?: string;
   maxconn?: string;
   dM?: string[];
+  localPeer?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('-d, --debug', 'foreground debug mode: error traces are printed on stderr')
     .option('-m, --memory <megabytes>', 'cap the memory of the pools (like haproxy -m)')
     .option('-n, --maxconn <n>', 'global maxconn (like haproxy -n)')
+    .option('-L, --local-peer <name>', "this instance's peer name in 'peers' sections (like haproxy -L; default: 'localpeer' or the host name)")
     .option('--dM <options>', 'pool debugging, as haproxy -dM (write -dMtag,no-merge,integrity,...)', collect)
     .action(async (opts: RunOptions) => {
       const code = await run(opts);
@@ -54,7 +56,7 @@ function fail(lines: string[]): number {
 
 async function run(opts: RunOptions): Promise<number> {
   // The same parse and checks as `flightbox check` (and -c): every alert and warning, in order.
-  const { ok, output, result } = checkConfig(opts.file);
+  const { ok, output, result } = checkConfig(opts.file, { localPeer: opts.localPeer });
   if (!ok || !result.config) return fail(output);
   for (const l of output) process.stderr.write(l + '\n');
   const config: Config = result.config;

@@ -2,7 +2,9 @@
  * The mutable state a parse fills in, section by section, and its conversion into the final
  * {@link Config}. Defaults of every global setting are applied here.
  */
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { StickTableDef } from '../stick/stick.types.ts';
 import type {
   AclConfig,
   BackendConfig,
@@ -21,6 +23,8 @@ import type {
   HttpResponseRule,
   HttpReuse,
   LogConfig,
+  PeerConfig,
+  PeersConfig,
   ProxyMode,
   ProxyTimeouts,
   RingConfig,
@@ -40,6 +44,8 @@ export const DEFAULT_MAXHDR = 101;
 export interface GlobalState {
   value: GlobalConfig;
   seen: Map<string, SourceRef>;
+  /** `value.localPeer` came from `-L`: a `localpeer` line is then ignored with a warning, as HAProxy. */
+  localPeerFromCommandLine: boolean;
 }
 
 /** Kinds of proxy sections; `defaults` holds values that the next proxies copy. */
@@ -109,6 +115,14 @@ export interface ProxyState extends SourceRef {
   reuse: HttpReuse;
   retries: number;
   redispatch: { enabled: boolean; interval: number };
+  /** The section's `stick-table` (backend and listen sections; one per section). */
+  stickTable: StickTableDef | undefined;
+}
+
+/** A `peers` section while parsing. */
+export interface PeersState extends PeersConfig {
+  peers: PeerConfig[];
+  tables: StickTableDef[];
 }
 
 /** A ring section while parsing (`size` is checked after parsing). */
@@ -136,6 +150,8 @@ export interface ConfigBuilder {
   proxies: ProxyState[];
   rings: RingState[];
   traces: TracesState;
+  /** `peers` sections in declaration order. */
+  peers: PeersState[];
 }
 
 /** True when a proxy kind accepts connections (frontend capability). */
@@ -167,6 +183,7 @@ export function defaultGlobal(cwd: string): GlobalConfig {
     poolMemoryLimit: undefined,
     logs: [],
     demoOrigin: undefined,
+    localPeer: hostname(),
   };
 }
 
@@ -204,6 +221,7 @@ export function newProxyState(kind: ProxyKind, name: string, src: SourceRef, def
     reuse: defaults?.reuse ?? 'safe',
     retries: defaults?.retries ?? 3,
     redispatch: { ...(defaults?.redispatch ?? { enabled: false, interval: -1 }) },
+    stickTable: undefined,
   };
 }
 
@@ -212,16 +230,19 @@ export function resolveLogs(lines: readonly ProxyLogLine[], global: readonly Log
   return lines.flatMap((l) => ('address' in l ? [l] : global));
 }
 
-/** An empty builder. */
-export function newBuilder(cwd: string): ConfigBuilder {
+/** An empty builder; `localPeer` is the `-L` name, which no `localpeer` line overrides. */
+export function newBuilder(cwd: string, localPeer?: string): ConfigBuilder {
+  const global = defaultGlobal(cwd);
+  if (localPeer !== undefined) global.localPeer = localPeer;
   return {
     cwd,
-    global: { value: defaultGlobal(cwd), seen: new Map() },
+    global: { value: global, seen: new Map(), localPeerFromCommandLine: localPeer !== undefined },
     defaults: newProxyState('defaults', '', { file: '', line: 0 }, undefined),
     defaultsSeen: false,
     proxies: [],
     rings: [],
     traces: { lines: [] },
+    peers: [],
   };
 }
 
@@ -273,6 +294,7 @@ export function finishConfig(b: ConfigBuilder): Config {
         forwardfor: p.forwardfor,
         httpServerClose: p.httpServerClose,
         logs: [...logs],
+        ...(p.stickTable ? { stickTable: p.stickTable } : {}),
       });
     }
   }
@@ -293,5 +315,14 @@ export function finishConfig(b: ConfigBuilder): Config {
     format: r.format,
     maxlen: r.maxlen,
   }));
-  return { global: b.global.value, defaults, frontends, backends, rings, traces: b.traces.lines };
+  const peers: PeersConfig[] = b.peers.map((p) => ({
+    name: p.name,
+    file: p.file,
+    line: p.line,
+    peers: p.peers.map((x) => ({ ...x })),
+    bind: p.bind,
+    tables: [...p.tables],
+  }));
+  const stickTables = [...backends.flatMap((be) => (be.stickTable ? [be.stickTable] : [])), ...peers.flatMap((p) => p.tables)];
+  return { global: b.global.value, defaults, frontends, backends, rings, traces: b.traces.lines, peers, stickTables };
 }

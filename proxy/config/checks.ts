@@ -196,6 +196,40 @@ export function checkHttplog(b: ConfigBuilder, d: Diagnostics): void {
   }
 }
 
+/**
+ * Peers sections (HAProxy configuration manual 3.5): names are unique; each one lists this
+ * instance (HAProxy: "unable to find local peer '<name>' in peers section '<p>'"); a local peer
+ * declared by `server <name>` without address needs the section's `bind` line.
+ */
+export function checkPeers(b: ConfigBuilder, d: Diagnostics): void {
+  const local = b.global.value.localPeer;
+  b.peers.forEach((p, i) => {
+    const other = b.peers.slice(0, i).find((q) => q.name === p.name);
+    if (other) d.alert(p.file, p.line, `peers section '${p.name}' has the same name as the peers section declared at ${other.file}:${other.line}; rename one of them.`);
+    const me = p.peers.find((x) => x.local);
+    if (!me) {
+      d.alert(
+        p.file,
+        p.line,
+        `unable to find local peer '${local}' in peers section '${p.name}': this instance's peer name comes from '-L <name>', else the global 'localpeer <name>', else the host name; add 'peer ${local} <addr>:<port>' to the section, or name one of its peers with -L or 'localpeer'.`,
+      );
+    } else if (me.keyword === 'server' && !p.bind) {
+      d.alert(me.file, me.line, `local peer '${me.name}' of peers section '${p.name}' has no address: its 'server' line takes none, so add 'bind <addr>:<port>' to the section.`);
+    }
+  });
+}
+
+/** `stick-table ... peers <name>` names a `peers` section (HAProxy: "unable to find sync peers '<name>'"). */
+export function checkStickTablePeers(b: ConfigBuilder, d: Diagnostics): void {
+  for (const p of backends(b)) {
+    const t = p.stickTable;
+    if (!t || t.peers === undefined) continue;
+    if (!b.peers.some((s) => s.name === t.peers)) {
+      d.alert(t.file ?? p.file, t.line ?? p.line, `${p.kind} '${p.name}' : unable to find sync peers '${t.peers}'; declare 'peers ${t.peers}' or fix the name in 'stick-table ... peers ${t.peers}'.`);
+    }
+  }
+}
+
 /** Every post-parse check, in order. */
 export const CONFIG_CHECKS: readonly ConfigCheck[] = [
   checkProxyNames,
@@ -208,4 +242,6 @@ export const CONFIG_CHECKS: readonly ConfigCheck[] = [
   checkRouting,
   checkHttpCheck,
   checkHttplog,
+  checkPeers,
+  checkStickTablePeers,
 ];

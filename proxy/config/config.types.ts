@@ -5,6 +5,7 @@
  *
  * All times are in milliseconds, all sizes in bytes.
  */
+import type { StickTableDef } from '../stick/stick.types.ts';
 
 /** Where a configuration element was written: the file name as given to `-f` (or `<embedded>`), 1-based line. */
 export interface SourceRef {
@@ -82,6 +83,11 @@ export interface GlobalConfig {
   logs: LogConfig[];
   /** Flightbox-specific `demo-origin <addr>:<port>`: the supervisor runs the demo origin there; undefined = none. */
   demoOrigin: DemoOriginConfig | undefined;
+  /**
+   * This instance's peer name (HAProxy `localpeer`): `-L <name>` on the command line, else the
+   * global `localpeer <name>`, else the host name, as HAProxy. A `peers` section must list it.
+   */
+  localPeer: string;
 }
 
 /** Where the demo origin (`proxy/demo/origin.ts`) listens, and the line that asked for it. */
@@ -500,6 +506,8 @@ export interface BackendConfig extends SourceRef {
   httpServerClose: boolean;
   /** Where server state changes are logged (`log global` already replaced). */
   logs: LogConfig[];
+  /** The section's `stick-table` (named after the section); undefined when it has none. */
+  stickTable?: StickTableDef;
 }
 
 /** Output format of a ring (`format` keyword of HAProxy's ring section). */
@@ -521,6 +529,34 @@ export interface TraceLineConfig extends SourceRef {
   args: string[];
 }
 
+/**
+ * One peer of a `peers` section (HAProxy configuration manual 3.5): a `peer <name> <addr>:<port>`
+ * line, or a `server <name> [<addr>:<port>]` line (the local peer's `server` line has no address:
+ * it listens on the section's `bind`).
+ */
+export interface PeerConfig extends SourceRef {
+  name: string;
+  /** Undefined for a local `server <name>` line without address (the `bind` address applies). */
+  host: string | undefined;
+  port: number | undefined;
+  /** True when `name` is this instance's peer name (`localpeer`, `-L`, host name). */
+  local: boolean;
+  /** Which keyword declared it. */
+  keyword: 'peer' | 'server';
+  /** `ssl [crt <pem>] [ca-file <pem>] [verify none|required]`; undefined without `ssl`. */
+  ssl: { crt: string | undefined; caFile: string | undefined; verify: ServerVerify } | undefined;
+}
+
+/** A `peers <name>` section. */
+export interface PeersConfig extends SourceRef {
+  name: string;
+  peers: PeerConfig[];
+  /** `bind <addr>:<port>`: where the local peer listens with the bind/server form. */
+  bind: (SourceRef & { host: string; port: number }) | undefined;
+  /** Its `table <name> ...` lines, named `<peers>/<name>` as in HAProxy 2.x. */
+  tables: StickTableDef[];
+}
+
 /** A whole, valid configuration. */
 export interface Config {
   global: GlobalConfig;
@@ -529,6 +565,13 @@ export interface Config {
   backends: BackendConfig[];
   rings: RingConfig[];
   traces: TraceLineConfig[];
+  /** `peers` sections, in declaration order. */
+  peers: PeersConfig[];
+  /**
+   * Every stick-table to create, in declaration order: the `stick-table` of each backend/listen
+   * section (named after it) and the `table` lines of peers sections (`<peers>/<table>`). Names are unique.
+   */
+  stickTables: StickTableDef[];
 }
 
 /** One configuration source as read, before any environment expansion (for snapshots). */
@@ -555,4 +598,6 @@ export interface ParseOptions {
   cwd: string;
   /** When true, an unset variable without a default is an alert instead of a warning. */
   strictEnv?: boolean;
+  /** `-L <name>`: this instance's peer name, over the global `localpeer` and the host name. */
+  localPeer?: string;
 }

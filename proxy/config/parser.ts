@@ -105,7 +105,7 @@ function finish(b: ConfigBuilder, d: Diagnostics, sources: ConfigSource[]): Pars
  * `config` is undefined when any alert was raised.
  */
 export function parseConfigText(name: string, text: string, opts: ParseOptions): ParseResult {
-  const b = newBuilder(opts.cwd);
+  const b = newBuilder(opts.cwd, opts.localPeer);
   const d = new Diagnostics();
   parseSource(b, d, name, text, opts);
   return finish(b, d, [{ name, text }]);
@@ -141,7 +141,7 @@ function expandPaths(paths: string[], cwd: string, d: Diagnostics): string[] {
  * `config` is undefined when any alert was raised (including an unreadable file).
  */
 export function parseConfigFiles(paths: string[], opts: ParseOptions): ParseResult {
-  const b = newBuilder(opts.cwd);
+  const b = newBuilder(opts.cwd, opts.localPeer);
   const d = new Diagnostics();
   const sources: ConfigSource[] = [];
   if (paths.length === 0) d.alert('', 0, 'no configuration file given; use -f <file>.');

@@ -1,7 +1,8 @@
 /**
  * Parsing of the `stick-table` line (HAProxy configuration manual 4.2 `stick-table`, and the
  * `table` line of a `peers` section, 3.5), as a pure function: words in, a typed
- * {@link StickTableDef} or an error out. Not wired into the configuration sections yet.
+ * {@link StickTableDef} or an error out. Used by the `stick-table` keyword of backend and listen
+ * sections (proxy/config/sections/stick-table.ts) and the `table` line of peers sections (peers.ts).
  *
  *   stick-table type {ip | ipv6 | integer | string [len <n>] | binary [len <n>]} size <size>
  *               [expire <time>] [nopurge] [peers <name>] [store <data_type>[,<data_type>]...]

@@ -880,9 +880,12 @@ export class StickTable {
     return `# table: ${this.def.name}, type: ${this.def.type}, size:${this.cap}, used:${this.current}`;
   }
 
-  /** One `show table` entry line: `0x<slot>: key=<k> use=<n> exp=<ms> <type>=<v> ...`. */
+  /**
+   * One `show table` entry line, HAProxy 3.x's format: `0x<slot>: key=<k> use=<n> exp=<ms> shard=0
+   * <type>=<v> <rate>(<period>)=<v> ...` (one shard: Flightbox does not split tables).
+   */
   static formatEntry(v: StickEntryView): string {
-    let s = `${slotAddr(v.slot)}: key=${v.key} use=${v.use} exp=${v.exp}`;
+    let s = `${slotAddr(v.slot)}: key=${v.key} use=${v.use} exp=${v.exp} shard=0`;
     for (const d of v.data) s += d.period ? ` ${d.type}(${d.period})=${d.value}` : ` ${d.type}=${d.value}`;
     return s;
   }

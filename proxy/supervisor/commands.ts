@@ -14,6 +14,7 @@ import { RenderError, createEventsCursor } from '../../diag/views.ts';
 import { renderShowPools } from '../../diag/render/pools.ts';
 import { DEBUG_DEV_USAGE } from '../worker/debug-dev.ts';
 import { registerBackendCommands } from './backend-commands.ts';
+import { registerStickCommands } from '../stick/runtime.ts';
 
 /** Removes the trailing newline: the runtime server ends every response itself. */
 const out = (s: string) => s.replace(/\n+$/, '');
@@ -31,6 +32,7 @@ function userErrors(render: () => string): string {
 /** Registers the supervisor's commands into `reg`. */
 export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void {
   registerBackendCommands(reg, sup);
+  registerStickCommands(reg, sup.stickTables);
   reg.register({
     words: ['show', 'info'],
     level: 'user',

@@ -6,7 +6,8 @@
  * the snapshot, logs `worker N died: <reason>; snapshot written to <path>`, and starts a replacement
  * while the other workers keep serving (or stops, with `worker-on-death exit`). When the
  * configuration has `demo-origin`, it also runs the demo origin (an application, not proxy traffic)
- * before the workers start, and stops it after they are gone.
+ * before the workers start, and stops it after they are gone. It creates every stick-table's shared
+ * memory before the workers start, answers the table commands from it and runs the tables' expiry.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -31,6 +32,7 @@ import { startDemoOrigin, type DemoOrigin } from '../demo/origin.ts';
 import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { StickExpiry, StickTableRegistry, createStickTableBuffers } from '../stick/registry.ts';
 
 const SUP = declareTraceSource('supervisor', 'Supervisor: workers, watchdog, post-mortems', [
   { name: 'spawn', desc: 'worker started' },
@@ -92,6 +94,15 @@ export class Supervisor {
   /** Every backend's servers, their shared state (followed by the workers) and the health checks. */
   readonly backends: BackendStates;
   private checker: Checker | undefined;
+  /**
+   * Every configured stick-table (Config.stickTables order): shared memory made here, once, before
+   * the workers start, and handed to each worker (and its replacements) in WorkerInit.stickTables.
+   */
+  private readonly stickBuffers: SharedArrayBuffer[];
+  /** The supervisor's views of the tables, for `show/clear/set table`. */
+  readonly stickTables: StickTableRegistry;
+  /** The expiry owner of every table (proxy/stick/registry.ts StickExpiry), while running. */
+  private stickExpiry: StickExpiry | undefined;
   /** The demo origin, while it runs (`demo-origin` in global). */
   demoOrigin: DemoOrigin | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -120,6 +131,9 @@ export class Supervisor {
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
     this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread, true);
+    const stick = createStickTableBuffers(opts.config.stickTables ?? []);
+    this.stickBuffers = stick.map((b) => b.sab);
+    this.stickTables = new StickTableRegistry(stick);
   }
 
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
@@ -137,6 +151,7 @@ export class Supervisor {
     this.watchdog = setInterval(() => this.checkWatchdog(), Math.max(20, Math.min(250, wdTimeout / 4)));
     this.watchdog.unref();
     this.checker = startChecks(this.backends);
+    this.stickExpiry = new StickExpiry(this.stickTables);
     return listening[0] ?? [];
   }
 
@@ -165,6 +180,7 @@ export class Supervisor {
       proc: this.proc,
       servers: this.backends.sab,
       counters: this.backends.countersSab,
+      stickTables: this.stickBuffers,
       pools: this.opts.pools,
       heartbeatMs: HEARTBEAT_MS,
     };
@@ -416,6 +432,7 @@ export class Supervisor {
     if (TP.stop.on) TP.stop.emit(0, 0, 0, 0, 0, why);
     clearInterval(this.watchdog);
     this.checker?.stop();
+    this.stickExpiry?.stop();
     this.backends.close();
     const grace = this.config.global.hardStopAfter;
     const exits = [...this.slots.values()].map(

@@ -23,6 +23,7 @@ import { tickClock } from '../../diag/ring.ts';
 import { attachServerState } from '../stream/backend-runtime.ts';
 import { attachCounters } from '../stream/counters.ts';
 import { createLogger, type Logger } from '../log/sink.ts';
+import { attachStickTables } from '../stick/registry.ts';
 
 process.setSourceMapsEnabled(true);
 const init = workerData as WorkerInit;
@@ -33,6 +34,8 @@ const cfg = init.config;
 const rec = attachRecorder(init.mem, init.proc);
 attachServerState(init.servers, cfg.backends);
 attachCounters(init.counters, init.thread, cfg);
+// The stick-tables the supervisor made: this thread's views, by name (threadStickTables()).
+attachStickTables(cfg.stickTables ?? [], init.stickTables ?? []);
 const state = rec.state;
 
 /** Records the fault where the supervisor will find it, then ends this thread. */

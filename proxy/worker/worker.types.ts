@@ -17,6 +17,8 @@ export interface WorkerInit {
   servers: SharedArrayBuffer;
   /** Traffic counters of `show stat` (proxy/stream/counters.ts): this worker writes slice `thread`. */
   counters: SharedArrayBuffer;
+  /** One buffer per stick-table, in `config.stickTables` order (proxy/stick/registry.ts attachStickTables). */
+  stickTables: SharedArrayBuffer[];
   pools: Partial<PoolOptions>;
   /** Heartbeat period in ms (the watchdog compares against watchdog-timeout). */
   heartbeatMs: number;

@@ -154,6 +154,26 @@ export const GLOBAL_KEYWORDS: KeywordTable<GlobalState> = {
   }),
   'pool-memory-limit': single('pool-memory-limit <size>', sizeAtLeast(1024 ** 2, '1m'), (c, v) => (c.state.value.poolMemoryLimit = v)),
   log: GLOBAL_LOG_KEYWORD,
+  localpeer: {
+    usage: 'localpeer <name>',
+    parse(ctx) {
+      expectArgs(ctx, 1, 1);
+      const name = ctx.args[1];
+      if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new ConfigValueError(`invalid peer name '${name}', use letters, digits, '-', '_', '.' and ':'`);
+      // HAProxy: '-L' wins, and a 'localpeer' after a peers section is ignored (its peers were already matched).
+      if (ctx.state.localPeerFromCommandLine) {
+        ctx.warn(`'localpeer' ignored since it is already set by using the '-L' command line argument ('${ctx.state.value.localPeer}')`);
+        return;
+      }
+      const first = ctx.builder.peers[0];
+      if (first) {
+        ctx.warn(`'localpeer' ignored since it is used after 'peers' section '${first.name}' (${first.file}:${first.line}); move it before the peers sections`);
+        return;
+      }
+      once(ctx);
+      ctx.state.value.localPeer = name;
+    },
+  },
   // Flightbox-specific (HAProxy has no such keyword): the embedded default configuration uses it
   // so that `npm start` proxies to something. `<addr>` as in `bind`: '*', empty, IPv4 or IPv6.
   'demo-origin': single('demo-origin <address>:<port>', (t) => parseBindAddress(t), (c, v) => {

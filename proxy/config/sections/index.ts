@@ -6,6 +6,7 @@ import type { GlobalState } from '../builder.ts';
 import type { SectionDef } from '../keyword.ts';
 import { GLOBAL_KEYWORDS } from './global.ts';
 import { BACKEND_SECTION, DEFAULTS_SECTION, FRONTEND_SECTION, LISTEN_SECTION } from './proxy.ts';
+import { PEERS_SECTION } from './peers.ts';
 import { RING_SECTION } from './ring.ts';
 import { TRACES_SECTION } from './traces.ts';
 
@@ -28,4 +29,5 @@ export const SECTIONS: Readonly<Record<string, SectionDef<unknown>>> = {
   listen: LISTEN_SECTION,
   ring: RING_SECTION,
   traces: TRACES_SECTION,
+  peers: PEERS_SECTION,
 } as Readonly<Record<string, SectionDef<unknown>>>;

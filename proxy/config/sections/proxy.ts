@@ -17,6 +17,7 @@ import { PROXY_LOG_KEYWORD } from './log.ts';
 import { NO_KEYWORD, OPTION_KEYWORD } from './option.ts';
 import { ACL_KEYWORD, DEFAULT_BACKEND_KEYWORD, USE_BACKEND_KEYWORD } from './routing.ts';
 import { DEFAULT_SERVER_KEYWORD, SERVER_KEYWORD } from './server.ts';
+import { STICK_TABLE_KEYWORD } from './stick-table.ts';
 
 /** `mode http|tcp`: only http is accepted for now. */
 const MODE: KeywordDef<ProxyState> = {
@@ -139,6 +140,7 @@ export const BACKEND_KEYWORDS: KeywordTable<ProxyState> = {
   acl: ACL_KEYWORD,
   'http-request': HTTP_REQUEST_KEYWORD,
   'http-response': HTTP_RESPONSE_KEYWORD,
+  'stick-table': STICK_TABLE_KEYWORD,
 };
 
 /** Keywords of a `listen` section (frontend and backend in one). */

@@ -244,3 +244,27 @@ describe('engine support gate', () => {
     expect(lines[1]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:5\] : error detected while parsing switching rule : no such ACL : 'api'/);
   });
 });
+
+describe('stick-tables and peers', () => {
+  const HEAD = 'defaults\n    timeout client 5s\n    timeout connect 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:8080\n    default_backend be\n';
+  const parseWith = (text: string) => {
+    const r = parseConfigText('t.cfg', text, { env: {}, cwd: process.cwd(), localPeer: 'me' });
+    expect(r.alerts.map((a) => a.formatted)).toEqual([]);
+    return r.config!;
+  };
+
+  it('a local stick-table is implemented: no alert', () => {
+    const c = parseWith(`${HEAD}backend be\n    stick-table type ip size 1k expire 30s store http_req_rate(10s)\n    server s1 127.0.0.1:9000\n`);
+    expect(checkEngineSupport(c)).toEqual([]);
+  });
+
+  it("a peers section and 'stick-table ... peers' are recognised but not implemented yet: alerts at their lines", () => {
+    const c = parseWith(
+      `${HEAD}backend be\n    stick-table type ip size 1k peers mine\n    server s1 127.0.0.1:9000\npeers mine\n    peer me 127.0.0.1:10000\n    table t type ip size 10\n`,
+    );
+    expect(checkEngineSupport(c).map((a) => a.formatted)).toEqual([
+      "[ALERT] config : parsing [t.cfg:9] : 'stick-table ... peers mine' is recognised but not implemented by the proxy yet (stick-table synchronisation between instances is in progress); remove 'peers mine' for now to keep a table local to this instance.",
+      "[ALERT] config : parsing [t.cfg:11] : 'peers mine' is recognised but not implemented by the proxy yet (stick-table synchronisation between instances is in progress); remove the section for now (a table of a peers section can be a 'stick-table' line of a backend meanwhile).",
+    ]);
+  });
+});

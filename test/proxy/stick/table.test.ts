@@ -184,7 +184,7 @@ describe('StickTable: show / clear', () => {
     expect(t.list({ filters: [f('data.gpc0 ne 1')] })).toHaveLength(2);
     expect(t.list({ filters: [f('data.gpc0 le 5')] })).toHaveLength(2);
     const [v] = t.list({ key: ip('10.0.0.3') });
-    expect(StickTable.formatEntry(v!)).toBe(`0x${v!.slot.toString(16)}: key=10.0.0.3 use=0 exp=8000 gpc0=12 http_req_rate(10000)=12`);
+    expect(StickTable.formatEntry(v!)).toBe(`0x${v!.slot.toString(16)}: key=10.0.0.3 use=0 exp=8000 shard=0 gpc0=12 http_req_rate(10000)=12`);
     expect(t.formatHeader()).toBe('# table: be, type: ip, size:16, used:3');
   });
 

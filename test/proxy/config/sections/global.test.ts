@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
 import { alerts, FRONTEND, parse, parseOk, warnings } from '../helpers.ts';
 
 const global = (...lines: string[]) => `global\n${lines.map((l) => `  ${l}\n`).join('')}${FRONTEND}`;
@@ -23,6 +24,7 @@ describe('global defaults', () => {
       poolMemoryLimit: undefined,
       logs: [],
       demoOrigin: undefined,
+      localPeer: hostname(),
     });
   });
 });
