@@ -10,3 +10,4 @@ import './checks/trace.ts'; // check
 import './tls/trace.ts'; // ssl
 import './peers/trace.ts'; // peers
 import './stick/trace.ts'; // stktable
+import './qpack/trace.ts'; // qpack
