@@ -11,3 +11,4 @@ import './tls/trace.ts'; // ssl
 import './peers/trace.ts'; // peers
 import './stick/trace.ts'; // stktable
 import './qpack/trace.ts'; // qpack
+import './tls13/trace.ts'; // tls13
