@@ -12,3 +12,4 @@ import './peers/trace.ts'; // peers
 import './stick/trace.ts'; // stktable
 import './qpack/trace.ts'; // qpack
 import './tls13/trace.ts'; // tls13
+import './quic/trace.ts'; // quic
