@@ -13,3 +13,4 @@ import './stick/trace.ts'; // stktable
 import './qpack/trace.ts'; // qpack
 import './tls13/trace.ts'; // tls13
 import './quic/trace.ts'; // quic
+import './h3/trace.ts'; // h3
