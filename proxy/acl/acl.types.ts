@@ -12,6 +12,7 @@
  */
 import type { SourceRef } from '../config/config.types.ts';
 import type { H1Header, H1Version } from '../h1/h1.types.ts';
+import type { TrackedEntry } from '../stick/track.ts';
 
 /**
  * Header lookups the header fetches need. An {@link H1HeadEvent} satisfies it as is. `headers`
@@ -56,6 +57,16 @@ export interface RequestContext {
   ssl: boolean;
   /** TLS SNI sent by the client, if any (`ssl_fc_sni`). */
   sni?: string;
+  /**
+   * The stream's tracked counters (`track-sc0..2`, the connection's as fallback), read by the
+   * `sc_*` / `sc<n>_*` fetches (proxy/acl/stick-fetches.ts); absent: nothing tracked.
+   */
+  stk?: { tracked(n: number): TrackedEntry | undefined };
+  /**
+   * The stick-table of the proxy whose rules are evaluated: the default table of the `src_*` and
+   * `table_*` fetches without a table argument (HAProxy: "the current proxy's table").
+   */
+  stkTable?: string;
 }
 
 /** Output type of a fetch (7.1 "Sample fetch methods return data which can be of the following types"). */

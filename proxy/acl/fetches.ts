@@ -10,7 +10,9 @@
  *   `req.fhdr_cnt`, `hdr_val`/`req.hdr_val`, `hdr_ip`/`req.hdr_ip`, `urlp_val`, `query`, `method`,
  *   `req.ver`/`req_ver`, `req.proto_http`;
  * - 7.3.3 layer 4: `src`, `src_port`, `dst_port`; 7.3.4 layer 5: `ssl_fc`, `ssl_fc_sni` (+ `_end`,
- *   `_reg`); 7.3.2 internal: `always_true`, `always_false`.
+ *   `_reg`); 7.3.2 internal: `always_true`, `always_false`;
+ * - 7.3.3 stick-table counters: `sc_*`, `sc0_*`..`sc2_*`, `src_*`, `table_cnt`, `table_avl`
+ *   (./stick-fetches.ts).
  *
  * A fetch returns the list of its samples: an ACL matches if any sample matches any pattern
  * (header fetches iterate over every occurrence); an empty list means "no sample", which never
@@ -19,6 +21,7 @@
 import type { FetchArg, MatchMethod, RequestContext, SampleType, SampleValue } from './acl.types.ts';
 import { headerValues, urlParamValues } from './http-values.ts';
 import { parseIpAddress } from './ip.ts';
+import { stickFetchDefs } from './stick-fetches.ts';
 
 /** Type of a fetch argument, named as HAProxy's messages name them. */
 export type ArgType = 'string' | 'integer';
@@ -127,10 +130,25 @@ def(['always_false'], { kind: 'fetch', type: 'bool', args: [], fetch: () => [fal
  * them (`%[ssl_fc]`, `%[ssl_fc_sni]`): the text of the sample (HAProxy prints booleans as `1`/`0`),
  * or undefined when there is none (rendered `-`).
  */
-export const CONNECTION_SAMPLES: ReadonlyMap<string, (ctx: RequestContext) => string | undefined> = new Map([
-  ['ssl_fc', (ctx: RequestContext) => (ctx.ssl ? '1' : '0')],
-  ['ssl_fc_sni', (ctx: RequestContext) => (ctx.ssl ? ctx.sni : undefined)],
-]);
+export const CONNECTION_SAMPLES: ReadonlyMap<string, (ctx: RequestContext) => string | undefined> = connectionSamples();
+
+function connectionSamples(): Map<string, (ctx: RequestContext) => string | undefined> {
+  const m = new Map<string, (ctx: RequestContext) => string | undefined>([
+    ['ssl_fc', (ctx: RequestContext) => (ctx.ssl ? '1' : '0')],
+    ['ssl_fc_sni', (ctx: RequestContext) => (ctx.ssl ? ctx.sni : undefined)],
+  ]);
+  // The argument-less stick-table fetches (`%[sc0_http_req_rate]`, `%[src_conn_cur]`, `%[table_cnt]`).
+  for (const [name, d] of stickFetchDefs()) {
+    if (d.minArgs > 0) continue;
+    m.set(name, (ctx) => {
+      const v = d.fetch(ctx, [])[0];
+      return v === undefined ? undefined : v === true ? '1' : v === false ? '0' : String(v);
+    });
+  }
+  return m;
+}
+
+for (const [name, d] of stickFetchDefs()) table.set(name, d);
 
 /** Every fetch keyword, by name. */
 export const FETCHES: ReadonlyMap<string, FetchDef> = table;

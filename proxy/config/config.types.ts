@@ -5,7 +5,7 @@
  *
  * All times are in milliseconds, all sizes in bytes.
  */
-import type { StickTableDef } from '../stick/stick.types.ts';
+import type { StickKeyExpr, StickTableDef } from '../stick/stick.types.ts';
 
 /** Where a configuration element was written: the file name as given to `-f` (or `<embedded>`), 1-based line. */
 export interface SourceRef {
@@ -261,7 +261,74 @@ export interface HttpSetPathRule extends SourceRef {
   cond?: RuleCondition;
 }
 
-/** An `http-request` rule (HAProxy configuration manual, 4.2 "http-request"), evaluated in order. */
+/** A tracked counter number: `sc0`, `sc1` or `sc2`. */
+export type TrackSlot = 0 | 1 | 2;
+
+/**
+ * `http-request track-sc<n> <key> [table <table>]` (HAProxy configuration manual 4.2): the stream
+ * tracks the entry of `key` in `table` (undefined: the table of the section holding the rule) as
+ * counter `slot`, from now until it ends (proxy/stick/track.ts).
+ */
+export interface HttpTrackScRule extends SourceRef {
+  kind: 'track-sc';
+  slot: TrackSlot;
+  key: StickKeyExpr;
+  table: string | undefined;
+  cond?: RuleCondition;
+}
+
+/** `http-request sc-inc-gpc0(<n>)` / `sc-inc-gpc1(<n>)`: increments gpc0 (and gpc0_rate) / gpc1 of counter `slot`'s entry. */
+export interface HttpScIncGpcRule extends SourceRef {
+  kind: 'sc-inc-gpc0' | 'sc-inc-gpc1';
+  slot: TrackSlot;
+  cond?: RuleCondition;
+}
+
+/** `http-request sc-set-gpt0(<n>) <int>`: sets gpt0 of counter `slot`'s entry. */
+export interface HttpScSetGptRule extends SourceRef {
+  kind: 'sc-set-gpt0';
+  slot: TrackSlot;
+  value: number;
+  cond?: RuleCondition;
+}
+
+/**
+ * `tcp-request connection track-sc<n> src [table <table>] [if|unless <cond>]` of a frontend
+ * (HAProxy configuration manual 4.2 "tcp-request connection"): run once per accepted connection,
+ * before any HTTP, whatever its place among the http-request lines. It rides in the section's
+ * `httpRequestRules` list (the configuration builder copies that list as is), where the
+ * http-request engine skips it and the connection driver runs it at accept
+ * (proxy/stream/rules.ts runConnectionRules); a dedicated list is the integrator's to add.
+ */
+export interface TcpConnectionTrackRule extends SourceRef {
+  kind: 'tcp-connection-track-sc';
+  slot: TrackSlot;
+  key: StickKeyExpr;
+  table: string | undefined;
+  cond?: RuleCondition;
+}
+
+/**
+ * `stick on|match|store-request <key> [table <table>] [if|unless <cond>]` of a backend (HAProxy
+ * configuration manual 4.2 "stick on", "stick match", "stick store-request"): server persistence
+ * through the `server_id` of the key's entry. `match` reads it before load balancing, `store`
+ * writes the chosen server's id once one is assigned; `on` does both. Like
+ * {@link TcpConnectionTrackRule}, it rides in `httpRequestRules` (skipped by the http-request
+ * engine; the forwarding stream runs it, proxy/stream/rules.ts stickRulesFor).
+ */
+export interface StickRuleConfig extends SourceRef {
+  kind: 'stick';
+  mode: 'on' | 'match' | 'store-request';
+  key: StickKeyExpr;
+  table: string | undefined;
+  cond?: RuleCondition;
+}
+
+/**
+ * An `http-request` rule (HAProxy configuration manual, 4.2 "http-request"), evaluated in order;
+ * `tcp-connection-track-sc` and `stick` are not http-request rules but ride in the same list (see
+ * {@link TcpConnectionTrackRule}).
+ */
 export type HttpRequestRule =
   | HttpReturnRule
   | HttpDenyRule
@@ -269,7 +336,12 @@ export type HttpRequestRule =
   | HttpSetHeaderRule
   | HttpDelHeaderRule
   | HttpReplaceHeaderRule
-  | HttpSetPathRule;
+  | HttpSetPathRule
+  | HttpTrackScRule
+  | HttpScIncGpcRule
+  | HttpScSetGptRule
+  | TcpConnectionTrackRule
+  | StickRuleConfig;
 
 /** An `http-response` rule (HAProxy configuration manual, 4.2 "http-response"), evaluated in order. */
 export type HttpResponseRule = HttpSetHeaderRule | HttpDelHeaderRule | HttpReplaceHeaderRule | HttpDenyRule;

@@ -10,7 +10,7 @@ import type { Config } from './config.types.ts';
 import type { ConfigAlert, LogConfig } from './config.types.ts';
 import { makeDiagnostic } from './alerts.ts';
 import { compileRouting } from '../stream/backend-runtime.ts';
-import { aclErrors, compileRules } from '../stream/rules.ts';
+import { aclErrors, checkStickReferences, compileRules } from '../stream/rules.ts';
 import { findLogger } from '../log/logger-child.ts';
 import { serverTlsProblem } from '../tls/client.ts';
 
@@ -71,6 +71,8 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
       out.push(makeDiagnostic('alert', t.file ?? b.file, t.line ?? b.line, `'stick-table ... peers ${t.peers}' ${later}; remove 'peers ${t.peers}' for now to keep a table local to this instance.`));
     }
   }
+  // Tracking and stick rules name a table that exists (HAProxy: "unable to find table").
+  for (const e of checkStickReferences(config)) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
   // Alerts in file order, as the parser reports them.
   return out.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
 }

@@ -14,6 +14,13 @@
  * connection into a tunnel (the kept bytes go first, HTTP is never parsed again on it, `timeout
  * tunnel` replaces `timeout client`); any other answer resumes HTTP with the kept bytes.
  *
+ * Stick-table tracking (proxy/stick/track.ts): when the worker has stick-tables, the connection's
+ * `tcp-request connection` rules run at accept (its own tracked counters, released when it
+ * closes), and each stream gets tracked counters of its own (`http-request track-sc*`), counted
+ * per request, per client error (4xx, denied or invalid request) and per byte both ways, and
+ * released exactly once in endStream(), the one place every stream ends (normal end, error, client
+ * abort, timeout, tunnel end).
+ *
  * Everything it does is recorded: trace points of source `h1`, lifecycle events of its connection
  * and streams, pooled receive buffers (pool `buffer`, tune.bufsize) and pooled connection/stream
  * objects, so a snapshot can tell which request a crash happened on and how it got there.
@@ -38,7 +45,9 @@ import { closePrivateServerConn } from '../stream/server-conn.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
 import { connectionFacts } from '../acl/context.ts';
 import type { Logger } from '../log/sink.ts';
-import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules, type RuleReply } from '../stream/rules.ts';
+import { backendRulesFor, decideRequest, hasConnectionRules, renderReply, rulesFor, runConnectionRules, runResponseRules, runStickRules, type RuleReply } from '../stream/rules.ts';
+import { TrackCounters } from '../stick/track.ts';
+import { threadStickTables } from '../stick/registry.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
 interface H1Conn {
@@ -69,6 +78,8 @@ interface H1Stream {
   be: BackendConfig | undefined;
   /** The reply of an `http-response deny`, sent instead of the error page. */
   denied: RuleReply | undefined;
+  /** Its tracked counters (sc0..sc2, the connection's as fallback); undefined without stick-tables. */
+  stk: TrackCounters | undefined;
 }
 
 const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
@@ -84,7 +95,7 @@ const CONN_POOL: Pool<H1Conn> = declarePool<H1Conn>('connection', {
 const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
   kind: 'object',
   size: 896,
-  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined, start: 0, headAt: 0, bytes: -1, term: undefined, flog: undefined, be: undefined, denied: undefined }),
+  create: () => ({ lc: undefined, status: 0, head: undefined, fwd: undefined, reply: undefined, start: 0, headAt: 0, bytes: -1, term: undefined, flog: undefined, be: undefined, denied: undefined, stk: undefined }),
   reset: (s) => {
     s.start = 0;
     s.headAt = 0;
@@ -98,6 +109,7 @@ const STREAM_POOL: Pool<H1Stream> = declarePool<H1Stream>('stream', {
     s.reply = undefined;
     s.be = undefined;
     s.denied = undefined;
+    s.stk = undefined;
   },
 });
 
@@ -193,6 +205,13 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   let tunnelTimeout = clientTimeout;
   const router = routerFor(fe, ctx.backends);
   const facts = connectionFacts(sock);
+  // Stick-tables: the connection's tracked counters (tcp-request connection), released in release().
+  const tracking = threadStickTables().size > 0;
+  let connTrack: TrackCounters | undefined;
+  if (tracking && hasConnectionRules(fe)) {
+    connTrack = new TrackCounters();
+    runConnectionRules(fe, facts, connTrack);
+  }
 
   conn.rx = ctx.bufferPool.alloc(connId, SITE.rxAlloc);
   if (!conn.rx) {
@@ -216,6 +235,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   sock.on('data', (chunk: Buffer) => {
     tickClock();
+    (stream?.stk ?? connTrack)?.bytesIn(chunk.length); // before feed(): the stream may end in it
     feed(chunk);
     CTR.rx(fk, stream?.fwd?.beCtr ?? 0, chunk.length); // bin of the frontend and of the stream's backend
   });
@@ -375,8 +395,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         if (TP.head.on) TP.head.emit(connId, s.lc.id, 0, 0, 0, line);
         // `timeout http-request` ended with the head: the body is paced by `timeout client` (HAProxy 4.2).
         ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.serving);
+        if (tracking) {
+          s.stk = new TrackCounters(connTrack);
+          s.stk.httpRequest(); // the connection's tracked entries count it (the stream's do when they start)
+        }
         // http-request rules (frontend, then the backend's after routing) and option forwardfor.
-        const d = decideRequest(fe, router, ev, facts);
+        const d = decideRequest(fe, router, ev, facts, s.stk);
         if (d.reply) {
           s.reply = d.reply;
           // A deny answers at once and closes; return/redirect answer once the request is read.
@@ -384,7 +408,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         } else if (d.be) {
           if (httplog) s.flog = newForwardLog();
           s.be = d.be.cfg;
-          const f = createForward(d.be, ev, s.lc, (host ??= makeForwardHost()), conn.streams === 1, ev.keepAlive && !ctx.draining(), s.flog);
+          const stick = tracking ? { track: s.stk, stick: runStickRules(d.be.cfg, ev, facts, s.stk) } : undefined;
+          const f = createForward(d.be, ev, s.lc, (host ??= makeForwardHost()), conn.streams === 1, ev.keepAlive && !ctx.draining(), s.flog, stick);
           s.fwd = f;
           f.start(); // may fail at once (no server: 503 sent, the stream ended)
         }
@@ -444,7 +469,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       responseHead(f, res) {
         const s = mine(f);
         if (!s) return undefined;
-        s.denied = runResponseRules([backendRulesFor(fe, s.be!), rulesFor(fe)], s.head!, facts, res);
+        s.denied = runResponseRules([backendRulesFor(fe, s.be!), rulesFor(fe)], s.head!, facts, res, s.stk);
         return s.denied?.status;
       },
       upgraded(f, ms) {
@@ -556,6 +581,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     }
     sock.uncork();
     s.bytes = n;
+    s.stk?.bytesOut(n);
     CTR.reply(fk, s.status, n, s.term);
     if (TP.response.on) TP.response.emit(connId, s.lc!.id, s.status, n);
     ctx.lifecycle.event(s.lc!, 'response', s.status);
@@ -603,6 +629,13 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   }
 
   function endStream(s: H1Stream): void {
+    const stk = s.stk;
+    if (stk) {
+      // HAProxy stream_inc_http_err_ctr(): 4xx answers, denied and invalid requests.
+      if ((s.status >= 400 && s.status < 500) || s.term === 'PR') stk.httpError();
+      s.stk = undefined; // before release(): nothing can drop these references twice
+      stk.release();
+    }
     if (httplog) logStream(s);
     ctx.lifecycle.release(s.lc!);
     ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE['idle-keepalive']);
@@ -616,6 +649,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     const bytes = reply ? renderReply(reply, false, false).bytes : [errorResponse(status)];
     const n = bytes.reduce((a, b) => a + b.length, 0);
     CTR.reply(fk, status, n, undefined);
+    (stream?.stk ?? connTrack)?.bytesOut(n);
+    if (!stream && status >= 400 && status < 500) connTrack?.httpError(); // a request that never became a stream
     if (stream) {
       ctx.lifecycle.event(stream.lc!, 'error', status);
       stream.status = status;
@@ -681,6 +716,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       stream.fwd?.abort(why === 'closed' ? 'client closed the connection' : `client ${why}`);
       endStream(stream);
     }
+    connTrack?.release(); // tcp-request connection tracking ends with the connection (once: release() is guarded)
     closePrivateServerConn(connId); // its `http-reuse never` server connection, if idle
     if (TP.close.on) TP.close.emit(connId, 0, 0, 0, 0, why);
     ctx.lifecycle.event(conn.lc!, 'close');

@@ -126,3 +126,13 @@ export interface StickEntryView {
   /** Stored values (rates read at the listing time), in STICK_DATA_TYPES order. */
   readonly data: readonly { readonly type: StickDataType; readonly period: number; readonly value: number }[];
 }
+
+/**
+ * The sample a tracking or stickiness rule takes its key from (`track-sc0 <key>`, `stick on
+ * <key>`): the fetches Flightbox supports there (HAProxy configuration manual 7.3.3 `src`, 7.3.6
+ * `req.hdr(<name>[,<occ>])`, `path`, `url`, `base`). `text` is the expression as written.
+ */
+export type StickKeyExpr =
+  | { readonly fetch: 'src'; readonly text: string }
+  | { readonly fetch: 'req.hdr'; readonly name: string; readonly occ: number | undefined; readonly text: string }
+  | { readonly fetch: 'path' | 'url' | 'base'; readonly text: string };

@@ -528,6 +528,46 @@ export class StickTable {
     }
   }
 
+  /**
+   * {@link release} for a thread that is going away (a worker's exit path): drops the reference on
+   * `h` under the table lock, but returns false instead of a BUG_ON when the handle is no longer
+   * a live entry of this table or holds no reference, and does nothing when this thread already
+   * holds the table lock (it died inside a locked section: waiting would hang, the reference is
+   * then left). True when the reference was dropped.
+   */
+  releaseQuiet(h: number): boolean {
+    const w = this.w;
+    if (shmLockHeld(w, H.LOCK)) return false;
+    const slot = h % SLOT_SPAN;
+    const gen = (h - slot) / SLOT_SPAN;
+    if (!(h >= 0 && slot < this.cap)) return false;
+    const now = this.tick();
+    this.lock();
+    try {
+      const b = this.base(slot);
+      if (w[b + SLOT.OWNER] !== this.tag || w[b + SLOT.GEN] !== gen || w[b + SLOT.REF]! <= 0) return false;
+      const ref = w[b + SLOT.REF]! - 1;
+      w[b + SLOT.REF] = ref;
+      if (ref === 0 && StickTable.expired(w[b + SLOT.EXPIRE]!, now)) {
+        this.stksessKill(h, 'release');
+        Atomics.add(w, H.EXPIRED, 1);
+      }
+      return true;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * The key of entry `h` (a copy: `keySize` bytes, `len` meaningful), for looking the same key up
+   * in another table (`sc_http_req_rate(0,other)`). The caller holds a reference.
+   */
+  keyOf(h: number): StickKey {
+    const b = this.base(h % SLOT_SPAN);
+    const k = (b + SLOT.KEY) * 4;
+    return { bytes: this.u8.slice(k, k + this.keySize), len: this.w[b + SLOT.KEYLEN]! };
+  }
+
   /** The seed-5 defect, for `debug dev fault stktable.unlocked-release`: decrement outside the lock. */
   private releaseUnlocked(h: number): boolean {
     const slot = h % SLOT_SPAN;

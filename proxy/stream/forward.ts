@@ -41,6 +41,8 @@ import { openServerConn, takeIdle, parkServerConn, closeServerConn, type ServerC
 import { BTP } from './trace.ts';
 import { CTR } from './counters.ts';
 import { nowMs, tickClock } from '../../diag/ring.ts';
+import type { TrackCounters } from '../stick/track.ts';
+import { storeStickServer, type StickDecision } from './rules.ts';
 
 /**
  * What the client connection driver provides to the streams it forwards: one object per client
@@ -169,8 +171,21 @@ export function createForward(
   firstRequest: boolean,
   keepAlive: boolean,
   log: ForwardLog | undefined,
+  stick?: StickOptions,
 ): Forward {
-  return new ForwardStream(rt, head, streamLc, host, firstRequest, keepAlive, log);
+  return new ForwardStream(rt, head, streamLc, host, firstRequest, keepAlive, log, stick);
+}
+
+/**
+ * Stick-table work of a forwarded stream: `track`, the stream's tracked counters (bytes sent to
+ * the client count as their bytes_out; the driver counts bytes_in and releases them); `stick`,
+ * what the backend's `stick` rules decided (proxy/stream/rules.ts runStickRules): the persistent
+ * server (its `server_id`, honoured when that server is usable, as HAProxy) and the entries that
+ * get the assigned server's id.
+ */
+export interface StickOptions {
+  track?: TrackCounters;
+  stick?: StickDecision;
 }
 
 /**
@@ -238,8 +253,12 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   respDenied = false;
   /** Counted in beActive (`%bc`) until cleanup. */
   counted = true;
+  readonly track: TrackCounters | undefined;
+  readonly stick: StickDecision | undefined;
+  /** The server `stick match` designated (HAProxy SF_DIRECT), if any. */
+  persistTarget: LbServer | undefined = undefined;
 
-  constructor(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost, firstRequest: boolean, keepAlive: boolean, log: ForwardLog | undefined) {
+  constructor(rt: BackendRuntime, head: H1HeadEvent, streamLc: LcHandle, host: ForwardHost, firstRequest: boolean, keepAlive: boolean, log: ForwardLog | undefined, stick?: StickOptions) {
     this.rt = rt;
     this.head = head;
     this.streamLc = streamLc;
@@ -260,6 +279,8 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.clientKeepAlive = keepAlive;
     this.fk = host.feCtr ?? 0;
     this.bk = rt.ctr;
+    this.track = stick?.track;
+    this.stick = stick?.stick;
   }
 
   start(): void {
@@ -325,6 +346,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     }
     this.lbServer = s;
     this.sk = ctr;
+    if (this.stick && this.stick.stores.length > 0) storeStickServer(this.stick, this.cfg.servers.findIndex((x) => x.name === s.name) + 1);
     this.server = this.rt.servers.get(s.name);
     this.srvLabel = `${this.cfg.name}/${s.name}`;
     this.tAssigned = nowMs();
@@ -480,7 +502,12 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
 
   private acquire(avoid: LbServer | undefined): void {
     this.queued = true;
-    this.rt.acquire(this, { srcAddr: this.client.remoteAddress, uri: this.head.target, avoid });
+    // `stick match|on`: the stored server, unless this is a redispatch away from a server.
+    const id = avoid ? 0 : (this.stick?.serverId ?? 0);
+    const name = id > 0 ? this.cfg.servers[id - 1]?.name : undefined;
+    const server = name === undefined ? undefined : this.rt.balancer.servers.find((x) => x.name === name);
+    this.persistTarget = server;
+    this.rt.acquire(this, server ? { srcAddr: this.client.remoteAddress, uri: this.head.target, server } : { srcAddr: this.client.remoteAddress, uri: this.head.target, avoid });
     if (this.queued && !this.done && !this.lbServer) {
       this.showPhase();
       if (BTP.queued.on) BTP.queued.emit(this.connId, this.streamId, this.cfg.timeouts.queue ?? this.rt.connectTimeout, 0, 0, this.cfg.name);
@@ -536,7 +563,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
       {
         attempt,
         serverUp: this.lbServer!.oper === 'up' && this.lbServer!.admin !== 'maint',
-        persistent: false,
+        persistent: this.persistTarget !== undefined && this.persistTarget === this.lbServer,
         activeServers: rt.balancer.usableCount().act,
         algo: rt.balancer.algo,
       },
@@ -629,6 +656,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
 
   private writeClient(b: Uint8Array): void {
     this.respBytes += b.length;
+    this.track?.bytesOut(b.length);
     CTR.tx(this.fk, this.bk, b.length);
     if (this.flog) this.flog.bytes = this.respBytes;
     if (!this.client.write(b) && !this.pausedServer && this.sc) {

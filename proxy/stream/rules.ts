@@ -15,10 +15,19 @@
  * Conditions are compiled by proxy/acl against the proxy's `acl` lines (like the routing rules in
  * backend-runtime.ts); `<fmt>` arguments by ./log-format.ts. A line that does not compile is listed
  * in `errors` (the configuration check turns each into an alert) and left out.
+ *
+ * Tracking (proxy/stick/track.ts): `http-request track-sc<n>` makes the stream (its
+ * TrackCounters, passed in by the driver) track an entry and counts the request on it;
+ * `sc-inc-gpc0/1`, `sc-set-gpt0` update the tracked entry; conditions and formats see the tracked
+ * counters (`sc_*` fetches) and the proxy's table (`src_*`). `tcp-request connection track-sc<n>`
+ * rules run once per connection ({@link runConnectionRules}); `stick on|match|store-request`
+ * rules run in the forwarding stream ({@link stickRulesFor}). A rule's table is its `table
+ * <name>`, else the table of the section holding it (a `frontend` has none: `table` is needed).
  */
 import type {
   AclConfig,
   BackendConfig,
+  Config,
   ForwardForConfig,
   FrontendConfig,
   HttpDelHeaderRule,
@@ -36,21 +45,29 @@ import type { Router, BackendRuntime } from './backend-runtime.ts';
 import type { RuleError, RuleReply } from './rules.types.ts';
 import { compileAcl, defineAcl, newAclTable } from '../acl/acl.ts';
 import { compileCondition, evaluate } from '../acl/condition.ts';
-import { requestContextFromHead } from '../acl/context.ts';
+import { requestContext, requestContextFromHead } from '../acl/context.ts';
 import { clientAddress } from '../acl/fetches.ts';
 import { splitTarget } from '../acl/http-values.ts';
 import { ipInNetwork, parseIpAddress, parseIpNetwork } from '../acl/ip.ts';
 import { errorResponse } from '../h1/errors.ts';
 import { writeResponse } from '../h1/response.ts';
 import { compileLogFormat, type FormatContext, type LogFormat, type ResponseFacts } from './log-format.ts';
+import { CHECK_IF } from '../../diag/invariants.ts';
+import { threadStickTables } from '../stick/registry.ts';
+import { fetchKeySample, stickKeyOf } from '../stick/track-key.ts';
+import type { TrackCounters } from '../stick/track.ts';
+import type { StickKeyExpr } from '../stick/stick.types.ts';
+import type { StickTable } from '../stick/table.ts';
+import type { StickKey } from '../stick/key.ts';
 
 export type { RuleReply, RuleError } from './rules.types.ts';
 export type { ResponseFacts } from './log-format.ts';
 
-/** What a rule acts on: the header fields (rewritten in place), and for requests the head itself. */
+/** What a rule acts on: the header fields (rewritten in place), for requests the head itself and the stream's tracked counters. */
 interface Target {
   headers: H1Header[];
   head?: H1HeadEvent;
+  stk?: TrackCounters;
 }
 
 /**
@@ -65,12 +82,37 @@ interface CompiledRule {
   run: Action;
 }
 
+/** A `tcp-request connection track-sc<n>` rule, compiled. */
+export interface CompiledConnectionRule {
+  ref: SourceRef;
+  cond: AclCondition | undefined;
+  slot: number;
+  key: StickKeyExpr;
+  table: string | undefined;
+}
+
+/** A `stick on|match|store-request` rule, compiled. */
+export interface CompiledStickRule {
+  ref: SourceRef;
+  cond: AclCondition | undefined;
+  match: boolean;
+  store: boolean;
+  key: StickKeyExpr;
+  table: string | undefined;
+}
+
 /** One proxy's rules, compiled. */
 export interface CompiledRules {
   /** The proxy's name. */
   name: string;
+  /** The table of the proxy (its own `stick-table`'s name), the default of its rules and `src_*` fetches. */
+  defaultTable: string | undefined;
   request: CompiledRule[];
   response: CompiledRule[];
+  /** `tcp-request connection` tracking rules (frontends). */
+  connection: CompiledConnectionRule[];
+  /** `stick` rules (backends). */
+  stick: CompiledStickRule[];
   /** Lines that do not compile, in order (already left out of the lists above). */
   errors: RuleError[];
 }
@@ -78,9 +120,19 @@ export interface CompiledRules {
 /** What rules are compiled from: a frontend, a backend, or a `listen` section's either half. */
 export interface RuleSource {
   name: string;
+  /** `frontend` sections have no table of their own; the others' table is named after them. */
+  kind?: 'frontend' | 'backend' | 'listen';
   acls?: readonly AclConfig[];
   httpRequestRules?: readonly HttpRequestRule[];
   httpResponseRules?: readonly HttpResponseRule[];
+}
+
+/** This thread's table `name`; undefined (and a CHECK_IF once per site) when it does not exist. */
+function tableOf(name: string | undefined, ref: SourceRef): StickTable | undefined {
+  if (name === undefined) return undefined;
+  const t = threadStickTables().get(name);
+  CHECK_IF(t === undefined, `rule at ${ref.file}:${ref.line} uses stick-table '${name}', which does not exist: the rule does nothing`);
+  return t;
 }
 
 function headerIs(name: string): (h: H1Header) => boolean {
@@ -182,9 +234,39 @@ function compileAction(
   r: HttpRequestRule,
   section: 'http-request' | 'http-response',
   fmtOf: (text: string) => LogFormat | undefined,
+  defaultTable: string | undefined = undefined,
 ): Action | undefined {
   const kw = `${section} ${r.kind}`;
   switch (r.kind) {
+    case 'track-sc': {
+      const name = r.table ?? defaultTable;
+      let table: StickTable | undefined;
+      return (t, ctx) => {
+        const stk = t.stk;
+        if (!stk || stk.own(r.slot) || stk.parent?.own(r.slot)) return undefined; // only the first rule of a counter applies
+        table ??= tableOf(name, r);
+        const sample = table && fetchKeySample(r.key, ctx.req);
+        const key = sample && stickKeyOf(table!.def, sample);
+        if (key) stk.track(r.slot, table!, key, true);
+        return undefined;
+      };
+    }
+    case 'sc-inc-gpc0':
+    case 'sc-inc-gpc1': {
+      const which = r.kind === 'sc-inc-gpc0' ? 0 : 1;
+      return (t) => {
+        t.stk?.incGpc(r.slot, which);
+        return undefined;
+      };
+    }
+    case 'sc-set-gpt0':
+      return (t) => {
+        t.stk?.setGpt0(r.slot, r.value);
+        return undefined;
+      };
+    case 'tcp-connection-track-sc':
+    case 'stick':
+      return undefined; // not http-request rules: compiled by compileRules into their own lists
     case 'return': {
       const build = compileReply(r, kw, false, fmtOf);
       return build && ((_t, ctx) => build(ctx));
@@ -270,9 +352,20 @@ export function compileRules(px: RuleSource): CompiledRules {
     if (!('error' in r)) defineAcl(table, r.acl);
   }
   const errors: RuleError[] = [];
+  const defaultTable = px.kind === 'frontend' ? undefined : px.name;
+  const connection: CompiledConnectionRule[] = [];
+  const stick: CompiledStickRule[] = [];
   const compileList = (rules: readonly HttpRequestRule[], section: 'http-request' | 'http-response'): CompiledRule[] => {
     const out: CompiledRule[] = [];
     for (const r of rules) {
+      if (r.kind === 'tcp-connection-track-sc' || r.kind === 'stick') {
+        const what = r.kind === 'stick' ? `stick ${r.mode}` : `tcp-request connection track-sc${r.slot}`;
+        const cond = r.cond && compileCond(r.cond, table, what, errors, r);
+        if (r.cond && !cond) continue;
+        if (r.kind === 'stick') stick.push({ ref: r, cond, match: r.mode !== 'store-request', store: r.mode !== 'match', key: r.key, table: r.table ?? defaultTable });
+        else connection.push({ ref: r, cond, slot: r.slot, key: r.key, table: r.table ?? defaultTable });
+        continue;
+      }
       const kw = `${section} ${r.kind}`;
       let ok = true;
       const fmtOf = (text: string): LogFormat | undefined => {
@@ -286,14 +379,14 @@ export function compileRules(px: RuleSource): CompiledRules {
       };
       const cond = r.cond && compileCond(r.cond, table, kw, errors, r);
       if (r.cond && !cond) continue;
-      const run = compileAction(r, section, fmtOf);
+      const run = compileAction(r, section, fmtOf, defaultTable);
       if (run && ok) out.push({ ref: r, cond, run });
     }
     return out;
   };
   const request = compileList(px.httpRequestRules ?? [], 'http-request');
   const response = compileList(px.httpResponseRules ?? [], 'http-response');
-  return { name: px.name, request, response, errors };
+  return { name: px.name, defaultTable, request, response, connection, stick, errors };
 }
 
 /**
@@ -343,17 +436,129 @@ export function backendRulesFor(fe: FrontendConfig, be: BackendConfig): Compiled
  * Applies `rules.request` to `head` (rewritten in place) in order; returns the reply of the first
  * terminal rule whose condition holds, or undefined when the request goes on.
  */
-export function runRequestRules(rules: CompiledRules, head: H1HeadEvent, facts: ConnectionFacts): RuleReply | undefined {
+export function runRequestRules(rules: CompiledRules, head: H1HeadEvent, facts: ConnectionFacts, stk?: TrackCounters): RuleReply | undefined {
   if (rules.request.length === 0) return undefined;
-  let req = requestContextFromHead(head, facts);
-  const target: Target = { headers: head.headers, head };
+  let req = contextOf(head, facts, stk, rules.defaultTable);
+  const target: Target = { headers: head.headers, head, stk };
   for (const r of rules.request) {
     if (r.cond && !evaluate(r.cond, req)) continue;
     const out = r.run(target, { req });
-    if (out === 'path') req = requestContextFromHead(head, facts);
+    if (out === 'path') req = contextOf(head, facts, stk, rules.defaultTable);
     else if (out) return out;
   }
   return undefined;
+}
+
+/** The ACL context of a request, with the stream's tracked counters and the proxy's table. */
+function contextOf(head: H1HeadEvent, facts: ConnectionFacts, stk: TrackCounters | undefined, table: string | undefined): RequestContext {
+  const req = requestContextFromHead(head, facts);
+  if (stk) req.stk = stk;
+  if (table !== undefined) req.stkTable = table;
+  return req;
+}
+
+/**
+ * The `tcp-request connection` rules of `fe` for a connection just accepted (HAProxy's
+ * tcp_exec_l4_rules()): each `track-sc<n>` whose condition holds makes `conn` track the client
+ * address's entry (the first rule of a counter wins); then the session counters of the tracked
+ * entries count it (sess_cnt, sess_rate). Conditions see the connection only (no request yet:
+ * HTTP fetches find an empty `GET /`).
+ */
+export function runConnectionRules(fe: FrontendConfig, facts: ConnectionFacts, conn: TrackCounters): void {
+  const rules = rulesFor(fe);
+  if (rules.connection.length === 0) return;
+  const req = requestContext({ src: facts.src, srcPort: facts.srcPort, dstPort: facts.dstPort, ssl: facts.ssl, ...(facts.sni !== undefined ? { sni: facts.sni } : {}) });
+  req.stk = conn;
+  if (rules.defaultTable !== undefined) req.stkTable = rules.defaultTable;
+  for (const r of rules.connection) {
+    if (conn.own(r.slot)) continue;
+    if (r.cond && !evaluate(r.cond, req)) continue;
+    const t = tableOf(r.table, r.ref);
+    const sample = t && fetchKeySample(r.key, req);
+    const key = sample && stickKeyOf(t!.def, sample);
+    if (key) conn.track(r.slot, t!, key, false);
+  }
+  conn.session();
+}
+
+/** Whether `fe` has `tcp-request connection` rules (the driver then makes the connection's counters). */
+export function hasConnectionRules(fe: FrontendConfig): boolean {
+  return rulesFor(fe).connection.length > 0;
+}
+
+/**
+ * What the `stick` rules of backend `be` decide for a request (HAProxy process_sticking_rules()):
+ * `serverId` is the `server_id` the first matching `stick match|on` entry holds (0: none), and
+ * `stores` the entries to write the assigned server into (`stick on|store-request`, one per
+ * table). Lookups take and drop their reference at once (no reference outlives the call).
+ */
+export interface StickDecision {
+  serverId: number;
+  stores: { table: StickTable; key: StickKey }[];
+}
+
+/** Runs the `stick` rules of `be` on request `head`; undefined when it has none. */
+export function runStickRules(be: BackendConfig, head: H1HeadEvent, facts: ConnectionFacts, stk?: TrackCounters): StickDecision | undefined {
+  const rules = rulesFor(be);
+  if (rules.stick.length === 0) return undefined;
+  const req = contextOf(head, facts, stk, rules.defaultTable);
+  const d: StickDecision = { serverId: 0, stores: [] };
+  for (const r of rules.stick) {
+    if (r.cond && !evaluate(r.cond, req)) continue;
+    const t = tableOf(r.table, r.ref);
+    const sample = t && fetchKeySample(r.key, req);
+    const key = sample && stickKeyOf(t!.def, sample);
+    if (!key) continue;
+    if (r.match && d.serverId === 0) {
+      const h = t!.lookup(key);
+      if (h >= 0) {
+        d.serverId = t!.get(h, 'server_id') ?? 0;
+        t!.touchAndRelease(h);
+      }
+    }
+    if (r.store && !d.stores.some((s) => s.table === t) && d.stores.length < 8) d.stores.push({ table: t!, key });
+  }
+  return d;
+}
+
+/**
+ * After a server was assigned (HAProxy process_store_rules()): writes its id (`server_id`, the
+ * server's position in its backend, from 1, as HAProxy numbers servers without `id`) into each
+ * stored entry, creating it, touching it, and dropping the reference taken for the write.
+ */
+export function storeStickServer(d: StickDecision, serverId: number): void {
+  for (const s of d.stores) {
+    const h = s.table.acquire(s.key);
+    if (h < 0) continue;
+    s.table.set(h, 'server_id', serverId);
+    s.table.touchAndRelease(h);
+  }
+}
+
+/**
+ * Alerts for tracking and stick rules of `config` whose table does not exist: a `table <name>`
+ * naming no stick-table, or no `table` in a section without a stick-table of its own (HAProxy:
+ * "unable to find table"). For the configuration check (proxy/config/engine-support.ts).
+ */
+export function checkStickReferences(config: Config): RuleError[] {
+  const names = new Set(config.stickTables.map((t) => t.name));
+  const out: RuleError[] = [];
+  const visit = (px: { name: string; kind: string; httpRequestRules: readonly HttpRequestRule[] }): void => {
+    for (const r of px.httpRequestRules) {
+      if (r.kind !== 'track-sc' && r.kind !== 'tcp-connection-track-sc' && r.kind !== 'stick') continue;
+      const what = r.kind === 'stick' ? `stick ${r.mode}` : r.kind === 'track-sc' ? `http-request track-sc${r.slot}` : `tcp-request connection track-sc${r.slot}`;
+      const name = r.table ?? (px.kind === 'frontend' ? undefined : px.name);
+      if (name === undefined) {
+        out.push({ ref: r, message: `'${what}' : ${px.kind} '${px.name}' has no stick-table; add 'table <name>' naming the backend that holds one.` });
+      } else if (!names.has(name)) {
+        const hint = r.table === undefined ? `${px.kind} '${px.name}' has no 'stick-table' line; add one or 'table <name>'` : `declare 'stick-table' in backend '${name}' or fix the name`;
+        out.push({ ref: r, message: `'${what}' : unable to find table '${name}'; ${hint}.` });
+      }
+    }
+  };
+  for (const f of config.frontends) visit(f);
+  for (const b of config.backends) if (b.kind === 'backend') visit(b);
+  return out;
 }
 
 /**
@@ -366,13 +571,14 @@ export function runResponseRules(
   head: H1HeadEvent,
   facts: ConnectionFacts,
   res: ResponseFacts,
+  stk?: TrackCounters,
 ): RuleReply | undefined {
   let req: RequestContext | undefined;
-  const target: Target = { headers: res.headers };
+  const target: Target = { headers: res.headers, stk };
   for (const set of sets) {
     if (!set) continue;
     for (const r of set.response) {
-      req ??= requestContextFromHead(head, facts);
+      req ??= contextOf(head, facts, stk, set.defaultTable);
       if (r.cond && !evaluate(r.cond, req)) continue;
       const out = r.run(target, { req, res });
       if (out && out !== 'path') return out;
@@ -413,13 +619,13 @@ export type RequestDecision = { reply: RuleReply; be?: undefined } | { reply?: u
  * The whole request side of a stream, in HAProxy's order: the frontend's rules, routing, the
  * backend's rules, then `option forwardfor`. `head` is rewritten in place.
  */
-export function decideRequest(fe: FrontendConfig, router: Router, head: H1HeadEvent, facts: ConnectionFacts): RequestDecision {
-  const own = runRequestRules(rulesFor(fe), head, facts);
+export function decideRequest(fe: FrontendConfig, router: Router, head: H1HeadEvent, facts: ConnectionFacts, stk?: TrackCounters): RequestDecision {
+  const own = runRequestRules(rulesFor(fe), head, facts, stk);
   if (own) return { reply: own };
   const be = router.route(head, facts);
   if (!be) return { be: undefined };
   const beRules = backendRulesFor(fe, be.cfg);
-  const r = beRules && runRequestRules(beRules, head, facts);
+  const r = beRules && runRequestRules(beRules, head, facts, stk);
   if (r) return { reply: r };
   addForwardedFor(fe.forwardfor, be.cfg.forwardfor, head, facts.src);
   return { be };

@@ -7,6 +7,8 @@
  *                          [drop-query] [append-slash] [ignore-empty] [set-cookie <c>] [clear-cookie <c>]
  *   http-request  set-header|add-header <name> <fmt> | del-header <name> [-m str|beg|end|sub|reg]
  *   http-request  replace-header <name> <regex> <replacement> | set-path <fmt>
+ *   http-request  track-sc0|track-sc1|track-sc2 <key> [table <table>]   (proxy/stick/track-key.ts keys)
+ *   http-request  sc-inc-gpc0(<n>) | sc-inc-gpc1(<n>) | sc-set-gpt0(<n>) <int>
  *   http-response set-header|add-header|del-header|replace-header ... | deny ...
  *
  * `<fmt>` values are log-format strings kept as written. Regexes must compile as JavaScript
@@ -15,6 +17,10 @@
 import { ConfigValueError } from '../alerts.ts';
 import type { ProxyState } from '../builder.ts';
 import type {
+  HttpScIncGpcRule,
+  HttpScSetGptRule,
+  HttpTrackScRule,
+  TrackSlot,
   HeaderMatchMethod,
   HttpDelHeaderRule,
   HttpDenyRule,
@@ -31,6 +37,7 @@ import type { KeywordContext, KeywordDef } from '../keyword.ts';
 import { checkRegex } from './backend.ts';
 import { conditionAt, isConditionWord, optionalCondition } from './condition.ts';
 import { parseReply } from './http-reply.ts';
+import { parseStickKeyExpr } from '../../stick/track-key.ts';
 
 type Ctx = KeywordContext<ProxyState>;
 
@@ -173,6 +180,58 @@ function denyAction(defaultStatus: number): ActionParser<HttpDenyRule> {
   };
 }
 
+/**
+ * `<key> [table <table>]` of a tracking rule from `ctx.args[at]`; returns the key, the table and
+ * the index after them. `layer4`: only `src` (tcp-request connection). Shared with tcp-request.ts
+ * and the `stick` keyword.
+ */
+export function trackKeyAndTable(ctx: Ctx, at: number, kw: string, usage: string, layer4 = false): { key: HttpTrackScRule['key']; table: string | undefined; next: number } {
+  const text = ctx.args[at];
+  if (text === undefined || isConditionWord(text)) throw new ConfigValueError(`missing key, expected '${usage}'`, kw);
+  const key = parseStickKeyExpr(text, layer4);
+  if (typeof key === 'string') throw new ConfigValueError(key, kw);
+  let table: string | undefined;
+  let next = at + 1;
+  if (ctx.args[next] === 'table') {
+    table = ctx.args[next + 1];
+    if (table === undefined || table === '' || isConditionWord(table)) throw new ConfigValueError(`missing table name after 'table', expected '${usage}'`, kw);
+    next += 2;
+  }
+  return { key, table, next };
+}
+
+const trackSc: ActionParser<HttpTrackScRule> = (ctx, kw) => {
+  const slot = Number(ctx.args[1]!.slice('track-sc'.length)) as TrackSlot;
+  const usage = `${kw} <key> [table <table>] [if|unless <condition>]`;
+  const { key, table, next } = trackKeyAndTable(ctx, 2, kw, usage);
+  return withCond({ kind: 'track-sc', slot, key, table, file: ctx.file, line: ctx.line }, ctx, next, kw, usage);
+};
+
+/** The `<n>` of `sc-inc-gpc0(<n>)`: 0, 1 or 2 (HAProxy: "invalid stick table track ID"). */
+function scIndex(action: string, kw: string): TrackSlot {
+  const m = /\(([^()]*)\)$/.exec(action);
+  const n = m ? m[1]! : '';
+  if (!/^[0-2]$/.test(n)) throw new ConfigValueError(`invalid stick table track ID '${n}' in '${action}', expected 0, 1 or 2 (e.g. '${action.replace(/\(.*$/, '')}(0)')`, kw);
+  return Number(n) as TrackSlot;
+}
+
+const scIncGpc: ActionParser<HttpScIncGpcRule> = (ctx, kw) => {
+  const action = ctx.args[1]!;
+  const kind = action.startsWith('sc-inc-gpc0') ? 'sc-inc-gpc0' : 'sc-inc-gpc1';
+  const slot = scIndex(action, kw);
+  return withCond({ kind, slot, file: ctx.file, line: ctx.line }, ctx, 2, kw, `${kind}(<n>) [if|unless <condition>]`);
+};
+
+const scSetGpt: ActionParser<HttpScSetGptRule> = (ctx, kw) => {
+  const slot = scIndex(ctx.args[1]!, kw);
+  const usage = `sc-set-gpt0(<n>) <int> [if|unless <condition>]`;
+  const v = arg(ctx, 2, kw, usage);
+  if (!/^-?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new ConfigValueError(`'${v}' is not an integer; Flightbox accepts an integer value here (expressions are not supported yet), expected '${usage}'`, kw);
+  }
+  return withCond({ kind: 'sc-set-gpt0', slot, value: Number(v), file: ctx.file, line: ctx.line }, ctx, 3, kw, usage);
+};
+
 const REQUEST_ACTIONS: Record<string, ActionParser<HttpRequestRule>> = {
   return: returnAction,
   deny: denyAction(403),
@@ -182,6 +241,12 @@ const REQUEST_ACTIONS: Record<string, ActionParser<HttpRequestRule>> = {
   'del-header': delHeader,
   'replace-header': replaceHeader,
   'set-path': setPath,
+  'track-sc0': trackSc,
+  'track-sc1': trackSc,
+  'track-sc2': trackSc,
+  'sc-inc-gpc0': scIncGpc,
+  'sc-inc-gpc1': scIncGpc,
+  'sc-set-gpt0': scSetGpt,
 };
 
 const RESPONSE_ACTIONS: Record<string, ActionParser<HttpResponseRule>> = {
@@ -197,7 +262,9 @@ function dispatch<R>(ctx: Ctx, actions: Record<string, ActionParser<R>>): R {
   const action = ctx.args[1];
   const list = Object.keys(actions).join(', ');
   if (action === undefined || isConditionWord(action)) throw new ConfigValueError(`missing action, expected one of ${list}`);
-  const parse = Object.hasOwn(actions, action) ? actions[action] : undefined;
+  // `sc-inc-gpc0(<n>)`: the action's name carries its counter number.
+  const name = /^(sc-[a-z0-9-]+)\(/.exec(action)?.[1] ?? action;
+  const parse = Object.hasOwn(actions, name) ? actions[name] : undefined;
   if (!parse) throw new ConfigValueError(`unknown action '${action}' (or not supported yet), expected one of ${list}`);
   return parse(ctx, `${section} ${action}`);
 }

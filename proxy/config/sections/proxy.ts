@@ -12,7 +12,11 @@ import { expectArgs, sectionName, type KeywordDef, type KeywordTable, type Secti
 import { parseInteger, parseTime } from '../units.ts';
 import { BALANCE_KEYWORD, HTTP_CHECK_KEYWORD, HTTP_REUSE_KEYWORD, RETRIES_KEYWORD } from './backend.ts';
 import { BIND_KEYWORD } from './bind.ts';
-import { HTTP_REQUEST_KEYWORD, HTTP_RESPONSE_KEYWORD } from './http-request.ts';
+import { HTTP_REQUEST_KEYWORD, HTTP_RESPONSE_KEYWORD, trackKeyAndTable } from './http-request.ts';
+import { TCP_REQUEST_KEYWORD } from './tcp-request.ts';
+import { optionalCondition } from './condition.ts';
+import type { StickRuleConfig } from '../config.types.ts';
+import { STICK_DATA_TYPES, type StickTableDef } from '../../stick/stick.types.ts';
 import { PROXY_LOG_KEYWORD } from './log.ts';
 import { NO_KEYWORD, OPTION_KEYWORD } from './option.ts';
 import { ACL_KEYWORD, DEFAULT_BACKEND_KEYWORD, USE_BACKEND_KEYWORD } from './routing.ts';
@@ -91,6 +95,60 @@ const MAXCONN: KeywordDef<ProxyState> = {
   },
 };
 
+/** `def` storing `server_id` too (HAProxy adds it to a table that stick rules use). */
+function withServerId(def: StickTableDef): StickTableDef {
+  if (def.store.some((x) => x.type === 'server_id')) return def;
+  const store = [...def.store, { type: 'server_id' as const, period: 0 }];
+  return { ...def, store: STICK_DATA_TYPES.flatMap((t) => store.filter((x) => x.type === t.name)) };
+}
+
+/** The stick rules of `p` that use the table of section `name`. */
+function stickRulesOn(p: ProxyState, name: string): boolean {
+  return p.httpRequestRules.some((r) => r.kind === 'stick' && (r.table ?? p.name) === name);
+}
+
+/** Gives `server_id` to the table of section `name` when some stick rule already parsed uses it. */
+function addServerIdFor(ctx: { state: ProxyState; builder: { proxies: ProxyState[] } }, name: string): void {
+  const owner = ctx.builder.proxies.find((q) => q.name === name && q.stickTable) ?? (ctx.state.name === name ? ctx.state : undefined);
+  if (owner?.stickTable) owner.stickTable = withServerId(owner.stickTable);
+}
+
+/**
+ * `stick on|match|store-request <key> [table <table>] [if|unless <condition>]` in a backend or
+ * listen section (HAProxy configuration manual 4.2): server persistence through the table's
+ * `server_id`, which the table gets automatically as in HAProxy. `stick store-response` is an
+ * alert (not supported yet). Stored in `httpRequestRules` with kind `stick` (see StickRuleConfig).
+ */
+const STICK: KeywordDef<ProxyState> = {
+  usage: 'stick on|match|store-request <key> [table <table>] [if|unless <condition>]',
+  parse(ctx) {
+    const mode = ctx.args[1];
+    if (mode !== 'on' && mode !== 'match' && mode !== 'store-request') {
+      const what = mode === undefined ? 'missing rule type' : mode === 'store-response' ? `'stick store-response' is not supported by Flightbox yet` : `unknown rule type '${mode}'`;
+      throw new ConfigValueError(`${what}, expected 'stick on', 'stick match' or 'stick store-request'`);
+    }
+    const kw = `stick ${mode}`;
+    const usage = `${kw} <key> [table <table>] [if|unless <condition>]`;
+    const { key, table, next } = trackKeyAndTable(ctx, 2, kw, usage);
+    const rule: StickRuleConfig = { kind: 'stick', mode, key, table, file: ctx.file, line: ctx.line };
+    const cond = optionalCondition(ctx, next, kw, usage);
+    ctx.state.httpRequestRules.push(cond ? { ...rule, cond } : rule);
+    addServerIdFor(ctx, table ?? ctx.state.name);
+  },
+};
+
+/** `stick-table`, then `server_id` added when stick rules parsed earlier use this table. */
+const STICK_TABLE: KeywordDef<ProxyState> = {
+  usage: STICK_TABLE_KEYWORD.usage,
+  parse(ctx) {
+    STICK_TABLE_KEYWORD.parse(ctx);
+    const name = ctx.state.name;
+    if ([ctx.state, ...ctx.builder.proxies].some((p) => stickRulesOn(p, name)) && ctx.state.stickTable) {
+      ctx.state.stickTable = withServerId(ctx.state.stickTable);
+    }
+  },
+};
+
 /** Keywords every proxy section accepts. */
 const COMMON_KEYWORDS: KeywordTable<ProxyState> = {
   mode: MODE,
@@ -126,6 +184,7 @@ export const FRONTEND_KEYWORDS: KeywordTable<ProxyState> = {
   default_backend: DEFAULT_BACKEND_KEYWORD,
   'http-request': HTTP_REQUEST_KEYWORD,
   'http-response': HTTP_RESPONSE_KEYWORD,
+  'tcp-request': TCP_REQUEST_KEYWORD,
 };
 
 /**
@@ -140,7 +199,8 @@ export const BACKEND_KEYWORDS: KeywordTable<ProxyState> = {
   acl: ACL_KEYWORD,
   'http-request': HTTP_REQUEST_KEYWORD,
   'http-response': HTTP_RESPONSE_KEYWORD,
-  'stick-table': STICK_TABLE_KEYWORD,
+  'stick-table': STICK_TABLE,
+  stick: STICK,
 };
 
 /** Keywords of a `listen` section (frontend and backend in one). */

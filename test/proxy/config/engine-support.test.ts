@@ -268,3 +268,30 @@ describe('stick-tables and peers', () => {
     ]);
   });
 });
+
+describe('stick-table references', () => {
+  it('a tracking or stick rule naming a table that does not exist is an alert at its line', () => {
+    const c = parse(
+      [
+        'defaults',
+        '    timeout client 5s',
+        '    timeout connect 5s',
+        '    timeout server 5s',
+        'frontend f',
+        '    bind 127.0.0.1:8080',
+        '    http-request track-sc0 src table nosuch',
+        '    http-request track-sc1 src',
+        '    default_backend be',
+        'backend be',
+        '    stick-table type ip size 1k expire 1m store http_req_cnt',
+        '    http-request track-sc2 src',
+        '    server s1 127.0.0.1:9000',
+        '',
+      ].join('\n'),
+    );
+    expect(checkEngineSupport(c).map((a) => a.formatted)).toEqual([
+      "[ALERT] config : parsing [t.cfg:7] : 'http-request track-sc0' : unable to find table 'nosuch'; declare 'stick-table' in backend 'nosuch' or fix the name.",
+      "[ALERT] config : parsing [t.cfg:8] : 'http-request track-sc1' : frontend 'f' has no stick-table; add 'table <name>' naming the backend that holds one.",
+    ]);
+  });
+});

@@ -16,8 +16,15 @@ import {
   replacePath,
   runRequestRules,
   runResponseRules,
+  runConnectionRules,
+  runStickRules,
+  storeStickServer,
+  checkStickReferences,
   type RuleReply,
 } from '../../../proxy/stream/rules.ts';
+import { attachStickTables, createStickTableBuffers } from '../../../proxy/stick/registry.ts';
+import { TrackCounters } from '../../../proxy/stick/track.ts';
+import { parseStickKey } from '../../../proxy/stick/key.ts';
 
 function config(lines: string[], backend: string[] = []): Config {
   const text = ['frontend f', '    timeout client 5s', '    bind 127.0.0.1:8080', ...lines.map((l) => `    ${l}`), ...backend, ''].join('\n');
@@ -316,5 +323,108 @@ describe('helpers', () => {
   it('expandBackrefs replaces \\0..\\9 and keeps \\\\ as a backslash', () => {
     const m = /(a)(b)?/.exec('xab')!;
     expect(expandBackrefs('[\\0|\\1|\\2|\\3|\\\\]', m)).toBe('[ab|a|b||\\]');
+  });
+});
+
+describe('tracking and stickiness rules (proxy/stick/track.ts through the rule engine)', () => {
+  // The worker's tables on a virtual clock: the rules find them by name (threadStickTables()).
+  const clock = { now: 5_000_000 };
+  const cfg = config(
+    [
+      'tcp-request connection track-sc1 src table conns',
+      'http-request track-sc0 src table rl unless { path_beg /free }',
+      'http-request sc-inc-gpc0(0) if { path /mark }',
+      'http-request sc-set-gpt0(0) 9 if { path /mark }',
+      'http-request deny deny_status 429 if { sc_http_req_rate(0) gt 5 }',
+      'http-request deny deny_status 403 if { sc0_get_gpc0 gt 0 } { path /mark2 }',
+      'http-request return status 200 content-type text/plain lf-string "c=%[sc1_conn_cur] r=%[sc0_http_req_cnt] s=%[src_http_req_cnt]\\n" if { path /show }',
+      'default_backend farm',
+    ],
+    [
+      'backend rl',
+      '    stick-table type ip size 16 expire 30s store conn_cur,http_req_cnt,http_req_rate(10s),gpc0,gpt0',
+      'backend conns',
+      '    stick-table type ip size 16 expire 30s store conn_cur,sess_cnt,http_req_cnt',
+      'backend farm',
+      '    timeout connect 1s',
+      '    timeout server 1s',
+      '    stick-table type ip size 16 expire 30s',
+      '    stick on src unless { path /nostick }',
+      '    server a 127.0.0.1:1',
+      '    server b 127.0.0.1:2',
+    ],
+  );
+  const reg = attachStickTables(cfg.stickTables, createStickTableBuffers(cfg.stickTables).map((b) => b.sab), () => clock.now);
+  const rl = reg.get('rl')!;
+  const f = cfg.frontends[0]!;
+  const router = routerFor(f, cfg.backends);
+  const rlEntry = () => rl.list({ key: parseStickKey('ip', 4, '192.0.2.10') })[0];
+  const value = (type: string) => rlEntry()?.data.find((d) => d.type === type)?.value;
+
+  it('track-sc0 counts each request; the 6th of a burst is denied 429; every reference is given back', () => {
+    const conn = new TrackCounters();
+    runConnectionRules(f, facts, conn);
+    expect(conn.tracked(1)).toBeDefined();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const stk = new TrackCounters(conn);
+      stk.httpRequest();
+      const d = decideRequest(f, router, head(`GET /r${i} HTTP/1.1\n`), facts, stk);
+      statuses.push(d.reply ? d.reply.status : 200);
+      stk.release();
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(value('http_req_rate')).toBe(6);
+    expect(value('conn_cur')).toBe(0);
+    expect(rlEntry()!.use).toBe(0);
+    // the connection's counter (sc1) counted every request too, and holds its entry until it ends
+    const conns = reg.get('conns')!;
+    expect(conns.list()[0]).toMatchObject({ use: 1, data: [{ type: 'conn_cur', value: 1 }, { type: 'sess_cnt', value: 1 }, { type: 'http_req_cnt', value: 6 }] });
+    conn.release();
+    expect(conns.list()[0]).toMatchObject({ use: 0, data: [{ type: 'conn_cur', value: 0 }, { type: 'sess_cnt', value: 1 }, { type: 'http_req_cnt', value: 6 }] });
+    expect(rl.verify()).toEqual([]);
+  });
+
+  it('sc-inc-gpc0 and sc-set-gpt0 update the tracked entry; sc0_get_gpc0 sees it in a later request', () => {
+    clock.now += 60_000;
+    rl.clear();
+    const stk = new TrackCounters();
+    expect(decideRequest(f, router, head('GET /mark HTTP/1.1\n'), facts, stk).reply).toBeUndefined();
+    expect(value('gpc0')).toBe(1);
+    expect(value('gpt0')).toBe(9);
+    const d = decideRequest(f, router, head('GET /mark2 HTTP/1.1\n'), facts, stk);
+    expect(d.reply?.status).toBe(403);
+    stk.release();
+    expect(rlEntry()!.use).toBe(0);
+  });
+
+  it('log-format strings read tracked counters and the src entry', () => {
+    const conn = new TrackCounters();
+    runConnectionRules(f, facts, conn);
+    const stk = new TrackCounters(conn);
+    const d = decideRequest(f, router, head('GET /show HTTP/1.1\n'), facts, stk);
+    // src_* without a table argument in a frontend (which has no table of its own): no sample, '-'
+    expect(d.reply?.kind === 'message' && Buffer.from(d.reply.body).toString()).toBe('c=1 r=2 s=-\n'); // r: this request and /mark's (same client, same entry)
+    stk.release();
+    conn.release();
+  });
+
+  it('stick on src: no server before, the assigned server stored, then matched', () => {
+    const be = cfg.backends.find((b) => b.name === 'farm')!;
+    expect(be.stickTable!.store.map((s) => s.type)).toEqual(['server_id']);
+    const first = runStickRules(be, head('GET / HTTP/1.1\n'), facts)!;
+    expect(first.serverId).toBe(0);
+    storeStickServer(first, 2);
+    expect(runStickRules(be, head('GET / HTTP/1.1\n'), facts)!.serverId).toBe(2);
+    expect(runStickRules(be, head('GET /nostick HTTP/1.1\n'), facts)!).toEqual({ serverId: 0, stores: [] });
+    expect(reg.get('farm')!.list()[0]).toMatchObject({ use: 0, data: [{ type: 'server_id', value: 2 }] });
+  });
+
+  it('checkStickReferences: a table that does not exist, a frontend without one', () => {
+    const bad = config(['http-request track-sc0 src', 'http-request track-sc1 src table nope', 'tcp-request connection track-sc2 src table rl'], ['backend rl', '    stick-table type ip size 1']);
+    expect(checkStickReferences(bad).map((e) => `${e.ref.line}: ${e.message}`)).toEqual([
+      "4: 'http-request track-sc0' : frontend 'f' has no stick-table; add 'table <name>' naming the backend that holds one.",
+      "5: 'http-request track-sc1' : unable to find table 'nope'; declare 'stick-table' in backend 'nope' or fix the name.",
+    ]);
   });
 });

@@ -74,9 +74,9 @@ describe('http-request return: accepted forms', () => {
 
 describe('http-request: bad values are alerts at file:line', () => {
   it.each([
-    ['http-request tarpit', "'http-request' : unknown action 'tarpit' (or not supported yet), expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path."],
-    ['http-request', "'http-request' : missing action, expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path."],
-    ['http-request if TRUE', "'http-request' : missing action, expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path."],
+    ['http-request tarpit', "'http-request' : unknown action 'tarpit' (or not supported yet), expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0."],
+    ['http-request', "'http-request' : missing action, expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0."],
+    ['http-request if TRUE', "'http-request' : missing action, expected one of return, deny, redirect, set-header, add-header, del-header, replace-header, set-path, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0."],
     ['http-request return status 199', "'http-request return' : status: value '199' is out of range, expected an integer between 200 and 599."],
     ['http-request return status 600', "'http-request return' : status: value '600' is out of range, expected an integer between 200 and 599."],
     ['http-request return status', "'http-request return' : 'status' expects a status code."],
