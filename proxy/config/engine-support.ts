@@ -3,8 +3,8 @@
  * ACLs, conditions and log-format strings of every section compile, TLS material loads, and UNIX
  * log targets can be served. Each problem is an alert at its file:line. It is also the place for a
  * feature the parser knows ahead of the engine: such a feature must be an alert here, never a
- * silent skip: today the `peers` sections and `stick-table ... peers <name>` (the stick-tables
- * themselves are implemented, their synchronisation between instances is not).
+ * silent skip: today `ssl` on the peer lines of a `peers` section (peers synchronise over plain
+ * TCP; TLS between them is not implemented yet).
  */
 import type { Config } from './config.types.ts';
 import type { ConfigAlert, LogConfig } from './config.types.ts';
@@ -59,16 +59,20 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
     for (const e of compileRules(f).errors) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
     for (const l of f.logs) if (!config.global.logs.includes(l)) unixLog(l);
   }
-  // Stick-tables are implemented (proxy/stick/, created by the supervisor); their synchronisation
-  // with peers is not running yet (the protocol engine exists in proxy/peers/, no sockets nor resync).
-  const later = 'is recognised but not implemented by the proxy yet (stick-table synchronisation between instances is in progress)';
+  // Stick-tables and their synchronisation with peers are implemented (proxy/stick/, proxy/peers/,
+  // run by the supervisor) over plain TCP; TLS between peers is not yet: 'ssl' on a peer line is an alert.
   for (const p of config.peers) {
-    out.push(makeDiagnostic('alert', p.file, p.line, `'peers ${p.name}' ${later}; remove the section for now (a table of a peers section can be a 'stick-table' line of a backend meanwhile).`));
-  }
-  for (const b of config.backends) {
-    const t = b.stickTable;
-    if (t?.peers !== undefined) {
-      out.push(makeDiagnostic('alert', t.file ?? b.file, t.line ?? b.line, `'stick-table ... peers ${t.peers}' ${later}; remove 'peers ${t.peers}' for now to keep a table local to this instance.`));
+    for (const peer of p.peers) {
+      if (peer.ssl) {
+        out.push(
+          makeDiagnostic(
+            'alert',
+            peer.file,
+            peer.line,
+            `'${peer.keyword} ${peer.name} ... ssl' in peers section '${p.name}': TLS between peers is not implemented yet (peers synchronise over plain TCP); remove 'ssl' and its 'crt', 'ca-file' and 'verify' settings, or keep the peers on a trusted network.`,
+          ),
+        );
+      }
     }
   }
   // Tracking and stick rules name a table that exists (HAProxy: "unable to find table").

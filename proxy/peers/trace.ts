@@ -21,6 +21,9 @@ export const PEERS_EVENTS = [
   { name: 'errmsg', desc: 'error message sent/received' },
   { name: 'othermsg', desc: 'message of an unknown class or type received (ignored)' },
   { name: 'protoerr', desc: 'protocol error' },
+  { name: 'sess', desc: 'session state transition (connecting, hello, established, closed, released)' },
+  { name: 'resync', desc: 'synchronisation state transition: learning (resync request/finished/partial/confirm) and teaching' },
+  { name: 'link', desc: 'peer link: connect, reconnect timer, collision, session attached/detached' },
 ] as const;
 
 /** The `peers` trace source. */
@@ -67,4 +70,10 @@ export const PTP = {
   tx: perKind('tx'),
   /** {0}: stream offset; {s}: `<code>: <message>`. */
   protoError: PEERS.point('protoerr', 'error', 'peer_treat_awaited_msg', 'protocol error at offset {0}: {s}'),
+  /** {s}: `<peer> <from> -> <to>: <why>` (proxy/peers/session.ts). */
+  sessState: PEERS.point('sess', 'state', 'peer_session_state', 'session {s}'),
+  /** {s}: `<peer> learn|teach <from> -> <to>: <why>` (session and section learn state). */
+  syncState: PEERS.point('resync', 'state', 'sync_peer_learn_state', 'sync {s}'),
+  /** {0}: delay in ms when a reconnect is scheduled; {s}: `<section>/<peer>: <what>`. */
+  link: PEERS.point('link', 'state', 'process_peer_sync', 'link {s} ({0} ms)'),
 } as const;

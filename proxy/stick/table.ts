@@ -26,7 +26,9 @@
  *   [6] EXPIRE  expiry tick (ms, 32-bit wrapping; 0 = never)
  *   [7] LPREV   previous / [8] LNEXT next slot in touch order (the LRU list; -1: none)
  *   [9] KEYLEN  meaningful key bytes (strings; the key size for other types)
- *   [10..11]    reserved (peers update id)
+ *   [10] UPD    update id of the entry's last change (0: none yet; see "Update tracking")
+ *   [11] UPDSRC who made that change: 0 local, n > 0 learned from peer source n; bit 30 DIRTY
+ *               (data changed since the last update id was given)
  *   key         ceil(keySize / 4) words of key bytes
  *   data        per stored type, in STICK_DATA_TYPES order: sint/uint 1 word, ull 2 (lo, hi),
  *               frqp 3 (curr_tick, curr_ctr, prev_ctr; proxy/stick/freq-ctr.ts)
@@ -69,6 +71,20 @@
  * (HAProxy `stksess_kill_if_expired()`): the race of seed crash 5 (a decrement outside the lock
  * racing expiry) cannot happen; the fault site `stktable.unlocked-release` re-creates it.
  *
+ * ## Update tracking (peers)
+ *
+ * The peers protocol teaches a remote peer the entries changed since the last update it was sent
+ * (HAProxy `t->update`, `ts->upd`, `stktable_touch_local()`). Here every data change, from any
+ * thread, sets the entry's DIRTY bit (add/set: one atomic OR under the entry lock); the next
+ * operation under the TABLE lock on that entry (touch, touchAndRelease, release, or a peers scan
+ * in {@link StickTable.collectUpdates}) gives it the next update id of the table: the header's
+ * UPDATE counter (32-bit, wrapping, 0 skipped), incremented and stored in the slot under the table
+ * lock, so an id <= the counter read under the lock is always already visible in its slot. A new
+ * entry gets an id at creation. A change learned from a peer ({@link StickTable.applyLearned})
+ * gets an id too, with UPDSRC naming the peer: peers teach only local changes (UPDSRC 0)
+ * incrementally, so a learned update is never echoed back nor forwarded (HAProxy's full-mesh
+ * rule); a full resync teaches every entry.
+ *
  * Handles: an entry is named by `gen * 2^26 + slot` (at most 2^26 slots, 27-bit generations), a
  * plain number; -1 means none.
  */
@@ -101,6 +117,7 @@ const H = {
   EXPIRED: 15,
   PURGED: 16,
   REFUSED: 17,
+  UPDATE: 18,
 } as const;
 const HEADER_WORDS = 32;
 const MAGIC = 0x53544b54; // 'STKT'
@@ -118,8 +135,40 @@ export const SLOT = {
   LPREV: 7,
   LNEXT: 8,
   KEYLEN: 9,
+  UPD: 10,
+  UPDSRC: 11,
   KEY: 12,
 } as const;
+
+/** UPDSRC bit: data changed since the entry's last update id. */
+const DIRTY = 1 << 30;
+const SRC_MASK = DIRTY - 1;
+
+/** One entry as copied out for the peers protocol by {@link StickTable.collectUpdates}. */
+export interface StickUpdateEntry {
+  /** The entry's update id (32-bit, wrapping). */
+  readonly updateId: number;
+  /** 0 for a local change, else the peer source that taught it. */
+  readonly source: number;
+  readonly key: StickKey;
+  /** Milliseconds until expiry (0: the table has no expire). */
+  readonly expireIn: number;
+  /** Stored values, raw, in STICK_DATA_TYPES order: counters as numbers, rates as their 3 words. */
+  readonly data: readonly StickRawValue[];
+}
+
+/** A raw stored value: a counter, or a rate's words (tick age from now, current and previous counts). */
+export type StickRawValue =
+  | { readonly type: StickDataType; readonly value: number }
+  | { readonly type: StickDataType; readonly rate: { readonly tickAge: number; readonly curr: number; readonly prev: number } };
+
+/** What {@link StickTable.collectUpdates} found. */
+export interface StickUpdateBatch {
+  /** The table's update counter when the scan started: every change up to it is accounted for. */
+  readonly upTo: number;
+  /** Matching entries, in update id order. */
+  readonly entries: StickUpdateEntry[];
+}
 
 /** Largest table: handles keep the slot in 26 bits. */
 export const MAX_STICK_TABLE_SIZE = 1 << 26;
@@ -412,6 +461,7 @@ export class StickTable {
     w[b + SLOT.HNEXT] = w[bucket]!;
     w[bucket] = slot;
     this.lruAppend(slot);
+    this.stamp(b, 0);
     Atomics.add(w, H.CURRENT, 1);
     if (STP.created.on) STP.created.emit(0, 0, slot, w[b + SLOT.GEN], 0, this.def.name);
     return slot;
@@ -496,7 +546,22 @@ export class StickTable {
     }
   }
 
+  /** Gives the entry at slot base `b` the table's next update id, made by `src` (table lock held). */
+  private stamp(b: number, src: number): void {
+    const w = this.w;
+    const id = (w[H.UPDATE]! + 1) | 0 || 1;
+    w[H.UPDATE] = id;
+    Atomics.store(w, b + SLOT.UPD, id);
+    Atomics.store(w, b + SLOT.UPDSRC, src);
+  }
+
+  /** Stamps the entry when its data changed since its last update id (table lock held). */
+  private stampIfDirty(b: number): void {
+    if (Atomics.load(this.w, b + SLOT.UPDSRC) & DIRTY) this.stamp(b, 0);
+  }
+
   private touchSlot(slot: number, now: number): void {
+    this.stampIfDirty(this.base(slot));
     this.w[this.base(slot) + SLOT.EXPIRE] = this.expiryFrom(now);
     if (this.w[H.LRU_TAIL] !== slot) {
       this.lruUnlink(slot);
@@ -519,6 +584,7 @@ export class StickTable {
       const ref = this.w[b + SLOT.REF]! - 1;
       if (ref < 0) BUG_ON(true, `stktable_release: reference count of slot ${slot} in '${this.def.name}' would drop below 0 (released more than taken)`);
       this.w[b + SLOT.REF] = ref;
+      this.stampIfDirty(b);
       if (ref !== 0 || !StickTable.expired(this.w[b + SLOT.EXPIRE]!, now)) return false;
       this.stksessKill(h, 'release');
       Atomics.add(this.w, H.EXPIRED, 1);
@@ -758,6 +824,7 @@ export class StickTable {
         if (n > 0) freqCtrUpdate(w, b, this.period[type]!, this.tick(), n);
         break;
     }
+    Atomics.or(w, lk - SLOT.LOCK + SLOT.UPDSRC, DIRTY);
     shmUnlock(w, lk);
     return true;
   }
@@ -790,6 +857,7 @@ export class StickTable {
         freqCtrSet(w, b, this.tick(), v);
         break;
     }
+    Atomics.or(w, lk - SLOT.LOCK + SLOT.UPDSRC, DIRTY);
     shmUnlock(w, lk);
     return true;
   }
@@ -797,6 +865,140 @@ export class StickTable {
   /** References held on `h` now (HAProxy `use=`). */
   refs(h: number): number {
     return Atomics.load(this.w, this.base(h % SLOT_SPAN) + SLOT.REF);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Update tracking (peers)
+
+  /** The table's update counter: the id of its latest change (0 before any). */
+  get updateCounter(): number {
+    return Atomics.load(this.w, H.UPDATE);
+  }
+
+  private rawOf(b: number, now: number): StickRawValue[] {
+    const w = this.w;
+    const out: StickRawValue[] = [];
+    shmLock(w, b + SLOT.LOCK);
+    for (const [type, d] of this.layout.data) {
+      if (d.std === 'frqp') {
+        const o = b + d.off;
+        out.push({ type, rate: { tickAge: (now - (w[o]! >>> 0)) >>> 0, curr: w[o + 1]! >>> 0, prev: w[o + 2]! >>> 0 } });
+      } else out.push({ type, value: this.readData(b, d.off, d.std, d.period, now) });
+    }
+    shmUnlock(w, b + SLOT.LOCK);
+    return out;
+  }
+
+  /**
+   * The entries a peer must be taught (HAProxy's teaching walk over `t->updates`): with `full`,
+   * every live entry (a full resync); otherwise the entries whose update id comes after `after`
+   * (wrapping compare) and at or before the counter read when the scan started, changed locally
+   * (UPDSRC 0) when `localOnly` (default true). Entries whose data changed without an update id
+   * yet (held by a long stream) get one here, after the returned `upTo`, so the next scan sends
+   * them. The table lock is held 4096 slots at a time. At most `limit` entries (lowest ids first).
+   */
+  collectUpdates(opts: { after: number; full?: boolean; localOnly?: boolean; limit?: number }): StickUpdateBatch {
+    const w = this.w;
+    const now = this.tick();
+    const localOnly = opts.localOnly ?? true;
+    let upTo = 0;
+    const found: { slot: number; id: number }[] = [];
+    for (let start = 0; start < this.cap; start += 4096) {
+      this.lock();
+      try {
+        if (start === 0) upTo = w[H.UPDATE]!;
+        const end = Math.min(this.cap, start + 4096);
+        for (let s = start; s < end; s++) {
+          const b = this.base(s);
+          if (w[b + SLOT.OWNER] !== this.tag) continue;
+          const id = w[b + SLOT.UPD]!;
+          const src = w[b + SLOT.UPDSRC]!;
+          if (src & DIRTY) this.stamp(b, 0);
+          if (opts.full) {
+            found.push({ slot: s, id });
+            continue;
+          }
+          if (localOnly && (src & SRC_MASK) !== 0) continue;
+          if (((id - opts.after) | 0) > 0 && ((id - upTo) | 0) <= 0) found.push({ slot: s, id });
+        }
+      } finally {
+        this.unlock();
+      }
+    }
+    const ref = opts.full ? upTo : opts.after;
+    found.sort((a, b) => ((a.id - ref) | 0) - ((b.id - ref) | 0));
+    const entries: StickUpdateEntry[] = [];
+    const limit = opts.limit ?? Infinity;
+    for (const f of found) {
+      if (entries.length >= limit) break;
+      this.lock();
+      try {
+        const b = this.base(f.slot);
+        if (w[b + SLOT.OWNER] !== this.tag) continue; // killed since the scan
+        const k = (b + SLOT.KEY) * 4;
+        const exp = w[b + SLOT.EXPIRE]!;
+        entries.push({
+          updateId: f.id,
+          source: w[b + SLOT.UPDSRC]! & SRC_MASK,
+          key: { bytes: this.u8.slice(k, k + this.keySize), len: w[b + SLOT.KEYLEN]! },
+          expireIn: exp === 0 ? 0 : Math.max(0, (exp - now) | 0),
+          data: this.rawOf(b, now),
+        });
+      } finally {
+        this.unlock();
+      }
+    }
+    return { upTo, entries };
+  }
+
+  /**
+   * Applies an update learned from peer source `source` (> 0; HAProxy peer_treat_updatemsg() +
+   * stktable_touch_remote()): the entry of `key` is created if needed (false when the table is
+   * full and nothing can be purged), the given values replace the stored ones (types the table
+   * does not store are ignored; a rate is given as its words, `tickAge` ms ago), it expires in
+   * `expireIn` ms (the table's expire when undefined; nothing when the table has none), and it gets
+   * a new update id marked as learned from `source`, so it is not taught back.
+   */
+  applyLearned(key: StickKey, values: readonly StickRawValue[], expireIn: number | undefined, source: number): boolean {
+    if (!(source > 0 && source <= SRC_MASK)) throw new RangeError(`applyLearned: peer source ${source} out of range`);
+    const len = this.keyLen(key);
+    const hash = hashKeyBytes(key.bytes, 0, len);
+    const now = this.tick();
+    const w = this.w;
+    this.lock();
+    try {
+      let s = this.find(key, hash, len);
+      if (s < 0) s = this.create(key, hash, len, now);
+      if (s < 0) return false;
+      const b = this.base(s);
+      shmLock(w, b + SLOT.LOCK);
+      for (const v of values) {
+        const o = this.off[v.type];
+        if (o === undefined || o < 0) continue;
+        const std = this.std[v.type]!;
+        const at = b + o;
+        if ('rate' in v) {
+          if (std !== 'frqp') continue;
+          w[at] = (now - v.rate.tickAge) | 0;
+          w[at + 1] = v.rate.curr | 0;
+          w[at + 2] = v.rate.prev | 0;
+        } else if (std === 'ull') {
+          const x = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(v.value)));
+          w[at] = x % 2 ** 32;
+          w[at + 1] = Math.floor(x / 2 ** 32);
+        } else if (std !== 'frqp') w[at] = v.value | 0;
+      }
+      shmUnlock(w, b + SLOT.LOCK);
+      if (this.expireMs > 0) w[b + SLOT.EXPIRE] = ((now + (expireIn ?? this.expireMs)) >>> 0) || 1;
+      if (w[H.LRU_TAIL] !== s) {
+        this.lruUnlink(s);
+        this.lruAppend(s);
+      }
+      this.stamp(b, source);
+      return true;
+    } finally {
+      this.unlock();
+    }
   }
 
   // -------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import { renderShowPools } from '../../diag/render/pools.ts';
 import { DEBUG_DEV_USAGE } from '../worker/debug-dev.ts';
 import { registerBackendCommands } from './backend-commands.ts';
 import { registerStickCommands } from '../stick/runtime.ts';
+import { registerPeersCommands } from '../peers/runtime.ts';
+import { findFaultSite } from '../../diag/fault-sites.ts';
 
 /** Removes the trailing newline: the runtime server ends every response itself. */
 const out = (s: string) => s.replace(/\n+$/, '');
@@ -33,6 +35,7 @@ function userErrors(render: () => string): string {
 export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void {
   registerBackendCommands(reg, sup);
   registerStickCommands(reg, sup.stickTables);
+  registerPeersCommands(reg, sup.peers);
   reg.register({
     words: ['show', 'info'],
     level: 'user',
@@ -138,9 +141,24 @@ export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void
         if (!path) throw new CommandError('snapshot failed (see the process log)');
         return `snapshot written to ${path}`;
       }
+      // The peers run in the supervisor: their fault sites are armed here, not in a worker.
+      if (args[0] === 'fault' && args[1]?.startsWith('peers.') && findFaultSite(args[1])) return armSupervisorFault(args[1], args[2]);
       const r = await sup.debugOnWorker(thread, args);
       if (!r.ok) throw new CommandError(r.text);
       return out(r.text);
     },
   });
+}
+
+/** `debug dev fault <site> [on|off|<count>]` for a site that lives in the supervisor (peers.*). */
+function armSupervisorFault(name: string, how: string | undefined): string {
+  const site = findFaultSite(name)!;
+  if (how === 'off') {
+    site.disarm();
+    return `fault site ${name} disarmed (supervisor)`;
+  }
+  const count = how === undefined || how === 'on' ? 1 : Number(how);
+  if (!Number.isInteger(count) || count < 1) throw new CommandError('debug dev fault: expects on, off or a positive count');
+  site.arm(count);
+  return `fault site ${name} armed for ${count} hit${count > 1 ? 's' : ''} (supervisor)`;
 }

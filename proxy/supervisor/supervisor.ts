@@ -7,7 +7,8 @@
  * while the other workers keep serving (or stops, with `worker-on-death exit`). When the
  * configuration has `demo-origin`, it also runs the demo origin (an application, not proxy traffic)
  * before the workers start, and stops it after they are gone. It creates every stick-table's shared
- * memory before the workers start, answers the table commands from it and runs the tables' expiry.
+ * memory before the workers start, answers the table commands from it, runs the tables' expiry and
+ * their synchronisation with the peers (`peers` sections, proxy/peers/runtime.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -33,6 +34,7 @@ import '../trace-sources.ts'; // every source known before the first worker star
 import { declareTraceSource } from '../../diag/trace.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { StickExpiry, StickTableRegistry, createStickTableBuffers } from '../stick/registry.ts';
+import { PeersRuntime } from '../peers/runtime.ts';
 
 const SUP = declareTraceSource('supervisor', 'Supervisor: workers, watchdog, post-mortems', [
   { name: 'spawn', desc: 'worker started' },
@@ -103,6 +105,11 @@ export class Supervisor {
   readonly stickTables: StickTableRegistry;
   /** The expiry owner of every table (proxy/stick/registry.ts StickExpiry), while running. */
   private stickExpiry: StickExpiry | undefined;
+  /**
+   * The peers synchronisation of the tables (proxy/peers/runtime.ts): it runs here because the
+   * supervisor owns the tables; a BUG_ON in it writes a snapshot and resets that section's learn state.
+   */
+  readonly peers: PeersRuntime;
   /** The demo origin, while it runs (`demo-origin` in global). */
   demoOrigin: DemoOrigin | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -134,6 +141,12 @@ export class Supervisor {
     const stick = createStickTableBuffers(opts.config.stickTables ?? []);
     this.stickBuffers = stick.map((b) => b.sab);
     this.stickTables = new StickTableRegistry(stick);
+    this.peers = new PeersRuntime({
+      config: opts.config,
+      tables: this.stickTables,
+      log: (l) => this.log(l),
+      onPanic: (fault) => this.writeSnapshotSafe(fault.kind, fault),
+    });
   }
 
   /** Applies the `traces` section, starts the workers and the watchdog; resolves once all listen. */
@@ -143,6 +156,7 @@ export class Supervisor {
       if (!r.ok) throw new Error(`config : parsing [${t.file}:${t.line}] : ${r.message}`);
     }
     await this.startDemoOrigin();
+    await this.peers.start();
     this.stacks = new WorkerStackCapture();
     const ready: Promise<string[]>[] = [];
     for (let t = 1; t <= this.nbthread; t++) ready.push(this.spawn(t, 0));
@@ -200,6 +214,9 @@ export class Supervisor {
           slot.ready = true;
           resolve(m.listening);
         } else if (m.type === 'listen-error') reject(new Error(m.message));
+        // A QUIC datagram for a connection another thread owns (proxy/quic/udp/dispatcher.ts): relayed
+        // by thread number, so a restarted worker is reached too; dropped when that thread is gone.
+        else if (m.type === 'quic-dgram') this.slots.get(m.to)?.worker.postMessage(m, [m.data]);
         else if (m.type === 'debug-result') {
           this.pending.get(m.id)?.({ ok: m.ok, text: m.text });
           this.pending.delete(m.id);
@@ -433,6 +450,7 @@ export class Supervisor {
     clearInterval(this.watchdog);
     this.checker?.stop();
     this.stickExpiry?.stop();
+    await this.peers.stop();
     this.backends.close();
     const grace = this.config.global.hardStopAfter;
     const exits = [...this.slots.values()].map(

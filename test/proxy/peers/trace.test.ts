@@ -27,7 +27,7 @@ afterEach(() => detachTrace());
 describe('peers trace source', () => {
   it('is declared with HAProxy-style event names', () => {
     expect(PEERS.name).toBe('peers');
-    expect(PEERS_EVENTS.map((e) => e.name)).toEqual(['hello', 'ctrlmsg', 'defmsg', 'swtcmsg', 'updtmsg', 'ackmsg', 'errmsg', 'othermsg', 'protoerr']);
+    expect(PEERS_EVENTS.map((e) => e.name)).toEqual(['hello', 'ctrlmsg', 'defmsg', 'swtcmsg', 'updtmsg', 'ackmsg', 'errmsg', 'othermsg', 'protoerr', 'sess', 'resync', 'link']);
   });
 
   it('records the handshake, messages sent and received, and a protocol error', () => {
