@@ -133,6 +133,11 @@ export interface BindConfig extends SourceRef {
   name: string | undefined;
   /** `ssl` with its options (HAProxy configuration manual, 5.1); absent for a plain TCP bind. */
   ssl?: BindSslConfig;
+  /**
+   * `quic4@` / `quic6@` address prefix (HAProxy configuration manual 11.1): a UDP listener serving
+   * HTTP/3 over QUIC (then `ssl` is present and its `alpn` is `['h3']`); absent for TCP.
+   */
+  quic?: 'quic4' | 'quic6';
 }
 
 /**
@@ -143,7 +148,7 @@ export interface BindConfig extends SourceRef {
 export interface BindSslConfig {
   /** Absolute paths of the `crt` arguments (PEM files or directories), in order; the first certificate loaded is the default. */
   crt: string[];
-  /** ALPN protocols offered (RFC 7301), only those Flightbox serves, in the configured order; undefined: no ALPN. */
+  /** ALPN protocols offered (RFC 7301), only those Flightbox serves, in the configured order; undefined: no ALPN. `['h3']` on a QUIC bind. */
   alpn: string[] | undefined;
 }
 

@@ -24,8 +24,11 @@
  *
  * Every outcome is a `be` trace point and a lifecycle event of the stream, and the server connection
  * is closed or parked, and its slot released, whatever happens.
+ *
+ * The client side is a {@link ClientSide}: a net.Socket for HTTP/1.1 (the response is written as
+ * HTTP/1.1 bytes), or an HTTP/3 request stream (proxy/h3/driver.ts), which sets `message` and then
+ * receives the response as a message (status, fields, body pieces, trailers) instead of bytes.
  */
-import type { Socket } from 'node:net';
 import type { H1Header, H1HeadEvent } from '../h1/h1.types.ts';
 import type { H1ResponseEvent, H1ResponseHeadEvent } from '../h1/response.types.ts';
 import type { BackendConfig, ServerConfig } from '../config/config.types.ts';
@@ -45,13 +48,51 @@ import type { TrackCounters } from '../stick/track.ts';
 import { storeStickServer, type StickDecision } from './rules.ts';
 
 /**
+ * The message form of a response, for a client side that frames it itself (HTTP/3, RFC 9114 §4.1):
+ * the hop-by-hop fields are already removed (RFC 9110 §7.6.1) and Content-Length is kept when the
+ * server sent one; no chunked coding is applied.
+ */
+export interface ClientMessageSink {
+  /**
+   * A response head: an interim 1xx (`interim`) or the final one. Returns false when the client
+   * stream could not take it (e.g. the encoded headers do not fit: seed crash 1); that stream is then
+   * already failed on the client side and the forward aborts.
+   */
+  head(status: number, headers: readonly H1Header[], interim: boolean): boolean;
+  /** Body bytes; false asks for backpressure (the server is paused until `Forward.clientDrain()`). */
+  data(bytes: Uint8Array): boolean;
+  /** The response is complete, with its trailers (possibly none). */
+  end(trailers: readonly H1Header[]): void;
+}
+
+/**
+ * The client side a forwarded stream answers on. A net.Socket satisfies it (HTTP/1.1: the
+ * response is written as bytes with `write`, grouped with cork/uncork); an HTTP/3 request stream
+ * implements it with `message` set. `pause`/`resume` stop and restart reading the request body for
+ * backpressure towards the server; `timeout` is the client inactivity timeout (ms, 0 or undefined:
+ * none), shown by `show sess`.
+ */
+export interface ClientSide {
+  readonly remoteAddress?: string | undefined;
+  readonly timeout?: number | undefined;
+  /** HTTP/1.1 bytes of the response; false when the client is not keeping up (backpressure). */
+  write(bytes: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  /** Set by a client side that takes the response as a message (HTTP/3): `write` is then never called. */
+  readonly message?: ClientMessageSink;
+}
+
+/**
  * What the client connection driver provides to the streams it forwards: one object per client
  * connection (the per-request facts are createForward()'s arguments). Each callback names the
  * stream it comes from, so the driver ignores one from a stream it no longer serves.
  */
 export interface ForwardHost {
-  /** The client socket (responses are written to it; it is paused for backpressure). */
-  sock: Socket;
+  /** The client side (a socket for HTTP/1.1: responses are written to it; it is paused for backpressure). */
+  sock: ClientSide;
   connId: number;
   lifecycle: Lifecycle;
   bufsize: number;
@@ -202,7 +243,9 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   readonly lc: Lifecycle;
   readonly connId: number;
   readonly streamId: number;
-  readonly client: Socket;
+  readonly client: ClientSide;
+  /** The client side's message sink (HTTP/3), undefined for a byte stream (HTTP/1.1). */
+  readonly msg: ClientMessageSink | undefined;
   readonly cfg: BackendConfig;
   readonly serverClose: boolean;
   readonly timeoutServer: number | undefined;
@@ -267,6 +310,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.connId = host.connId;
     this.streamId = streamLc.id;
     this.client = host.sock;
+    this.msg = host.sock.message;
     this.cfg = rt.cfg;
     this.serverClose = host.serverClose || rt.cfg.httpServerClose;
     this.timeoutServer = rt.cfg.timeouts.server;
@@ -654,6 +698,27 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     }
   }
 
+  /** Body bytes to a message client side (HTTP/3), with the same accounting and backpressure as writeClient. */
+  private writeMessageData(b: Uint8Array): void {
+    this.respBytes += b.length;
+    this.track?.bytesOut(b.length);
+    CTR.tx(this.fk, this.bk, b.length);
+    if (this.flog) this.flog.bytes = this.respBytes;
+    if (!this.msg!.data(b) && !this.pausedServer && this.sc) {
+      this.pausedServer = true;
+      this.sc.sock!.pause();
+    }
+  }
+
+  /** The response fields for a message client side: hop-by-hop fields removed, Content-Length kept (RFC 9110 §7.6.1). */
+  private messageFields(ev: H1ResponseHeadEvent): H1Header[] {
+    const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
+    const out: H1Header[] = [];
+    for (const h of ev.headers) if (!drop.has(h[0].toLowerCase())) out.push(h);
+    if (ev.bodyKind === 'length') out.push(['content-length', String(ev.contentLength ?? 0)]);
+    return out;
+  }
+
   private writeClient(b: Uint8Array): void {
     this.respBytes += b.length;
     this.track?.bytesOut(b.length);
@@ -683,12 +748,14 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
       switch (ev.type) {
         case 'head':
           CTR.srvStatus(this.sk, ev.status);
-          if (ev.interim) this.writeClient(this.responseHead(ev, true));
+          if (ev.interim && this.msg) this.msg.head(ev.status, this.messageFields(ev), true);
+          else if (ev.interim) this.writeClient(this.responseHead(ev, true));
           else this.startResponse(ev);
           break;
         case 'data':
           if (ev.bytes.length === 0) break;
-          if (this.respChunked) for (const p of encodeChunk(ev.bytes)) this.writeClient(p);
+          if (this.msg) this.writeMessageData(ev.bytes);
+          else if (this.respChunked) for (const p of encodeChunk(ev.bytes)) this.writeClient(p);
           else this.writeClient(ev.bytes);
           break;
         case 'trailers':
@@ -750,6 +817,22 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     if (BTP.response.on) BTP.response.emit(this.connId, this.streamId, ev.status, 0, 0, this.srvLabel);
     this.lc.event(this.streamLc, 'state', 3);
     this.showPhase();
+    if (this.msg) {
+      // HTTP/3 frames the body itself (DATA frames, the stream's end): no chunking, no keep-alive question.
+      const fields = this.messageFields(ev);
+      let size = 0;
+      for (const [n, v] of fields) size += n.length + v.length + 4;
+      if (!this.msg.head(ev.status, fields, false)) {
+        this.term('PH');
+        this.abortStream(`response headers of status ${ev.status} could not be sent to the client stream`);
+        return;
+      }
+      this.respBytes += size;
+      if (this.flog) this.flog.bytes = this.respBytes;
+      CTR.tx(this.fk, this.bk, size);
+      CTR.response(this.fk, this.bk, ev.status);
+      return;
+    }
     const unframed = ev.bodyKind === 'chunked' || ev.bodyKind === 'close';
     if (unframed && this.head.version === '1.1') this.respChunked = true;
     else if (unframed) {
@@ -770,7 +853,8 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   }
 
   private finish(): void {
-    if (this.respChunked) this.writeClient(lastChunk(this.respTrailers));
+    if (this.msg) this.msg.end(this.respTrailers);
+    else if (this.respChunked) this.writeClient(lastChunk(this.respTrailers));
     const c = this.sc;
     const status = this.respHead!.status;
     const serverKeep = this.respHead!.keepAlive && !this.serverClose && this.requestDone && c !== undefined && c.parser!.state === 'idle';

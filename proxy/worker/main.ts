@@ -1,7 +1,8 @@
 /**
  * Entry point of a worker thread: attaches to the recorder memory the supervisor allocated, binds
  * every listener with SO_REUSEPORT (the kernel spreads connections across workers), serves
- * HTTP/1.1, beats its heartbeat for the watchdog, and turns every way of dying (panic, BUG_ON, pool
+ * HTTP/1.1 (TCP binds) and HTTP/3 (`quic4@`/`quic6@` binds: proxy/quic/udp/listener.ts, datagrams of
+ * connections owned by another thread handed over through the supervisor), beats its heartbeat for the watchdog, and turns every way of dying (panic, BUG_ON, pool
  * inconsistency, uncaught error) into a fault record in shared memory before the thread ends, so the
  * supervisor can write the post-mortem.
  */
@@ -24,6 +25,11 @@ import { attachServerState } from '../stream/backend-runtime.ts';
 import { attachCounters } from '../stream/counters.ts';
 import { createLogger, type Logger } from '../log/sink.ts';
 import { attachStickTables } from '../stick/registry.ts';
+import { QuicListener } from '../quic/udp/listener.ts';
+import { H3ClientConnection } from '../h3/driver.ts';
+import { loadCrts } from '../tls/certs.ts';
+import { loadServerCredentials } from '../tls13/certificate-chain.ts';
+import type { BindConfig, BindSslConfig, FrontendConfig } from '../config/config.types.ts';
 
 process.setSourceMapsEnabled(true);
 const init = workerData as WorkerInit;
@@ -95,6 +101,10 @@ setInterval(() => {
 let draining = false;
 const servers: Server[] = [];
 const open = new Set<{ closeIfIdle(): void }>();
+/** QUIC listeners by `<frontend>|<host>:<port>` (the key handed-over datagrams carry). */
+const quicListeners = new Map<string, QuicListener>();
+/** QUIC listeners still serving connections during a graceful stop. */
+let quicDraining = 0;
 
 // Traffic logs: one logger per frontend with `log` lines (proxy/log/sink.ts).
 const loggers = new Map<string, Logger>();
@@ -127,10 +137,50 @@ function connectionLimit(feMaxconn: number | undefined): number | undefined {
   return global === undefined ? feMaxconn : Math.min(feMaxconn, global);
 }
 
+/** The UDP listener of a `bind quic4@|quic6@ ... ssl crt <pem>` line, serving HTTP/3 (proxy/h3/driver.ts). */
+function quicListener(b: BindConfig & { ssl: BindSslConfig; quic: 'quic4' | 'quic6' }, fe: FrontendConfig, key: string): QuicListener {
+  const where = `bind ${b.quic}@${b.host}:${b.port} of ${fe.kind} '${fe.name}' (${b.file}:${b.line})`;
+  let certs;
+  try {
+    certs = loadCrts(b.ssl.crt);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  const creds = loadServerCredentials(certs[0].certPem, certs[0].keyPem);
+  if (!creds.ok) throw new Error(`${where}: ${creds.message}`);
+  return new QuicListener({
+    bind: b,
+    thread: init.thread,
+    nbthread: init.nbthread,
+    tls: { role: 'server', config: { credentials: creds.value, alpn: b.ssl.alpn ?? ['h3'] } },
+    forward: (d) =>
+      port.postMessage(
+        { type: 'quic-dgram', to: d.thread, from: init.thread, listener: key, data: d.data, remoteAddress: d.remoteAddress, remotePort: d.remotePort } satisfies FromWorker,
+        [d.data],
+      ),
+    app: (quic, path, hooks) => new H3ClientConnection(quic, fe, h1ctx, path, hooks),
+    onOpen: () => {
+      state.f64[TS.connsCur]++;
+      state.f64[TS.connsTotal]++;
+    },
+    onClose: () => {
+      state.f64[TS.connsCur]--;
+    },
+  });
+}
+
 async function listenAll(): Promise<string[]> {
   const out: string[] = [];
   for (const fe of cfg.frontends) {
     for (const b of fe.binds) {
+      if (b.quic && b.ssl) {
+        const key = `${fe.name}|${b.host}:${b.port}`;
+        const l = quicListener({ ...b, ssl: b.ssl, quic: b.quic }, fe, key);
+        await l.listen();
+        quicListeners.set(key, l);
+        out.push(`${fe.name} ${b.quic}@${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port} ssl`);
+        continue;
+      }
       const onConnection = (sock: Socket) => {
         tickClock();
         if (draining) return sock.destroy();
@@ -141,7 +191,7 @@ async function listenAll(): Promise<string[]> {
         sock.once('close', () => {
           open.delete(h);
           state.f64[TS.connsCur]--;
-          if (draining && open.size === 0) finishStop();
+          if (draining && open.size === 0 && quicDraining === 0) finishStop();
         });
       };
       // allowHalfOpen: a client that shuts its sending side still gets its responses (serveH1 ends the socket).
@@ -162,7 +212,10 @@ async function listenAll(): Promise<string[]> {
   return out;
 }
 
+let stopped = false;
 function finishStop(): void {
+  if (stopped) return;
+  stopped = true;
   state.f64[TS.status] = 3;
   for (const l of loggers.values()) l.close();
   send({ type: 'stopped' });
@@ -176,7 +229,17 @@ port.on('message', (m: ToWorker) => {
     state.f64[TS.status] = 2;
     for (const s of servers) s.close();
     for (const h of open) h.closeIfIdle();
-    if (open.size === 0) finishStop();
+    // QUIC: GOAWAY on every connection (RFC 9114 §5.2); open streams complete, then the listener closes.
+    quicDraining = quicListeners.size;
+    for (const l of quicListeners.values()) {
+      l.stop(() => {
+        quicDraining--;
+        if (open.size === 0 && quicDraining === 0) finishStop();
+      });
+    }
+    if (open.size === 0 && quicDraining === 0) finishStop();
+  } else if (m.type === 'quic-dgram') {
+    quicListeners.get(m.listener)?.inject(new Uint8Array(m.data), m.remoteAddress, m.remotePort);
   } else if (m.type === 'debug') {
     // Answer first for commands that end or block the thread, so the operator sees what happens.
     const [cmd] = m.args;

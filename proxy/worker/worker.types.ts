@@ -24,14 +24,32 @@ export interface WorkerInit {
   heartbeatMs: number;
 }
 
+/**
+ * A QUIC datagram handed to the worker whose thread owns its connection (proxy/quic/udp/dispatcher.ts):
+ * sent by the receiving worker, relayed as is by the supervisor to worker `to`. `data` is a fresh
+ * buffer, transferred (never shared); `listener` names the bind (`<frontend>|<host>:<port>`, the same on
+ * every thread).
+ */
+export interface QuicDatagramMessage {
+  type: 'quic-dgram';
+  to: number;
+  from: number;
+  listener: string;
+  data: ArrayBuffer;
+  remoteAddress: string;
+  remotePort: number;
+}
+
 /** Supervisor -> worker. */
 export type ToWorker =
   | { type: 'stop'; graceMs: number }
-  | { type: 'debug'; id: number; args: string[] };
+  | { type: 'debug'; id: number; args: string[] }
+  | QuicDatagramMessage;
 
 /** Worker -> supervisor. */
 export type FromWorker =
   | { type: 'ready'; listening: string[] }
   | { type: 'listen-error'; message: string }
   | { type: 'debug-result'; id: number; ok: boolean; text: string }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  | QuicDatagramMessage;

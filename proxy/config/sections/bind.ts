@@ -9,6 +9,11 @@
  * PEM or a missing or mismatched key is an alert at the line; `ssl` without `crt` is HAProxy's "no
  * SSL certificate specified" alert, `crt` or `alpn` without `ssl` HAProxy's warning (the bind stays
  * plain TCP). `alpn` must offer `http/1.1` (proxy/tls/alpn.ts).
+ *
+ * QUIC (HTTP/3): `bind quic4@<addr>:<port> ssl crt <pem> [alpn h3]` (and `quic6@` for IPv6), HAProxy's
+ * syntax (configuration manual 11.1 "Address formats", 5.1 "alpn"). The bind is a UDP listener
+ * (proxy/quic/udp/listener.ts); `ssl` and a loadable `crt` are required as for TCP, `alpn` defaults
+ * to `h3` and must offer it (other names are dropped with a warning: only HTTP/3 is served on QUIC).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
@@ -31,6 +36,8 @@ export interface BindAddress {
  */
 export function parseBindAddress(text: string): BindAddress {
   if (text.startsWith('/') || /^[a-z0-9]+@/.test(text)) {
+    const proto = /^([a-z0-9]+)@/.exec(text)?.[1];
+    if (proto === 'quic4' || proto === 'quic6') throw new ConfigValueError(`address '${text}': '${proto}@' must prefix the whole bind address list`);
     throw new ConfigValueError(`address '${text}' is not supported yet, only '<ip>:<port>' (e.g. '127.0.0.1:8080', ':8080', '[::1]:8080')`);
   }
   let host: string;
@@ -107,6 +114,47 @@ function parseOptions(ctx: KeywordContext<ProxyState>, spec: string): BindOption
   return o;
 }
 
+/**
+ * Splits a `quic4@` / `quic6@` prefix off a bind spec (HAProxy configuration manual 11.1). Other
+ * `<proto>@` prefixes are left for parseBindAddress to refuse.
+ */
+export function splitQuicPrefix(spec: string): { quic: 'quic4' | 'quic6' | undefined; rest: string } {
+  const m = /^(quic4|quic6)@(.*)$/.exec(spec);
+  return m ? { quic: m[1] as 'quic4' | 'quic6', rest: m[2] } : { quic: undefined, rest: spec };
+}
+
+/** The address family a `quicN@` prefix allows: an IPv4 address for quic4, IPv6 for quic6. */
+function checkQuicFamily(quic: 'quic4' | 'quic6', a: BindAddress, spec: string): void {
+  if (quic === 'quic4' && !isIPv4(a.host)) throw new ConfigValueError(`'${spec}': quic4@ needs an IPv4 address (or '*'), got '${a.host}'; use quic6@ for IPv6`);
+  if (quic === 'quic6' && !isIPv6(a.host)) throw new ConfigValueError(`'${spec}': quic6@ needs an IPv6 address (e.g. 'quic6@[::]:443'), got '${a.host}'; use quic4@ for IPv4`);
+}
+
+/**
+ * The TLS settings of a QUIC bind: `ssl` and `crt` required (QUIC always runs TLS 1.3, RFC 9001),
+ * certificates checked as for TCP, ALPN `h3` by default and required in an explicit list (RFC 9114
+ * §3.1); other protocol names are dropped with a warning.
+ */
+function quicSslConfig(ctx: KeywordContext<ProxyState>, spec: string, o: BindOptions): BindSslConfig {
+  const where = `bind ${spec}`;
+  if (!o.ssl) {
+    throw new ConfigValueError(`QUIC bind '${spec}' needs 'ssl' and 'crt <pem>' (QUIC always runs TLS 1.3); write 'bind ${spec} ssl crt <pem-file> alpn h3'`, where);
+  }
+  const checked = sslConfig(ctx, spec, { ...o, alpn: undefined })!;
+  let alpn = ['h3'];
+  if (o.alpn !== undefined) {
+    const names = o.alpn.split(',');
+    const bad = names.find((n) => n === '' || Buffer.byteLength(n) > 255 || /\s/.test(n));
+    if (bad !== undefined) throw new ConfigValueError(`invalid ALPN list '${o.alpn}': ${bad === '' ? 'empty protocol name' : `protocol name '${bad}' is invalid`}; write 'alpn h3'`, where);
+    if (!names.includes('h3')) {
+      throw new ConfigValueError(`ALPN list '${o.alpn}' of QUIC bind '${spec}' does not offer 'h3': Flightbox speaks only HTTP/3 over QUIC; use 'alpn h3'`, where);
+    }
+    const dropped = [...new Set(names.filter((n) => n !== 'h3'))];
+    if (dropped.length > 0) ctx.warn(`'${where}' : ALPN ${dropped.map((n) => `'${n}'`).join(', ')} not offered: Flightbox speaks only HTTP/3 (h3) over QUIC`);
+    alpn = ['h3'];
+  }
+  return { crt: checked.crt, alpn };
+}
+
 /** The TLS settings of a bind line, certificates loaded and checked; undefined without `ssl`. */
 function sslConfig(ctx: KeywordContext<ProxyState>, spec: string, o: BindOptions): BindSslConfig | undefined {
   const where = `bind ${spec}`;
@@ -142,17 +190,21 @@ function sslConfig(ctx: KeywordContext<ProxyState>, spec: string, o: BindOptions
   return { crt: o.crt, alpn };
 }
 
-/** `bind <addr>:<port>[,...] [name <name>] [ssl] [crt <pem|dir>]... [alpn <list>]`. */
+/** `bind [quic4@|quic6@]<addr>:<port>[,...] [name <name>] [ssl] [crt <pem|dir>]... [alpn <list>]`. */
 export const BIND_KEYWORD: KeywordDef<ProxyState> = {
+  // Kept as HAProxy's short form (tests pin it); `quic4@`/`quic6@` prefixes are documented above.
   usage: 'bind <address>:<port>[,<address>:<port>...] [name <name>]',
   parse(ctx: KeywordContext<ProxyState>) {
     const spec = ctx.args[1];
     if (spec === undefined || spec === '') throw new ConfigValueError(`missing address, expected '${ctx.usage}'`);
-    const addrs = spec.split(',').map(parseBindAddress);
+    const { quic, rest } = splitQuicPrefix(spec);
+    const addrs = rest.split(',').map(parseBindAddress);
+    if (quic) for (const a of addrs) checkQuicFamily(quic, a, spec);
     const opts = parseOptions(ctx, spec);
-    const ssl = sslConfig(ctx, spec, opts);
+    const ssl = quic ? quicSslConfig(ctx, spec, opts) : sslConfig(ctx, spec, opts);
     for (const a of addrs) {
       const b: BindConfig = { host: a.host, port: a.port, name: opts.name, file: ctx.file, line: ctx.line };
+      if (quic) b.quic = quic;
       if (ssl) b.ssl = { crt: [...ssl.crt], alpn: ssl.alpn && [...ssl.alpn] };
       ctx.state.binds.push(b);
     }

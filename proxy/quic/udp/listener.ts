@@ -1,0 +1,270 @@
+/**
+ * The UDP listener of a `bind quic4@...` / `quic6@...` line in a worker (node:dgram with
+ * SO_REUSEPORT: every worker binds the same address and port and the kernel spreads datagrams by
+ * 4-tuple). Each datagram goes through this thread's dispatcher (dispatcher.ts): to a connection of
+ * this thread, to a new connection, or handed over to the thread owning its connection id (the
+ * worker relays it through the supervisor and delivers it to `inject` on that thread).
+ *
+ * Per connection: one QuicConnection (sans-IO engine), its application (the HTTP/3 driver,
+ * proxy/h3/driver.ts) and one timer armed at `QuicConnection.deadline()`. After every input
+ * (datagram, timer, a kick from the application) the listener lets the application handle the
+ * events, then sends every datagram the connection transmits, then re-arms the timer. A connection
+ * whose state is `closed` is removed from the table and released in the same turn.
+ *
+ * Graceful stop (`stop()`): no new connection is accepted, every connection is asked to drain
+ * (HTTP/3 GOAWAY), the socket keeps serving the ones still open, and `onIdle` is called once none is
+ * left (the socket is then closed).
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import type { BindConfig, BindSslConfig } from '../../config/config.types.ts';
+import { QuicConnection, type QuicTlsSetup } from '../connection.ts';
+import type { QuicPath } from '../connection.types.ts';
+import { QuicDispatcher, threadCidSource, type DispatchStats } from './dispatcher.ts';
+
+/** What a connection's application (HTTP/3 driver) provides to the listener. */
+export interface QuicApp {
+  /** Handle the connection's events (drain `pollEvents`) and write what follows. */
+  onEvents(): void;
+  /** Resume writers paused for backpressure whose streams drained (after acknowledgements). */
+  serviceDrains?(): void;
+  /** Graceful stop: finish open work, then close (HTTP/3 GOAWAY). */
+  drain(): void;
+  /** The connection is gone: release everything it holds. */
+  release(why: string): void;
+}
+
+/** A datagram handed over to another thread (its bytes are a fresh ArrayBuffer, to be transferred). */
+export interface HandedDatagram {
+  readonly thread: number;
+  readonly data: ArrayBuffer;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** Options of a listener. */
+export interface QuicListenerOptions {
+  readonly bind: BindConfig & { ssl: BindSslConfig; quic: 'quic4' | 'quic6' };
+  /** This worker's thread number and the number of workers (connection ids carry the thread). */
+  readonly thread: number;
+  readonly nbthread: number;
+  /** The TLS side of every connection (credentials and ALPN). */
+  readonly tls: Extract<QuicTlsSetup, { role: 'server' }>;
+  /** Hands a datagram to the thread owning its connection. */
+  forward(d: HandedDatagram): void;
+  /** Creates the application of a new connection; `kick` asks for onEvents + transmit soon. */
+  app(conn: QuicConnection, path: { remoteAddress: string; remotePort: number; localAddress: string; localPort: number }, hooks: { now(): number; kick(): void }): QuicApp;
+  /** A connection was created / released (counters of the worker). */
+  onOpen?(): void;
+  onClose?(): void;
+}
+
+/** A connection of this listener. */
+interface Entry {
+  readonly quic: QuicConnection;
+  app: QuicApp | undefined;
+  readonly cids: Uint8Array[];
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+  kicked: boolean;
+  gone: boolean;
+}
+
+/** The clock given to the engines: monotonic milliseconds, above 0. */
+function clock(): number {
+  return performance.now() + 1;
+}
+
+/** Splits a "host:port" path end (IPv6 hosts are written without brackets). */
+function splitHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+/** One QUIC listener (see module doc). */
+export class QuicListener {
+  readonly dispatcher: QuicDispatcher<Entry>;
+  /** Datagrams received, sent, and dropped by the dispatcher, with its own counters. */
+  readonly counts = { received: 0, sent: 0, sendErrors: 0 };
+  private readonly o: QuicListenerOptions;
+  private readonly sock: Socket;
+  private readonly entries = new Set<Entry>();
+  private localPath = '';
+  private stopping = false;
+  private onIdle: (() => void) | undefined;
+  private closed = false;
+
+  constructor(o: QuicListenerOptions) {
+    this.o = o;
+    this.dispatcher = new QuicDispatcher<Entry>(o.thread, o.nbthread);
+    this.sock = createSocket({ type: o.bind.quic === 'quic6' ? 'udp6' : 'udp4', reuseAddr: true, reusePort: true });
+    this.sock.on('message', (msg: Buffer, r: RemoteInfo) => this.input(msg, r.address, r.port, false));
+  }
+
+  /** Dispatcher counters (`show quic`, tests). */
+  get stats(): DispatchStats {
+    return this.dispatcher.stats;
+  }
+
+  /** Connections open on this listener. */
+  get connections(): number {
+    return this.entries.size;
+  }
+
+  /** Binds the socket; rejects with what, where and why. */
+  listen(): Promise<void> {
+    const b = this.o.bind;
+    return new Promise((resolve, reject) => {
+      this.sock.once('error', (e) => reject(new Error(`cannot bind ${b.quic}@${b.host}:${b.port} (${b.file}:${b.line}): ${e.message}`)));
+      this.sock.bind({ address: b.host, port: b.port, exclusive: false }, () => {
+        const a = this.sock.address();
+        this.localPath = `${a.address}:${a.port}`;
+        this.sock.removeAllListeners('error');
+        this.sock.on('error', () => {
+          this.counts.sendErrors++;
+        });
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (after listen). */
+  get port(): number {
+    return this.sock.address().port;
+  }
+
+  /** A datagram handed over by another thread (dispatcher: never handed over again). */
+  inject(data: Uint8Array, remoteAddress: string, remotePort: number): void {
+    if (this.closed) return;
+    this.input(data, remoteAddress, remotePort, true);
+  }
+
+  /** Graceful stop (see module doc); `onIdle` once no connection is left. */
+  stop(onIdle: () => void): void {
+    this.stopping = true;
+    this.onIdle = onIdle;
+    for (const e of [...this.entries]) {
+      e.app?.drain();
+      this.service(e);
+    }
+    this.checkIdle();
+  }
+
+  /** Closes the socket and drops every connection at once (hard stop, tests). */
+  close(): void {
+    if (this.closed) return;
+    for (const e of [...this.entries]) this.remove(e, 'listener closed');
+    this.closed = true;
+    this.sock.close();
+  }
+
+  private input(data: Uint8Array, remoteAddress: string, remotePort: number, forwarded: boolean): void {
+    this.counts.received++;
+    const d = this.dispatcher.route(data, forwarded);
+    const now = clock();
+    const path: QuicPath = { local: this.localPath, remote: `${remoteAddress}:${remotePort}` };
+    switch (d.kind) {
+      case 'local':
+        if (d.conn.gone) return;
+        d.conn.quic.receive(now, data, path);
+        d.conn.app?.serviceDrains?.();
+        this.service(d.conn);
+        return;
+      case 'new':
+        if (this.stopping) return;
+        this.create(now, data, path, d.odcid, remoteAddress, remotePort);
+        return;
+      case 'forward': {
+        const copy = new ArrayBuffer(data.length);
+        new Uint8Array(copy).set(data);
+        this.o.forward({ thread: d.thread, data: copy, remoteAddress, remotePort });
+        return;
+      }
+      case 'drop':
+        return;
+    }
+  }
+
+  private create(now: number, data: Uint8Array, path: QuicPath, odcid: Uint8Array, remoteAddress: string, remotePort: number): void {
+    const quic = new QuicConnection({ tls: this.o.tls, path, now, random: threadCidSource(this.o.thread) });
+    const e: Entry = { quic, app: undefined, cids: [odcid, quic.localCid], timer: undefined, timerAt: 0, kicked: false, gone: false };
+    for (const c of e.cids) this.dispatcher.add(c, e);
+    this.entries.add(e);
+    this.o.onOpen?.();
+    const local = splitHostPort(this.localPath);
+    e.app = this.o.app(quic, { remoteAddress, remotePort, localAddress: local.host, localPort: local.port }, {
+      now: clock,
+      kick: () => this.kick(e),
+    });
+    quic.receive(now, data, path);
+    this.service(e);
+  }
+
+  private kick(e: Entry): void {
+    if (e.kicked || e.gone) return;
+    e.kicked = true;
+    setImmediate(() => {
+      e.kicked = false;
+      if (!e.gone) this.service(e);
+    });
+  }
+
+  /** Events to the application, datagrams to the network, timer re-armed; removal once closed. */
+  private service(e: Entry): void {
+    if (e.gone) return;
+    const q = e.quic;
+    e.app?.onEvents();
+    const now = clock();
+    for (let d = q.transmit(now); d; d = q.transmit(now)) {
+      const to = splitHostPort(d.path.remote);
+      this.counts.sent++;
+      this.sock.send(d.data, to.port, to.host);
+    }
+    // Writes made while handling the events above (a response to a request) are sent in this turn too.
+    if (q.state === 'closed') {
+      this.remove(e, q.closeReason?.reason ?? 'closed');
+      return;
+    }
+    this.arm(e, now);
+  }
+
+  private arm(e: Entry, now: number): void {
+    const at = e.quic.deadline();
+    if (at === undefined) {
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = undefined;
+      return;
+    }
+    if (e.timer && e.timerAt === at) return;
+    if (e.timer) clearTimeout(e.timer);
+    e.timerAt = at;
+    e.timer = setTimeout(() => {
+      e.timer = undefined;
+      if (e.gone) return;
+      const t = clock();
+      e.quic.onTimeout(t);
+      this.service(e);
+    }, Math.max(0, Math.ceil(at - now)));
+  }
+
+  private remove(e: Entry, why: string): void {
+    if (e.gone) return;
+    e.gone = true;
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = undefined;
+    for (const c of e.cids) this.dispatcher.forget(c);
+    this.entries.delete(e);
+    e.app?.release(why);
+    e.app = undefined;
+    this.o.onClose?.();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (!this.stopping || this.entries.size > 0 || !this.onIdle) return;
+    const cb = this.onIdle;
+    this.onIdle = undefined;
+    this.close();
+    cb();
+  }
+}

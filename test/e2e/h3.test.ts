@@ -1,0 +1,187 @@
+/**
+ * End to end: HTTP/3 through Flightbox. `bind quic4@127.0.0.1:<port> ssl crt <pem> alpn h3` in front of
+ * a node:http origin, driven by gtlsclient (Debian `ngtcp2-client`, ngtcp2 + nghttp3;
+ * /work/shared/interop-quic.md §1). gtlsclient exits 0 even when it fails: every assertion is on what
+ * it prints (`Negotiated ALPN is h3`, `[:status: 200]`, the body hexdump) or on the files it downloads.
+ *
+ * Covered: GET; POST with a 300 KB body (the origin sees it byte for byte, with X-Forwarded-For from
+ * `option forwardfor`); several URIs concurrently on one connection; a 10 MB download byte-identical
+ * (SHA-256 of the file `--download` wrote); ChaCha20-Poly1305; an `http-request return` answered
+ * without a backend; the httplog lines with `HTTP/3.0`; a graceful stop (SIGTERM) during a slow
+ * response: the stream completes. Key update is skipped: the QUIC engine does not implement it yet.
+ * The whole file is skipped, with the reason, when gtlsclient is not installed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { buildConfig, pollUntil, run, startProxy, type Proxy } from './harness.ts';
+import { listen } from './origins.ts';
+
+const GTLSCLIENT = '/usr/bin/gtlsclient';
+const HAVE_CLIENT = existsSync(GTLSCLIENT);
+if (!HAVE_CLIENT) console.warn(`test/e2e/h3.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+
+/** What the origin saw: method, url, headers, body digest and size. */
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  size: number;
+  sha: string;
+}
+
+const BIG = randomBytes(10 * 1024 * 1024);
+const BIG_SHA = createHash('sha256').update(BIG).digest('hex');
+const seen: Seen[] = [];
+let p: Proxy;
+let quicPort: number;
+
+/** Runs gtlsclient against the proxy; returns everything it printed (stdout and stderr). */
+async function h3(uris: string[], extra: string[] = [], timeoutMs = 30_000): Promise<string> {
+  const args = ['--no-quic-dump', '--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=10s', ...extra, '127.0.0.1', String(quicPort), ...uris.map((u) => `https://127.0.0.1:${quicPort}${u}`)];
+  const r = await run(GTLSCLIENT, args, { timeoutMs });
+  return r.stdout + r.stderr;
+}
+
+/** The body bytes of stream `id` from gtlsclient's hexdump lines (`00000000  68 65 ...  |hel...|`). */
+function bodyOf(out: string, streamHex: string): string {
+  const lines = out.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`http: stream ${streamHex} body`));
+  if (at < 0) return '';
+  let text = '';
+  for (const l of lines.slice(at + 1)) {
+    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(l);
+    if (!m) break;
+    text += Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1');
+  }
+  return text;
+}
+
+describe.skipIf(!HAVE_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => {
+  beforeAll(async () => {
+    const origin = await listen(
+      createServer((req, res) => {
+        const h = createHash('sha256');
+        let size = 0;
+        req.on('data', (c: Buffer) => {
+          h.update(c);
+          size += c.length;
+        });
+        req.on('end', () => {
+          seen.push({ method: req.method!, url: req.url!, headers: req.headers, size, sha: h.digest('hex') });
+          if (req.url === '/big') {
+            res.setHeader('content-type', 'application/octet-stream');
+            res.end(BIG);
+            return;
+          }
+          const answer = () => {
+            res.setHeader('content-type', 'text/plain');
+            res.end(`origin ${req.method} ${req.url} ${size}\n`);
+          };
+          if (req.url === '/slow') setTimeout(answer, 1500);
+          else answer();
+        });
+      }),
+    );
+    p = await startProxy({
+      config: (dir, port) => {
+        quicPort = port;
+        execFileSync('openssl', [
+          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        ], { stdio: 'ignore' });
+        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
+        return buildConfig(dir, { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 10s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
+          'frontend web': [
+            // The TCP bind on the same port number is what the harness waits for ("listening on").
+            `bind 127.0.0.1:${port}`,
+            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3`,
+            'log global',
+            'option httplog',
+            'option forwardfor',
+            'http-request return status 200 content-type text/plain string "answered by a rule\\n" if { path /rule }',
+            'default_backend be',
+          ],
+          'backend be': [`server s1 127.0.0.1:${origin.port}`],
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    if (p) await p.stop(); // also removes its temp dir once it exited
+  });
+
+  it('answers a GET over h3 and logs it as HTTP/3.0 with the origin seeing X-Forwarded-For', async () => {
+    const out = await h3(['/hello?x=1']);
+    expect(out).toContain('Negotiated ALPN is h3');
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    expect(bodyOf(out, '0x0')).toBe('origin GET /hello?x=1 0\n');
+    const s = seen.find((x) => x.url === '/hello?x=1')!;
+    expect(s.method).toBe('GET');
+    expect(s.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(s.headers.host).toBe(`127.0.0.1:${quicPort}`);
+    const line = await pollUntil(() => p.stdout().split('\n').find((l) => l.includes('"GET /hello?x=1 HTTP/3.0"')), (l) => l !== undefined);
+    expect(line).toMatch(/ web~ be\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- /);
+  });
+
+  it('forwards a POST body of 300 KB byte for byte', async () => {
+    const dir = join(p.dir, 'post');
+    mkdirSync(dir, { recursive: true });
+    const body = randomBytes(300_000);
+    writeFileSync(join(dir, 'body.bin'), body);
+    const out = await h3(['/upload'], ['-m', 'POST', '-d', join(dir, 'body.bin')]);
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    expect(bodyOf(out, '0x0')).toBe('origin POST /upload 300000\n');
+    const s = seen.find((x) => x.url === '/upload')!;
+    expect(s.size).toBe(300_000);
+    expect(s.sha).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(await pollUntil(() => p.stdout().includes('"POST /upload HTTP/3.0"'), (x) => x)).toBe(true);
+  });
+
+  it('serves several URIs concurrently on one connection, one of them answered by an http-request rule', async () => {
+    const out = await h3(['/c1', '/c2', '/c3', '/rule', '/c5']);
+    for (const [i, id] of ['0x0', '0x4', '0x8', '0x10'].entries()) {
+      expect(out).toContain(`http: stream ${id} [:status: 200]`);
+      expect(bodyOf(out, id)).toBe(`origin GET /c${[1, 2, 3, 5][i]} 0\n`);
+    }
+    expect(bodyOf(out, '0xc')).toBe('answered by a rule\n');
+    expect(seen.some((x) => x.url === '/rule')).toBe(false);
+    // One QUIC connection: one client port in the five log lines.
+    const lines = await pollUntil(() => p.stdout().split('\n').filter((l) => /"GET \/(c\d|rule) HTTP\/3\.0"/.test(l)), (l) => l.length === 5);
+    expect(new Set(lines.map((l) => l.split(' ')[0])).size).toBe(1);
+  });
+
+  it('downloads 10 MB byte-identical', async () => {
+    const dir = join(p.dir, 'dl');
+    mkdirSync(dir, { recursive: true });
+    const out = await h3(['/big'], ['-q', `--download=${dir}`], 60_000);
+    expect(out).not.toMatch(/ERR_/);
+    expect(readdirSync(dir)).toEqual(['big']);
+    const got = readFileSync(join(dir, 'big'));
+    expect(got.length).toBe(BIG.length);
+    expect(createHash('sha256').update(got).digest('hex')).toBe(BIG_SHA);
+  });
+
+  it('negotiates ChaCha20-Poly1305', async () => {
+    const out = await h3(['/chacha'], ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305']);
+    expect(out).toContain('Negotiated cipher suite is CHACHA20-POLY1305');
+    expect(bodyOf(out, '0x0')).toBe('origin GET /chacha 0\n');
+  });
+
+  it.skip('survives a key update (skipped: proxy/quic/connection.ts does not implement key update yet, RFC 9001 §6)', () => {});
+
+  it('completes an open stream across a graceful stop (GOAWAY), then exits', async () => {
+    const pending = h3(['/slow']);
+    await pollUntil(() => seen.some((x) => x.url === '/slow'), (x) => x, { timeoutMs: 5000 });
+    p.child.kill('SIGTERM');
+    const out = await pending;
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    expect(bodyOf(out, '0x0')).toBe('origin GET /slow 0\n');
+    const code = await p.exited;
+    expect(code).toBe(0);
+  });
+});
