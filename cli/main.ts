@@ -13,6 +13,9 @@ import { register as registerDecode } from './commands/decode.ts';
 import { register as registerCli } from './commands/cli.ts';
 import { register as registerShow } from './commands/show.ts';
 import { register as registerSnapshot } from './commands/snapshot.ts';
+import { register as registerReport } from './commands/report.ts';
+import { register as registerTui } from './commands/tui.ts';
+import { register as registerExport } from './commands/export.ts';
 
 /**
  * Rewrites HAProxy-style flags commander cannot parse: `-dM<opts>` becomes `--dM=<opts>` (also
@@ -34,6 +37,9 @@ registerDecode(program);
 registerCli(program);
 registerShow(program);
 registerSnapshot(program);
+registerReport(program);
+registerTui(program);
+registerExport(program);
 
 program.parseAsync(normaliseArgv(process.argv)).catch((e: Error) => {
   process.stderr.write(`flightbox: ${e.message}\n`);

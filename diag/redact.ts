@@ -129,6 +129,7 @@ function isCredential(scheme: string, token: string): boolean {
 }
 
 function redactAuthSchemes(s: string): string {
+  if (!/bearer|basic/i.test(s)) return s;
   return s.replace(AUTH_SCHEME, (m, scheme: string, sp: string, token: string) =>
     isCredential(scheme, token) ? `${scheme}${sp}${REDACTED}` : m,
   );
@@ -142,15 +143,33 @@ function redactAuthSchemes(s: string): string {
  * go through {@link redactHeaders} / {@link redactUrl} first.
  */
 export function redactText(s: string, extra?: Pick<RedactExtra, 'headers'>): string {
-  const names = headerNamesRe(headerSet(extra?.headers));
-  let out = redactPem(s);
-  // Header lines: "Name: value" up to the end of the line (the name must not continue a longer word).
-  out = out.replace(new RegExp(`(^|[^A-Za-z0-9_-])(${names})([ \\t]*:[ \\t]*)[^\\r\\n]*`, 'gi'), (_m, pre: string, n: string, sep: string) =>
-    `${pre}${n}${sep}${REDACTED}`,
-  );
-  // JSON-ish: "name": "value"
-  out = out.replace(new RegExp(`("(?:${names})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi'), (_m, key: string) => `${key}"${REDACTED}"`);
+  const secret = headerSet(extra?.headers);
+  let out = s.includes('-----BEGIN') ? redactPem(s) : s;
+  const lower = out.includes(':') ? out.toLowerCase() : '';
+  if (lower !== '' && [...secret].some((n) => lower.includes(n))) {
+    const re = textRegexes(headerNamesRe(secret));
+    // Header lines: "Name: value" up to the end of the line (the name must not continue a longer word).
+    out = out.replace(re.line, (_m, pre: string, n: string, sep: string) => `${pre}${n}${sep}${REDACTED}`);
+    // JSON-ish: "name": "value"
+    out = out.replace(re.json, (_m, key: string) => `${key}"${REDACTED}"`);
+  }
   return redactAuthSchemes(out);
+}
+
+/** The compiled header-line and JSON-key expressions of redactText, per set of names (few sets exist). */
+const TEXT_RE = new Map<string, { line: RegExp; json: RegExp }>();
+
+function textRegexes(names: string): { line: RegExp; json: RegExp } {
+  let re = TEXT_RE.get(names);
+  if (!re) {
+    if (TEXT_RE.size > 64) TEXT_RE.clear();
+    re = {
+      line: new RegExp(`(^|[^A-Za-z0-9_-])(${names})([ \\t]*:[ \\t]*)[^\\r\\n]*`, 'gi'),
+      json: new RegExp(`("(?:${names})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi'),
+    };
+    TEXT_RE.set(names, re);
+  }
+  return re;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,8 +212,11 @@ function tokenize(line: string): Token[] {
 
 /** Actions whose first argument is a header name and whose next arguments are its value (HAProxy doc 4.2). */
 const HEADER_ACTIONS = new Set(['set-header', 'add-header', 'replace-header', 'replace-value', 'early-hint']);
-/** Keywords whose next argument is a secret: userlist passwords (doc 3.4), bind ca-sign-pass (doc 5.1). */
-const SECRET_KEYWORDS = new Set(['password', 'insecure-password', 'ca-sign-pass']);
+/**
+ * Keywords whose next argument is a secret: userlist passwords (doc 3.4), bind ca-sign-pass (doc 5.1),
+ * global cluster-secret (doc 3.1, QUIC retry tokens).
+ */
+const SECRET_KEYWORDS = new Set(['password', 'insecure-password', 'ca-sign-pass', 'cluster-secret']);
 /** A value that is only environment references is kept: it reveals nothing, and is never expanded. */
 const ENV_ONLY = /^"?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+"?$/;
 
@@ -263,7 +285,7 @@ function lineEdits(line: string, secret: ReadonlySet<string>, queries: ReadonlyS
  * - `set-header`, `add-header`, `replace-header`, `replace-value`, `early-hint` of Authorization,
  *   Proxy-Authorization, Cookie, Set-Cookie or an `extra.headers` name: the value words (up to
  *   `if`/`unless`) become `<redacted>`; likewise `http-check send hdr <name> <value>`;
- * - `password`, `insecure-password` (userlist `user` lines) and `ca-sign-pass`: the next word;
+ * - `password`, `insecure-password` (userlist `user` lines), `ca-sign-pass` and `cluster-secret`: the next word;
  * - `stats auth <user>:<password>`: the password;
  * - `setenv` / `presetenv` (global): the value (it goes into the environment);
  * - URLs in any word: userinfo and the values of `extra.queries` parameters;
@@ -286,4 +308,71 @@ export function redactConfigText(text: string, extra?: Partial<RedactExtra>): st
     lines[li] = redactAuthSchemes(out);
   }
   return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Free text of reports (flightbox report): URLs inside text, configured names, user patterns
+
+const USERINFO_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s"'<>]+)@/gi;
+const QUERY_PARAM_IN_TEXT = /(^|[?&;\s])([^=&#?\s"'<>;]+)=([^&#\s"'<>;]*)/g;
+
+/**
+ * Redacts URLs found anywhere in free text (request lines such as `GET /p?token=abc HTTP/1.1`, log
+ * lines, messages): the userinfo of `scheme://user:pass@host` and the values of query parameters
+ * named in `extra.queries` (names compared case-insensitively after percent-decoding, RFC 3986 §3.4)
+ * become `<redacted>`; a `name=value` pair standing alone in the text (after a space) counts too. Everything else is kept byte for byte. Use {@link redactUrl} when the text is
+ * exactly one request target.
+ */
+export function redactUrlsInText(s: string, extra?: Pick<RedactExtra, 'queries'>): string {
+  let out = s.includes('://') ? s.replace(USERINFO_IN_TEXT, (_m, scheme: string) => `${scheme}${REDACTED}@`) : s;
+  const queries = new Set((extra?.queries ?? []).map((q) => q.toLowerCase()));
+  if (queries.size === 0 || !out.includes('=')) return out;
+  out = out.replace(QUERY_PARAM_IN_TEXT, (m, sep: string, name: string, value: string) =>
+    value !== '' && value !== REDACTED && queries.has(decodeQueryName(name)) ? `${sep}${name}=${REDACTED}` : m,
+  );
+  return out;
+}
+
+/**
+ * The secret header and query parameter names an operator declared in configuration text (`global`
+ * keywords `redact-header <name>...` and `redact-query <name>...`, repeatable; quotes honoured,
+ * comments ignored). Header names are lower-cased; query names are kept as written (they are
+ * compared case-insensitively anyway). Used to redact a snapshot with the names its writer used.
+ */
+export function redactNamesFromConfig(text: string): RedactExtra {
+  const out: RedactExtra = { headers: [], queries: [] };
+  for (const line of text.split('\n')) {
+    const toks = tokenize(line);
+    const kw = toks[0]?.word.toLowerCase();
+    if (kw !== 'redact-header' && kw !== 'redact-query') continue;
+    for (const t of toks.slice(1)) {
+      const name = kw === 'redact-header' ? t.word.toLowerCase() : t.word;
+      const list = kw === 'redact-header' ? out.headers : out.queries;
+      if (name !== '' && !list.includes(name)) list.push(name);
+    }
+  }
+  return out;
+}
+
+/**
+ * Replaces every match of each of `patterns` (applied in order, each as if it had the `g` flag) by
+ * `<redacted>`. Empty matches are ignored, so a pattern that can match nothing cannot garble the text;
+ * the `<redacted>` marks already in `s` are left alone (a pattern never matches inside or across one).
+ */
+export function redactMatches(s: string, patterns: readonly RegExp[]): string {
+  if (patterns.length === 0) return s;
+  const global = patterns.map((p) => (p.global ? p : new RegExp(p.source, p.flags + 'g')));
+  // Work between the `<redacted>` marks (those there before and those each pattern adds), so a
+  // pattern cannot match inside one.
+  let out = s;
+  for (const re of global) {
+    out = out
+      .split(REDACTED)
+      .map((part) => {
+        re.lastIndex = 0;
+        return part.replace(re, (m) => (m === '' ? m : REDACTED));
+      })
+      .join(REDACTED);
+  }
+  return out;
 }

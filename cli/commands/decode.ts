@@ -1,6 +1,7 @@
 /**
  * `flightbox decode <file> [--json] [--events <filter>] [--maps <dir...>]`: explains a snapshot
- * (diag/snapshot/explain.ts) as text or as the JSON document of docs/decode-json.md.
+ * (diag/snapshot/explain.ts) as text or as the JSON document of docs/decode-json.md, with the known
+ * issue whose signature fits and the crash's fingerprint (diag/signatures.ts).
  *
  * Exit status: 0 when the snapshot was decoded (a partial decode also prints a warning on stderr
  * naming the sections that could not be read); 1 for a usage error (bad --events filter); 2 with a
@@ -82,7 +83,7 @@ export function runDecode(file: string, opts: DecodeOptions, io: DecodeIO): numb
         ' (details under Problems)\n',
     );
   }
-  io.out(opts.json ? JSON.stringify(decodeJsonDocument(ex), null, 2) + '\n' : renderDecodeText(ex));
+  io.out(opts.json ? JSON.stringify(decodeJsonDocument(ex), null, 2) + '\n' : renderDecodeText(ex, { knownIssue: true }));
   return 0;
 }
 
@@ -90,7 +91,7 @@ export function runDecode(file: string, opts: DecodeOptions, io: DecodeIO): numb
 export function register(program: Command): void {
   program
     .command('decode')
-    .description('explain a snapshot: call chain, the object being handled, its last events, pools, threads')
+    .description('explain a snapshot: known issue and fingerprint, call chain, the object being handled, its last events, pools, threads')
     .argument('<file>', 'snapshot file (.fbsnap)')
     .option('--json', 'print JSON (schema flightbox.decode/1, documented in docs/decode-json.md)')
     .option('--events <filter>', 'select the trace events to show, e.g. stream=0x1f,level<=proto (see below)')

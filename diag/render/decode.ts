@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import type { Explanation } from '../snapshot/explain.ts';
 import { formatFrame } from '../symbolicate.ts';
+import { renderKnownIssue } from '../signatures.ts';
 import { formatUptime } from './info.ts';
 import { renderShowPools } from './pools.ts';
 import { hexId, objectDetail } from './sess.ts';
@@ -143,11 +144,26 @@ function problems(ex: Explanation): string[] {
   return [...lines, ...ex.problems.map((p) => `- ${p}`)];
 }
 
+function knownIssue(ex: Explanation): string[] {
+  return [...heading('Known issue'), ...renderKnownIssue(ex.knownIssue)];
+}
+
+/** Options of {@link renderDecodeText}. */
+export interface DecodeTextOptions {
+  /**
+   * Print the `Known issue` section (fingerprint and best matching signature) after the summary.
+   * `flightbox decode` does; the default leaves it out so the golden decode text of format v1
+   * (fixtures/snapshots/v1-bug.decode.txt), which predates signatures, stays byte for byte.
+   */
+  knownIssue?: boolean;
+}
+
 /** The text report of `flightbox decode`, ending with a newline. */
-export function renderDecodeText(ex: Explanation): string {
+export function renderDecodeText(ex: Explanation, opts: DecodeTextOptions = {}): string {
   return (
     [
       ...summary(ex),
+      ...(opts.knownIssue ? knownIssue(ex) : []),
       ...callChain(ex),
       ...context(ex),
       ...events(ex),
@@ -175,6 +191,7 @@ export function decodeJsonDocument(ex: Explanation): Record<string, unknown> {
     time: ex.now,
     summary: {
       reason: ex.summary.reason,
+      fingerprint: ex.knownIssue.fingerprint,
       message: ex.summary.message,
       report: orNull(ex.summary.report),
       thread: ex.summary.thread,
@@ -218,5 +235,36 @@ export function decodeJsonDocument(ex: Explanation): Record<string, unknown> {
     traceState: ex.traceState ?? [],
     sections: ex.sections.map((s) => ({ ...s, label: orNull(s.label), problem: orNull(s.problem) })),
     problems: ex.problems,
+    knownIssue: knownIssueJson(ex),
+  };
+}
+
+/** The `knownIssue` object of the --json document (docs/decode-json.md "knownIssue"). */
+export function knownIssueJson(ex: Explanation): Record<string, unknown> {
+  const k = ex.knownIssue;
+  const brief = (m: (typeof k.matches)[number]) => ({
+    id: m.signature.id,
+    title: m.signature.title,
+    seed: orNull(m.signature.seed),
+    confidence: m.confidence,
+    level: m.level,
+  });
+  const b = k.best;
+  return {
+    fingerprint: k.fingerprint,
+    fingerprintInputs: k.fingerprintInputs,
+    match: b
+      ? {
+          ...brief(b),
+          haproxy: orNull(b.signature.haproxy),
+          what: b.signature.what,
+          why: b.signature.why,
+          check: b.signature.check,
+          fix: b.signature.fix,
+          matched: b.matched,
+          missing: b.missing,
+        }
+      : null,
+    others: k.matches.slice(1).map(brief),
   };
 }

@@ -4,7 +4,8 @@
  * order: the summary (reason, message, thread, time, version, build id), the call chain mapped to
  * TypeScript (diag/symbolicate.ts, matched by build id), the object being handled (its connection,
  * parent and children, termination log), its last trace events, the pools with the offending one
- * first, the threads, and what is wrong with the file.
+ * first, the threads, and what is wrong with the file; plus the known issue whose signature fits and
+ * the crash's fingerprint (diag/signatures.ts).
  */
 import { defaultSearchDirs, createSymbolicator } from '../symbolicate.ts';
 import type { MappedFrame } from '../symbolicate.types.ts';
@@ -19,6 +20,8 @@ import { parseObjectId } from '../render/sess.ts';
 import { createSnapshotSource, mergeRecords, snapshotTime } from '../views.ts';
 import type { ThreadView, TraceStatusEntry } from '../views.types.ts';
 import type { DecodedSnapshot, SectionSummary, SnapshotMemory } from './model.types.ts';
+import { matchKnownIssue } from '../signatures.ts';
+import type { KnownIssueResult } from '../signatures.types.ts';
 
 /** How many events of the context object are shown without a filter. */
 export const CONTEXT_EVENTS = 20;
@@ -148,6 +151,8 @@ export interface Explanation {
   traceState?: TraceStatusEntry[];
   sections: SectionSummary[];
   problems: string[];
+  /** The known issue whose signature fits (diag/signatures.ts), and the crash's fingerprint. */
+  knownIssue: KnownIssueResult;
 }
 
 /** Options of {@link explainSnapshot}. */
@@ -329,6 +334,7 @@ export function explainSnapshot(d: DecodedSnapshot, opts: ExplainOptions = {}): 
     checks: d.checks,
     sections: d.sections,
     problems: d.problems,
+    knownIssue: matchKnownIssue(d, frames),
   };
   if (fault?.report) ex.summary.report = fault.report;
   if (meta?.distDir) ex.summary.distDir = meta.distDir;

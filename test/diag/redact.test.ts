@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactConfigText, redactHeaders, redactText, redactUrl } from '../../diag/redact.ts';
+import { REDACTED, redactConfigText, redactHeaders, redactMatches, redactNamesFromConfig, redactText, redactUrl, redactUrlsInText } from '../../diag/redact.ts';
 
 const R = REDACTED;
 
@@ -232,5 +232,38 @@ describe('redactConfigText', () => {
     expect(redactConfigText('    http-request set-header Cookie a=b\n    http-request set-header X-Api-Key k')).toBe(
       `    http-request set-header Cookie ${R}\n    http-request set-header X-Api-Key k`,
     );
+  });
+});
+
+describe('redactUrlsInText', () => {
+  it('redacts configured query values and URL credentials anywhere in a line, keeping the rest', () => {
+    expect(redactUrlsInText('h1_rcv_req(): GET /a?x=1&Token=abc;sig=9#f HTTP/1.1 c=3', { queries: ['token', 'SIG'] })).toBe(
+      `h1_rcv_req(): GET /a?x=1&Token=${R};sig=${R}#f HTTP/1.1 c=3`,
+    );
+    expect(redactUrlsInText('upstream https://user:pw@db.local:5432/x and ftp://anon@h/')).toBe(
+      `upstream https://${R}@db.local:5432/x and ftp://${R}@h/`,
+    );
+    expect(redactUrlsInText('note token=abc here', { queries: ['token'] })).toBe(`note token=${R} here`);
+  });
+
+  it('leaves text without configured names or credentials unchanged', () => {
+    const s = 'GET /search?q=a%20b&page=2 HTTP/1.1 status=200 a==b';
+    expect(redactUrlsInText(s, { queries: ['token'] })).toBe(s);
+    expect(redactUrlsInText(s)).toBe(s);
+  });
+});
+
+describe('redactNamesFromConfig', () => {
+  it('collects redact-header (lower-cased) and redact-query names, quotes honoured, comments ignored', () => {
+    const cfg = ['global', '    redact-header X-Api-Key "X-Second" # X-Not', '    redact-query Token', '    redact-header x-api-key', '# redact-header X-Comment'].join('\n');
+    expect(redactNamesFromConfig(cfg)).toEqual({ headers: ['x-api-key', 'x-second'], queries: ['Token'] });
+    expect(redactNamesFromConfig('')).toEqual({ headers: [], queries: [] });
+  });
+});
+
+describe('redactMatches', () => {
+  it('replaces every match of each pattern, never inside an existing <redacted> mark', () => {
+    expect(redactMatches(`a tok_1 b tok_22 ${R}`, [/tok_\d+/, /act/g])).toBe(`a ${R} b ${R} ${R}`);
+    expect(redactMatches('abc', [])).toBe('abc');
   });
 });
