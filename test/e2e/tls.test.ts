@@ -149,11 +149,15 @@ describe('bind ... ssl crt <dir>', () => {
   it('records handshakes (protocol, cipher, SNI, ALPN, certificate), failures, and ssl in the connection info', async () => {
     const refused = await run('curl', ['-s', '-m', '5', '--resolve', `a.test:${p.port}:127.0.0.1`, `https://a.test:${p.port}/`]);
     expect(refused.code).toBe(60); // curl does not trust the test CA without --cacert
-    const ssl = await pollUntil(() => events('ssl'), (ls) => ls.some((l) => l.includes('handshake failed')), WAIT);
-    expect(ssl.some((l) => /\|ssl\|state\|.*handshake done in \d+ ms: 127\.0\.0\.1:\d+ fe=web TLSv1\.3 \S+ sni=a\.test alpn=http\/1\.1 crt=1-a\.pem/.test(l))).toBe(true);
-    expect(ssl.some((l) => /\|ssl\|error\|.*client handshake failed after \d+ ms: 127\.0\.0\.1:\d+ fe=web: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/.test(l))).toBe(true);
-    const conns = await events('conn');
-    expect(conns.some((l) => new RegExp(`created: 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${p.port} ssl fe=web`).test(l))).toBe(true);
+    const done = /\|ssl\|state\|.*handshake done in \d+ ms: 127\.0\.0\.1:\d+ fe=web TLSv1\.3 \S+ sni=a\.test alpn=http\/1\.1 crt=1-a\.pem/;
+    const failed = /\|ssl\|error\|.*client handshake failed after \d+ ms: 127\.0\.0\.1:\d+ fe=web: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/;
+    // Polled until both are there: the failure is recorded when the server sees the client's alert.
+    const ssl = await pollUntil(() => events('ssl'), (ls) => ls.some((l) => failed.test(l)) && ls.some((l) => done.test(l)), WAIT);
+    expect(ssl.some((l) => done.test(l))).toBe(true);
+    expect(ssl.some((l) => failed.test(l))).toBe(true);
+    const created = new RegExp(`created: 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${p.port} ssl fe=web`);
+    const conns = await pollUntil(() => events('conn'), (ls) => ls.some((l) => created.test(l)), WAIT);
+    expect(conns.some((l) => created.test(l))).toBe(true);
   });
 });
 
