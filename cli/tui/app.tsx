@@ -32,6 +32,10 @@ export interface AppProps {
   color: boolean;
   /** View to open on. */
   view?: ViewId;
+  /** Live mode: called on `S` (normal mode) to take a snapshot; cli/tui/live-app.tsx passes it. */
+  onSnapshotKey?: () => void;
+  /** Live mode: the status line when no message or prompt is shown (connection state), and whether it is an alert. */
+  status?: { text: string; alert: boolean };
 }
 
 /** Lines the frame uses besides the view: title, tabs, status; one spare so the terminal never scrolls. */
@@ -81,13 +85,14 @@ export function resolveIntent(m: TuiModel, s: TuiState, intent: Intent): Action 
   }
 }
 
-function statusText(s: TuiState): string {
+function statusText(s: TuiState, live?: { text: string; alert: boolean }): string {
   if (s.mode === 'search') return `/${s.input}_  (enter: find, esc: cancel)`;
   if (s.mode === 'filter') {
     const fields = FILTER_FIELDS.map((f, i) => (i === s.filterField ? `[${f}=${s.filterDraft[f]}_]` : `${f}=${s.filterDraft[f]}`)).join(' ');
     return `filter ${fields}${s.message ? `  ! ${s.message}` : ''}`;
   }
   if (s.message) return s.message;
+  if (live) return live.text;
   return 'tab/1-6 views  j/k move  enter go  / search  f filter  s sort  ? help  q quit';
 }
 
@@ -113,6 +118,10 @@ export function App(props: AppProps): ReactNode {
     // the same actions in order reaches the same state).
     let s = state;
     for (const press of splitInput(input, key)) {
+      if (props.onSnapshotKey && s.mode === 'normal' && press.input === 'S' && !press.key.ctrl && !press.key.meta) {
+        props.onSnapshotKey();
+        continue;
+      }
       const count = s.mode === 'normal' ? viewRows(model, s, s.view).count : 0;
       const intent = keyToIntent(s, press.input, press.key, { count, page: Math.max(1, height - 3) });
       if (!intent) continue;
@@ -123,7 +132,7 @@ export function App(props: AppProps): ReactNode {
     }
   });
 
-  const file = model.file ?? '(buffer)';
+  const file = model.live ? `live ${model.live.socket}` : (model.file ?? '(buffer)');
   const title = `flightbox tui  ${file}  ${model.explanation.summary.reason}: ${model.explanation.summary.message}`;
   const tabs = VIEWS.map((v, i) => (v === state.view ? `[${i + 1} ${VIEW_TITLES[v]}]` : ` ${i + 1} ${VIEW_TITLES[v]} `)).join('');
   const vp = { width, height, theme };
@@ -142,7 +151,7 @@ export function App(props: AppProps): ReactNode {
       <Box flexDirection="column" height={height} overflow="hidden">
         {body}
       </Box>
-      <Line text={statusText(state)} width={width} theme={theme} tone={state.message ? 'alert' : 'dim'} marker={false} />
+      <Line text={statusText(state, props.status)} width={width} theme={theme} tone={state.message || (state.mode === 'normal' && props.status?.alert) ? 'alert' : 'dim'} marker={false} />
     </Box>
   );
 }

@@ -9,6 +9,8 @@ import { render } from 'ink';
 import { createElement } from 'react';
 import { App } from './app.tsx';
 import { openSnapshot, TuiOpenError } from './data/model.ts';
+import { LiveSource, type LiveSourceOptions } from './data/live-source.ts';
+import { LiveApp } from './live-app.tsx';
 
 /** Options of {@link runTui}. */
 export interface RunTuiOptions {
@@ -37,7 +39,30 @@ export async function runTui(file: string, opts: RunTuiOptions = {}): Promise<nu
     process.stderr.write('flightbox tui: needs an interactive terminal (stdin and stdout); for a text report use `flightbox decode <file>`\n');
     return 1;
   }
-  const app = render(createElement(App, { model, color: colorEnabled() }), { alternateScreen: true, exitOnCtrlC: true, patchConsole: true });
+  return runInk(createElement(App, { model, color: colorEnabled() }));
+}
+
+/**
+ * Runs the TUI live on the runtime socket `socket` (cli/tui/live-app.tsx) and resolves with the exit
+ * status: 0 after the user quit (also after `S` opened a snapshot), 1 when the UI failed or the
+ * terminal is not interactive. An unreachable socket is not an error: the UI shows it and retries.
+ */
+export async function runTuiLive(socket: string, opts: RunTuiOptions & LiveSourceOptions = {}): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('flightbox tui: needs an interactive terminal (stdin and stdout); for text answers use `flightbox cli -S <socket> show info`\n');
+    return 1;
+  }
+  const source = new LiveSource(socket, opts);
+  try {
+    return await runInk(createElement(LiveApp, { source, color: colorEnabled(), maps: opts.maps }));
+  } finally {
+    source.stop();
+  }
+}
+
+/** Renders `el` in the alternate screen until it exits, restoring the terminal in every case. */
+async function runInk(el: Parameters<typeof render>[0]): Promise<number> {
+  const app = render(el, { alternateScreen: true, exitOnCtrlC: true, patchConsole: true });
   const stop = () => app.unmount();
   process.once('SIGTERM', stop);
   process.once('SIGHUP', stop);

@@ -14,6 +14,7 @@ import { explainSnapshot, type Explanation } from '../../../diag/snapshot/explai
 import type { DecodedSnapshot } from '../../../diag/snapshot/model.types.ts';
 import { readSnapshotFile } from '../../../diag/snapshot/read.ts';
 import type { MappedFrame } from '../../../diag/symbolicate.types.ts';
+import type { LiveInfo } from './live-model.ts';
 import { createTimeline, type Timeline } from './timeline.ts';
 import { knownIssueOf, type KnownIssue } from './signature.ts';
 
@@ -37,6 +38,8 @@ export interface TuiModel {
   knownIssue: KnownIssue;
   /** Roots where the TypeScript sources of the frames are looked for, in order. */
   sourceRoots: string[];
+  /** Set in live mode (`flightbox tui -S <socket>`): connection status, process info, pool histories. */
+  live?: LiveInfo;
 }
 
 /** What {@link openSnapshot} throws: the message is the one-line answer for the user. */

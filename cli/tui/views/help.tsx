@@ -13,6 +13,7 @@ export const HELP_LINES = [
   '  /  then enter           search the current view; n: next match',
   '  f                       filter the timeline (conn, stream, source, level, text); F: clear',
   '  s / r                   Pools: next sort column / reverse the order',
+  '  S                       live mode (-S): take a snapshot now and open it',
   '  ?                       this help (esc or ? closes it)',
   '  q, esc                  quit (esc first closes search, filter or help)',
 ];

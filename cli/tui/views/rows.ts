@@ -11,6 +11,7 @@ import type { ThreadView } from '../../../diag/views.types.ts';
 import type { PoolRow, TuiModel } from '../data/model.ts';
 import type { TimelineEvent } from '../data/timeline.ts';
 import type { TuiState, ViewId } from '../state/types.ts';
+import { liveStatusText } from '../data/live-model.ts';
 
 /** How many events of the context object the Overview lists. */
 export const OVERVIEW_EVENTS = 8;
@@ -34,6 +35,7 @@ export interface OverviewLine {
 
 /** The lines of the Overview: summary and known-issue match, call chain, context object and its last events, then what the known issue says. */
 export function overviewLines(m: TuiModel): OverviewLine[] {
+  if (m.live) return liveOverviewLines(m);
   const ex = m.explanation;
   const s = ex.summary;
   const out: OverviewLine[] = [];
@@ -71,6 +73,21 @@ export function overviewLines(m: TuiModel): OverviewLine[] {
     h('Known issue');
     for (const d of ki.details) l(d.startsWith(' ') ? d : `  ${d}`);
   }
+  return out;
+}
+
+/** The Overview of a live process: connection status, `show info` fields, then one line per thread. */
+export function liveOverviewLines(m: TuiModel): OverviewLine[] {
+  const live = m.live!;
+  const out: OverviewLine[] = [];
+  out.push({ text: `Live    : ${m.explanation.summary.message}` });
+  if (live.status.state === 'disconnected') out.push({ text: liveStatusText(live), style: 'alert' });
+  out.push({ text: 'Process', style: 'heading' });
+  if (live.info.length === 0) out.push({ text: '(no answer yet)', style: 'dim' });
+  for (const [k, v] of live.info) out.push({ text: `  ${k.padEnd(18)} ${v}` });
+  out.push({ text: 'Threads', style: 'heading' });
+  if (m.explanation.threads.length === 0) out.push({ text: '(no thread figures)', style: 'dim' });
+  for (const t of m.explanation.threads) out.push({ text: `  ${threadLine(t)}`, style: /dead|stall/.test(t.status) ? 'alert' : undefined });
   return out;
 }
 

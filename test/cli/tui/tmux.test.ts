@@ -1,13 +1,16 @@
 /**
  * End to end: drives the real `flightbox tui` binary in a tmux pane of 80x24 (send-keys,
- * capture-pane) on the golden snapshot, and checks that quitting restores the terminal (the shell
- * gets its prompt back, the tty is in canonical mode again). Runs the built CLI (dist/, built by
+ * capture-pane) on the golden snapshot and live on a real proxy (stopped and restarted on the same
+ * socket, then `S` for a snapshot), and checks that quitting restores the terminal (the shell gets
+ * its prompt back, the tty is in canonical mode again). Runs the built CLI (dist/, built by
  * `npm test`; FLIGHTBOX_CLI overrides the path); skipped, saying why, without tmux or a build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { configText, startProxy, type Proxy } from '../../e2e/harness.ts';
 import { GOLDEN } from './big-snapshot.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -67,4 +70,54 @@ describe.skipIf(why !== '')('flightbox tui in tmux', () => {
     screen = await waitFor((s) => /^TTY:-?icanon$/m.test(s), 'stty');
     expect(screen).toMatch(/^TTY:icanon$/m); // raw mode was turned off
   });
+});
+
+describe.skipIf(why !== '')('flightbox tui -S in tmux (live)', () => {
+  const sockDir = mkdtempSync(join(tmpdir(), 'fb-tui-tmux-live-'));
+  const start = () => startProxy({ config: (_d, port) => configText(sockDir, port) });
+  let p: Proxy | undefined;
+  afterAll(async () => {
+    await p?.stop();
+    rmSync(sockDir, { recursive: true, force: true });
+  });
+
+  test('polls a proxy, shows it gone and back on the same socket, S opens a snapshot, q restores the terminal', async () => {
+    p = await start();
+    await p.get('/');
+    const socket = join(sockDir, 'admin.sock');
+    const started = tmux('new-session', '-d', '-s', 'live', '-x', '80', '-y', '24', 'env', 'PS1=$ ', 'TERM=xterm-256color', 'NO_COLOR=1', 'sh');
+    expect(started.status, started.stderr).toBe(0);
+    const cap = () => tmux('capture-pane', '-p', '-t', 'live').stdout;
+    const waitLive = async (pred: (s: string) => boolean, what: string, ms = 15_000) => {
+      const end = Date.now() + ms;
+      let screen = '';
+      while (Date.now() < end) {
+        screen = cap();
+        if (pred(screen)) return screen;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
+    };
+    tmux('send-keys', '-t', 'live', `${process.execPath} ${CLI} tui -S ${socket} --interval 300; echo EXIT=$?`, 'Enter');
+    let screen = await waitLive((s) => s.includes('live: connected'), 'the live Overview');
+    expect(screen).toContain(`flightbox tui  live ${socket}`.slice(0, 80));
+    expect(screen).toMatch(/Live {4}: pid \d+/);
+    tmux('send-keys', '-t', 'live', '4');
+    screen = await waitLive((s) => s.includes('[4 Pools]') && / used +[▁▂▃▄▅▆▇█]+ \d+/.test(s), 'Pools with sparklines');
+    await p.stop();
+    screen = await waitLive((s) => s.includes('live: disconnected, retrying in'), 'the disconnected state');
+    p = await start();
+    screen = await waitLive((s) => s.includes('live: connected'), 'the reconnection', 20_000);
+    tmux('send-keys', '-t', 'live', 'S');
+    screen = await waitLive((s) => s.includes('Reason  : on-demand'), 'the snapshot opened');
+    // The configuration puts the snapshots beside the socket.
+    expect(screen).toContain(`flightbox tui  ${join(sockDir, 'snapshots')}`.slice(0, 80));
+    expect(readdirSync(join(sockDir, 'snapshots')).filter((f) => f.endsWith('.fbsnap'))).toHaveLength(1);
+    tmux('send-keys', '-t', 'live', 'q');
+    screen = await waitLive((s) => s.includes('EXIT=0'), 'the shell after quitting');
+    expect(screen).not.toContain('[1 Overview]');
+    tmux('send-keys', '-t', 'live', "stty -a | tr ' ' '\\n' | grep -x -- '-*icanon' | sed 's/^/TTY:/'", 'Enter');
+    screen = await waitLive((s) => /^TTY:-?icanon$/m.test(s), 'stty');
+    expect(screen).toMatch(/^TTY:icanon$/m);
+  }, 60_000);
 });
