@@ -3,8 +3,9 @@
  * ACLs, conditions and log-format strings of every section compile, TLS material loads, and UNIX
  * log targets can be served. Each problem is an alert at its file:line. It is also the place for a
  * feature the parser knows ahead of the engine: such a feature must be an alert here, never a
- * silent skip: today `ssl` on the peer lines of a `peers` section (peers synchronise over plain
- * TCP; TLS between them is not implemented yet).
+ * silent skip. TLS between peers is implemented (proxy/peers/tls.ts): a peer line's `ssl`
+ * settings that cannot work (the local peer without `crt`, `verify required` without `ca-file`, a
+ * certificate or CA file that does not load) are alerts at that line.
  */
 import type { Config } from './config.types.ts';
 import type { ConfigAlert, LogConfig } from './config.types.ts';
@@ -13,6 +14,7 @@ import { compileRouting } from '../stream/backend-runtime.ts';
 import { aclErrors, checkStickReferences, compileRules } from '../stream/rules.ts';
 import { findLogger } from '../log/logger-child.ts';
 import { serverTlsProblem } from '../tls/client.ts';
+import { peersTlsProblems } from '../peers/tls.ts';
 
 /** One alert per problem the engine finds in a parsed configuration (empty when it can run it). */
 export function checkEngineSupport(config: Config): ConfigAlert[] {
@@ -60,20 +62,9 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
     for (const l of f.logs) if (!config.global.logs.includes(l)) unixLog(l);
   }
   // Stick-tables and their synchronisation with peers are implemented (proxy/stick/, proxy/peers/,
-  // run by the supervisor) over plain TCP; TLS between peers is not yet: 'ssl' on a peer line is an alert.
+  // run by the supervisor), over TCP or TLS: 'ssl' settings of a peer line that cannot work are alerts.
   for (const p of config.peers) {
-    for (const peer of p.peers) {
-      if (peer.ssl) {
-        out.push(
-          makeDiagnostic(
-            'alert',
-            peer.file,
-            peer.line,
-            `'${peer.keyword} ${peer.name} ... ssl' in peers section '${p.name}': TLS between peers is not implemented yet (peers synchronise over plain TCP); remove 'ssl' and its 'crt', 'ca-file' and 'verify' settings, or keep the peers on a trusted network.`,
-          ),
-        );
-      }
-    }
+    for (const e of peersTlsProblems(p)) out.push(makeDiagnostic('alert', e.peer.file, e.peer.line, `${e.message}.`));
   }
   // Tracking and stick rules name a table that exists (HAProxy: "unable to find table").
   for (const e of checkStickReferences(config)) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));

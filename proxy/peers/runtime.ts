@@ -1,7 +1,8 @@
 /**
  * The peers driver of the supervisor (which owns the stick-tables): for every `peers` section
- * that names this instance, it listens on the local peer's address (plain TCP), connects to the
- * remote peers when their link's timer says so, runs one sans-IO {@link PeerSession} per
+ * that names this instance, it listens on the local peer's address (plain TCP, or TLS when the
+ * local peer's line has `ssl`), connects to the remote peers when their link's timer says so (over
+ * TLS to those whose line has `ssl`: proxy/peers/tls.ts), runs one sans-IO {@link PeerSession} per
  * connection and the section's {@link PeersSection} state, and moves bytes between them and the
  * sockets. Learned updates go straight into the shared tables (the workers see them at once);
  * local changes made by any thread are found by the sessions' teaching scans.
@@ -10,8 +11,15 @@
  * caught at this boundary: the fault goes to `onPanic` (the supervisor writes the snapshot), the
  * section's learn state is reset, and synchronisation goes on: the supervisor must not die of one
  * peer. Also registers `show peers [<name>]` (HAProxy management guide 9.3 "show peers").
+ *
+ * TLS: a session starts once the handshake completed (the hello travels inside TLS). A failed
+ * handshake is recorded by the `peers` trace source (`link` event, level error) and, when this
+ * side connected, as the link's `last_status=SSLERR` with the error in `show peers`; a failure of
+ * an incoming handshake is counted on the section (the peer is not known before its hello).
+ * Handshakes are bounded by {@link PEER_TLS_HANDSHAKE_MS}.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Config } from '../config/config.types.ts';
 import type { Registry } from '../runtime/runtime.types.ts';
 import { CommandError } from '../runtime/registry.ts';
@@ -22,6 +30,9 @@ import { PeerSession } from './session.ts';
 import { PeersSection } from './sync.ts';
 import { wireTableName, type PeerTable } from './tables.ts';
 import { formatShowPeers } from './show.ts';
+import { PEER_TLS_HANDSHAKE_MS, peerConnectTls, peerListenerTls, type PeerTlsConfig } from './tls.ts';
+import { PTP } from './trace.ts';
+import { describeTlsError } from '../tls/client.ts';
 
 /** Options of the driver. */
 export interface PeersRuntimeOptions {
@@ -42,10 +53,31 @@ interface Conn {
   readonly section: PeersSection;
   readonly session: PeerSession;
   done: boolean;
+  /** TLS connection still handshaking (initiator side): an error now is a TLS failure. */
+  tlsPending?: boolean;
+  /** Why the TLS handshake failed, when it did. */
+  tlsError?: string;
+  /** Initiator over TLS: the handshake completed. */
+  tlsSecured?: boolean;
+  /** Bytes received on the connection. */
+  received: number;
 }
 
-/** Peers sections of the configuration this instance takes part in, with their local address. */
-export function localPeersSections(config: Config): { name: string; host: string; port: number; local: string; remotes: { name: string; host: string; port: number }[]; tables: string[] }[] {
+/** True for an error raised by the TLS layer (handshake failure, alert from the other side). */
+function isTlsError(e: NodeJS.ErrnoException): boolean {
+  return typeof e.code === 'string' && (e.code.startsWith('ERR_SSL') || e.code.startsWith('ERR_TLS') || /CERT|UNABLE_TO|SELF_SIGNED/.test(e.code));
+}
+
+/** A remote peer of a local section: where it listens and its TLS settings (undefined: plain TCP). */
+export interface LocalRemotePeer {
+  name: string;
+  host: string;
+  port: number;
+  ssl?: PeerTlsConfig;
+}
+
+/** Peers sections of the configuration this instance takes part in, with their local address and TLS settings. */
+export function localPeersSections(config: Config): { name: string; host: string; port: number; local: string; ssl?: PeerTlsConfig; remotes: LocalRemotePeer[]; tables: string[] }[] {
   const out = [];
   for (const p of config.peers) {
     const me = p.peers.find((x) => x.local);
@@ -53,9 +85,11 @@ export function localPeersSections(config: Config): { name: string; host: string
     const host = me.host ?? p.bind?.host;
     const port = me.port ?? p.bind?.port;
     if (host === undefined || port === undefined) continue;
-    const remotes = p.peers.filter((x) => !x.local && x.host !== undefined && x.port !== undefined).map((x) => ({ name: x.name, host: x.host!, port: x.port! }));
+    const remotes = p.peers
+      .filter((x) => !x.local && x.host !== undefined && x.port !== undefined)
+      .map((x): LocalRemotePeer => (x.ssl ? { name: x.name, host: x.host!, port: x.port!, ssl: x.ssl } : { name: x.name, host: x.host!, port: x.port! }));
     const tables = (config.stickTables ?? []).filter((t) => t.peers === p.name).map((t) => t.name);
-    out.push({ name: p.name, host, port, local: me.name, remotes, tables });
+    out.push(me.ssl ? { name: p.name, host, port, local: me.name, ssl: me.ssl, remotes, tables } : { name: p.name, host, port, local: me.name, remotes, tables });
   }
   return out;
 }
@@ -69,6 +103,8 @@ export class PeersRuntime {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listenAt = new Map<PeersSection, { host: string; port: number }>();
+  /** TLS of each section: the listener's options, and the connect options per remote peer. */
+  private readonly tls = new Map<PeersSection, { listen: TlsOptions | undefined; remotes: Map<string, ConnectionOptions> }>();
 
   constructor(opts: PeersRuntimeOptions) {
     this.opts = opts;
@@ -78,6 +114,14 @@ export class PeersRuntime {
       const sec = new PeersSection({ name: s.name, localPeer: s.local, remotes: s.remotes, tables, pid: opts.pid ?? process.pid, now });
       this.sections.push(sec);
       this.listenAt.set(sec, { host: s.host, port: s.port });
+      // Certificates were checked by the engine-support check; files may have changed since.
+      try {
+        const remotes = new Map<string, ConnectionOptions>();
+        for (const r of s.remotes) if (r.ssl) remotes.set(r.name, peerConnectTls(r.ssl));
+        this.tls.set(sec, { listen: s.ssl ? peerListenerTls(s.ssl, s.local) : undefined, remotes });
+      } catch (err) {
+        throw new Error(`peers '${s.name}': ${(err as Error).message}`);
+      }
     }
   }
 
@@ -85,7 +129,8 @@ export class PeersRuntime {
   async start(): Promise<void> {
     for (const sec of this.sections) {
       const at = this.listenAt.get(sec)!;
-      const server = createServer((socket) => this.accept(sec, socket));
+      const tls = this.tls.get(sec)?.listen;
+      const server = tls ? this.tlsServer(sec, tls) : createServer((socket) => this.accept(sec, socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', (e) => reject(new Error(`peers '${sec.name}': cannot listen on ${at.host}:${at.port} for local peer '${sec.localPeer}': ${e.message}; free that address or change the peer's address`)));
         server.listen(at.port, at.host, () => resolve());
@@ -112,6 +157,58 @@ export class PeersRuntime {
     }
   }
 
+  /**
+   * The TLS listener of `sec`: a session starts on each completed handshake; failures are recorded.
+   * A client certificate required by `opts` is checked here rather than inside the handshake, so
+   * the reason (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `CERT_HAS_EXPIRED`, no certificate...) is known
+   * and shown, where node:tls would only report a reset.
+   */
+  private tlsServer(sec: PeersSection, opts: TlsOptions): Server {
+    /** Handshakes in progress: `ip:port` -> start time (ms). */
+    const starts = new Map<string, number>();
+    const mustVerify = opts.requestCert === true && opts.rejectUnauthorized === true;
+    const took = (addr: string) => {
+      const t0 = starts.get(addr);
+      starts.delete(addr);
+      return t0 === undefined ? 0 : Date.now() - t0;
+    };
+    const fail = (sock: TLSSocket, addr: string, why: string) => {
+      const ms = took(addr);
+      sec.tlsAcceptErrors++;
+      sec.lastAcceptError = `${addr}: ${why}`;
+      if (PTP.tlsError.on) PTP.tlsError.emit(0, 0, ms, 0, 0, `${sec.name}/${addr}: ${why} (acceptor)`);
+      sock.destroy();
+    };
+    const server = createTlsServer({ ...opts, rejectUnauthorized: false }, (sock: TLSSocket) => {
+      const addr = `${sock.remoteAddress}:${sock.remotePort}`;
+      if (mustVerify && !sock.authorized) {
+        const e = sock.authorizationError as unknown as NodeJS.ErrnoException | string | null;
+        const code = typeof e === 'string' ? e : (e?.code ?? e?.message ?? 'unknown reason');
+        const sent = Object.keys(sock.getPeerCertificate() ?? {}).length > 0;
+        fail(sock, addr, sent ? `client certificate refused (${code}): the connecting peer's 'crt' is not signed by the 'ca-file' of this local peer's line` : `no client certificate: the connecting peer must present one ('crt <pem>' on its line for this peer), this local peer's line has 'ca-file' with 'verify required'`);
+        return;
+      }
+      const ms = took(addr);
+      if (PTP.tlsDone.on) PTP.tlsDone.emit(0, 0, ms, 0, 0, `${sec.name}/${addr}: ${sock.getProtocol() ?? '?'} ${sock.getCipher()?.name ?? '?'} (acceptor)`);
+      this.accept(sec, sock);
+    });
+    const addrs = new WeakMap<Socket, string>();
+    server.on('connection', (raw: Socket) => {
+      const addr = `${raw.remoteAddress}:${raw.remotePort}`;
+      addrs.set(raw, addr);
+      starts.set(addr, Date.now());
+      raw.once('close', () => starts.delete(addr));
+    });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, sock: TLSSocket) => {
+      // node:tls wraps the accepted socket: its address is gone once the handshake failed.
+      const raw = (sock as unknown as { _parent?: Socket })._parent;
+      const addr = (raw && addrs.get(raw)) ?? (sock.remoteAddress !== undefined ? `${sock.remoteAddress}:${sock.remotePort}` : 'unknown address');
+      // node:tls leaves a timed-out handshake open when this event has a listener: fail() destroys it.
+      fail(sock, addr, describeTlsError(err));
+    });
+    return server;
+  }
+
   private accept(sec: PeersSection, socket: Socket): void {
     if (this.stopped) {
       socket.destroy();
@@ -123,17 +220,29 @@ export class PeersRuntime {
   }
 
   private wire(sec: PeersSection, session: PeerSession, socket: Socket): Conn {
-    const c: Conn = { socket, section: sec, session, done: false };
+    const c: Conn = { socket, section: sec, session, done: false, received: 0 };
     this.conns.add(c);
     socket.on('data', (d: Buffer) => {
+      c.received += d.length;
       const now = Date.now();
       this.guard(sec, () => {
         session.receive(d, now);
         this.pump(c, now);
       });
     });
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.guard(sec, () => this.finish(c, 'connection closed by the peer or the network')));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // A TLS alert can also come after our side completed (TLS 1.3: the acceptor checks our certificate last).
+      if ((c.tlsPending || isTlsError(e)) && c.tlsError === undefined && !c.done) c.tlsError = describeTlsError(e);
+    });
+    socket.on('close', () =>
+      this.guard(sec, () => {
+        if (c.tlsError !== undefined) this.finish(c, `TLS handshake with '${session.remotePeer}' failed: ${c.tlsError}`, 'SSLERR');
+        else if (c.tlsSecured && c.received === 0) {
+          // TLS 1.3: the acceptor checks our certificate after our side completed; node:tls reports its refusal as a plain close.
+          this.finish(c, `TLS session closed by '${session.remotePeer}' right after the handshake, before any answer: it probably refused this side's certificate ('crt' of this line, checked against its 'ca-file'); see its 'show peers'`, 'SSLERR');
+        } else this.finish(c, 'connection closed by the peer or the network');
+      }),
+    );
     return c;
   }
 
@@ -159,12 +268,51 @@ export class PeersRuntime {
     if (more.length > 0 && !c.socket.destroyed) c.socket.write(more);
   }
 
-  private finish(c: Conn, why: string): void {
+  private finish(c: Conn, why: string, status?: string): void {
     if (c.done) return;
     c.done = true;
     this.conns.delete(c);
     if (!c.socket.destroyed && c.socket.writableLength === 0) c.socket.destroy();
-    c.section.released(c.session, Date.now(), why);
+    c.section.released(c.session, Date.now(), why, status);
+  }
+
+  /** Opens the connection of initiator `session` to `link` (TLS when its line has `ssl`). */
+  private dial(sec: PeersSection, link: { name: string; host: string; port: number }, session: PeerSession): void {
+    const tls = this.tls.get(sec)?.remotes.get(link.name);
+    const socket = tls ? tlsConnect({ ...tls, host: link.host, port: link.port }) : connect({ host: link.host, port: link.port });
+    socket.setNoDelay(true);
+    const c = this.wire(sec, session, socket);
+    const up = () =>
+      this.guard(sec, () => {
+        session.connected(Date.now());
+        const l = sec.link(link.name);
+        if (l && l.session === session) l.lastStatus = 'HSHK';
+        this.pump(c, Date.now());
+      });
+    if (!tls) {
+      socket.once('connect', up);
+      return;
+    }
+    const t0 = Date.now();
+    // Errors before the TCP connection is up are connection failures (refused, unreachable).
+    socket.once('connect', () => (c.tlsPending = true));
+    socket.setTimeout(PEER_TLS_HANDSHAKE_MS, () => {
+      if (!c.tlsPending) return;
+      c.tlsError = `no TLS handshake within ${PEER_TLS_HANDSHAKE_MS} ms`;
+      if (PTP.tlsError.on) PTP.tlsError.emit(session.conn, 0, Date.now() - t0, 0, 0, `${sec.name}/${link.name}: ${c.tlsError} (initiator)`);
+      socket.destroy();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if ((c.tlsPending || isTlsError(e)) && PTP.tlsError.on) PTP.tlsError.emit(session.conn, 0, Date.now() - t0, 0, 0, `${sec.name}/${link.name}: ${describeTlsError(e)} (initiator)`);
+    });
+    socket.once('secureConnect', () => {
+      c.tlsPending = false;
+      c.tlsSecured = true;
+      socket.setTimeout(0);
+      const s = socket as TLSSocket;
+      if (PTP.tlsDone.on) PTP.tlsDone.emit(session.conn, 0, Date.now() - t0, 0, 0, `${sec.name}/${link.name}: ${s.getProtocol() ?? '?'} ${s.getCipher()?.name ?? '?'} (initiator)`);
+      up();
+    });
   }
 
   /** Timers: connects, session polls, learn steps. */
@@ -173,18 +321,7 @@ export class PeersRuntime {
     const now = Date.now();
     for (const sec of this.sections) {
       this.guard(sec, () => {
-        for (const { link, session } of sec.dueConnects(now)) {
-          const socket = connect({ host: link.host, port: link.port });
-          socket.setNoDelay(true);
-          const c = this.wire(sec, session, socket);
-          socket.once('connect', () =>
-            this.guard(sec, () => {
-              session.connected(Date.now());
-              link.lastStatus = 'HSHK';
-              this.pump(c, Date.now());
-            }),
-          );
-        }
+        for (const { link, session } of sec.dueConnects(now)) this.dial(sec, link, session);
         sec.step(now);
       });
     }

@@ -6,7 +6,10 @@
  * pushed, last got). Addresses print as small hex ids (Flightbox has no pointers to show).
  * Flightbox adds the synchronisation progress HAProxy encodes in `flags`, in words:
  * `resync=<needed|assigned(<peer>)|finished|partial>` on the head line and
- * `learn=<...> teach=<...>` on each session line.
+ * `learn=<...> teach=<...>` on each session line; after a failed attempt, `last_error="<why>"` on
+ * the peer's line (with `last_status=SSLERR` when its TLS handshake failed), and on the local
+ * peer's line `ssl_accept_err=<n> last_error="<address>: <why>"` when incoming TLS handshakes
+ * failed (before any hello, so the peer is not known).
  */
 import type { PeersSection, PeerLink } from './sync.ts';
 
@@ -35,7 +38,7 @@ function peerLines(sec: PeersSection, l: PeerLink, i: number, s: number, now: nu
   const sess = l.session;
   const est = sess?.state === 'established';
   const lines = [
-    `  0x${(s * 0x100 + i + 2).toString(16)}: id=${l.name}(remote,active) addr=${l.host}:${l.port} last_status=${l.lastStatus} last_hdshk=${l.lastHandshake ? humanDelay(now - l.lastHandshake) : '<NEVER>'}`,
+    `  0x${(s * 0x100 + i + 2).toString(16)}: id=${l.name}(remote,active) addr=${l.host}:${l.port} last_status=${l.lastStatus} last_hdshk=${l.lastHandshake ? humanDelay(now - l.lastHandshake) : '<NEVER>'}${l.lastError ? ` last_error=${JSON.stringify(l.lastError)}` : ''}`,
     `        reconnect=${sess ? '<NEVER>' : humanDelay(l.reconnectAt - now)} heartbeat=${est ? humanDelay(3000 - ((now - l.lastHandshake) % 3000)) : '<NEVER>'} confirm=${sess?.teachState === 'wait-confirm' ? 1 : 0} tx_hbt=${l.txHeartbeats + (sess?.txHeartbeats ?? 0)} rx_hbt=${l.rxHeartbeats} no_hbt=${l.timeouts} new_conn=${l.newConns} proto_err=${l.protoErrors} coll=${l.collisions}`,
   ];
   if (sess) {
@@ -60,7 +63,7 @@ export function formatShowPeers(sections: readonly PeersSection[], now: number, 
     const timeout = sec.synced(now) ? '<PAST>' : humanDelay(sec.startedAt + 5000 - now);
     out.push(`0x${(s + 1).toString(16)}: [${date(sec.startedAt)}] id=${sec.name} disabled=0 flags=0x0 resync_timeout=${timeout} task_calls=0 resync=${resync(sec)}`);
     const at = listen.get(sec);
-    out.push(`  0x${(s * 0x100 + 1).toString(16)}: id=${sec.localPeer}(local,inactive) addr=${at ? `${at.host}:${at.port}` : '-'} last_status=NONE last_hdshk=<NEVER>`);
+    out.push(`  0x${(s * 0x100 + 1).toString(16)}: id=${sec.localPeer}(local,inactive) addr=${at ? `${at.host}:${at.port}` : '-'} last_status=NONE last_hdshk=<NEVER>${sec.tlsAcceptErrors ? ` ssl_accept_err=${sec.tlsAcceptErrors} last_error=${JSON.stringify(sec.lastAcceptError ?? '')}` : ''}`);
     out.push(`        reconnect=<NEVER> heartbeat=<NEVER> confirm=0 tx_hbt=0 rx_hbt=0 no_hbt=0 new_conn=0 proto_err=0 coll=0`);
     out.push('        flags=0x0');
     sec.links.forEach((l, i) => out.push(...peerLines(sec, l, i, s, now)));

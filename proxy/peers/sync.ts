@@ -52,8 +52,13 @@ export class PeerLink {
   /** When the next connection attempt may start (ms). */
   reconnectAt: number;
   backoff = 500;
-  /** HAProxy-style last status: NONE, CONN (connecting), HSHK (hello sent), ESTA, TRYAGAIN, CONNREFUSED, TIMEOUT, PROTOERR, ... */
+  /**
+   * HAProxy-style last status: NONE, CONN (connecting), HSHK (hello sent), ESTA, TRYAGAIN,
+   * CONNREFUSED, TIMEOUT, PROTOERR, ...; Flightbox adds SSLERR (the TLS handshake failed).
+   */
   lastStatus = 'NONE';
+  /** Why the last attempt failed (TLS error, refusal), cleared when a session is established. */
+  lastError: string | undefined;
   /** Time of the last successful handshake (0: never). */
   lastHandshake = 0;
   /** Last update id it acknowledged, per table (wire name): incremental teaching restarts there. */
@@ -113,6 +118,10 @@ export class PeersSection {
   readonly transitions: string[] = [];
   /** Learn steps that ended in a BUG_ON and were recovered by resetting the learn state. */
   learnPanics = 0;
+  /** TLS handshakes of incoming connections that failed (the peer is unknown then: no hello yet). */
+  tlsAcceptErrors = 0;
+  /** The last of them: `<address>: <error>`. */
+  lastAcceptError: string | undefined;
   private readonly pid: number;
   private readonly random: () => number;
   private readonly nextConn: () => number;
@@ -223,6 +232,7 @@ export class PeersSection {
     switch (ev.kind) {
       case 'established':
         link.lastStatus = 'ESTA';
+        link.lastError = undefined;
         link.lastHandshake = now;
         link.backoff = 500;
         if (PTP.link.on) PTP.link.emit(session.conn, 0, 0, 0, 0, `${this.name}/${link.name}: session established (${session.role})`);
@@ -246,9 +256,10 @@ export class PeersSection {
   /**
    * The driver dropped the connection of `session` (closed by either side, cut, refused): the
    * session is released, the link's reconnect timer set, and the learn step run, which resets
-   * the learn state when this was the learner's session.
+   * the learn state when this was the learner's session. `status` forces the link's last status
+   * (the driver passes SSLERR with `why` the TLS error, kept as the link's last error).
    */
-  released(session: PeerSession, now: number, why: string): void {
+  released(session: PeerSession, now: number, why: string, status?: string): void {
     if (!session.released) {
       session.close(why, now, session.state === 'connecting' ? 'CONNREFUSED' : 'CLOSED');
       session.release();
@@ -271,6 +282,10 @@ export class PeersSection {
       link.lastStatus = 'PROTOERR';
     } else if (!established && link.lastStatus === 'CONN') link.lastStatus = 'CONNREFUSED';
     else if (!established && link.lastStatus === 'HSHK') link.lastStatus = 'CLOSED';
+    if (status !== undefined) {
+      link.lastStatus = status;
+      link.lastError = why;
+    }
     if (established) {
       link.backoff = 500;
       link.reconnectAt = Math.max(link.reconnectAt, now + 50 + Math.floor(this.random() * 450));

@@ -76,4 +76,8 @@ export const PTP = {
   syncState: PEERS.point('resync', 'state', 'sync_peer_learn_state', 'sync {s}'),
   /** {0}: delay in ms when a reconnect is scheduled; {s}: `<section>/<peer>: <what>`. */
   link: PEERS.point('link', 'state', 'process_peer_sync', 'link {s} ({0} ms)'),
+  /** {0}: handshake ms; {s}: `<section>/<peer|address>: <protocol> <cipher> (initiator|acceptor)` (proxy/peers/runtime.ts). */
+  tlsDone: PEERS.point('link', 'state', 'peer_ssl_handshake', 'TLS handshake done in {0} ms: {s}'),
+  /** {0}: ms until the failure; {s}: `<section>/<peer|address>: <error code>: <message>`. */
+  tlsError: PEERS.point('link', 'error', 'peer_ssl_handshake', 'TLS handshake failed after {0} ms: {s}'),
 } as const;

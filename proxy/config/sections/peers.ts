@@ -13,8 +13,10 @@
  * declared by `peer <local> <addr>:<port>` or by `server <local>` without address plus `bind`;
  * a remote `server` needs its address. Cross-section rules (every section lists the local peer,
  * `stick-table ... peers <name>` names a section) are in checks.ts. `localpeer` belongs to the
- * global section. The synchronisation is not running yet: engine-support.ts makes a `peers`
- * section an alert for `run` and `check`.
+ * global section. The `ssl` settings are those of HAProxy's `server` lines (how the local peer's
+ * line also configures its TLS listener: proxy/peers/tls.ts); engine-support.ts refuses settings
+ * that cannot work (no `crt` on the local peer, `verify required` without `ca-file`, files that do
+ * not load).
  */
 import { ConfigValueError } from '../alerts.ts';
 import type { PeersState } from '../builder.ts';

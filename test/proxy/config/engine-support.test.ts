@@ -258,13 +258,13 @@ describe('stick-tables and peers', () => {
     expect(checkEngineSupport(c)).toEqual([]);
   });
 
-  it("a peers section and 'stick-table ... peers' are accepted now that peers synchronise; ssl on a peer line is not yet", () => {
+  it("a peers section and 'stick-table ... peers' are accepted; a local peer with ssl needs a crt", () => {
     const ok = parseWith(
       `${HEAD}backend be\n    stick-table type ip size 1k peers mine\n    server s1 127.0.0.1:9000\npeers mine\n    peer me 127.0.0.1:10000\n    table t type ip size 10\n`,
     );
     expect(checkEngineSupport(ok)).toEqual([]);
     const tls = parseWith(`${HEAD}backend be\n    server s1 127.0.0.1:9000\npeers mine\n    peer me 127.0.0.1:10000 ssl\n`);
-    expect(checkEngineSupport(tls).map((a) => a.formatted).join('\n')).toMatch(/TLS between peers is not implemented yet/);
+    expect(checkEngineSupport(tls).map((a) => a.formatted).join('\n')).toMatch(/local peer 'me' has 'ssl' but no 'crt'/);
   });
 });
 
