@@ -15,8 +15,11 @@
  * loss detection, PTO probes, congestion control and pacing (recovery.ts, RFC 9002); the
  * anti-amplification limit before address validation (RFC 9000 §8.1); the idle timeout (§10.1);
  * CONNECTION_CLOSE of both kinds with the closing and draining states (§10.2); streams and flow
- * control (streams.ts). Not yet: Retry, version negotiation, connection migration, NEW_CONNECTION_ID
- * issuance, key update, 0-RTT, stateless reset.
+ * control (streams.ts); 1-RTT key update (key-update.ts, RFC 9001 §6); connection ids issued up to
+ * the peer's active_connection_id_limit and the peer's ids with retire_prior_to (local-cids.ts,
+ * peer-cids.ts, RFC 9000 §5.1); migration and NAT rebinding with path validation (path-validation.ts,
+ * RFC 9000 §8.2, §9). Not yet: Retry, version negotiation, 0-RTT, sending stateless resets,
+ * preferred_address, a key update forced by the AEAD confidentiality limit (RFC 9001 §6.6).
  */
 import { ClientHandshake, type ClientHandshakeConfig, type ClientHandshakeOptions } from '../tls13/client.ts';
 import type { EncryptionLevel, HandshakeEvent } from '../tls13/handshake.types.ts';
@@ -34,7 +37,11 @@ import { deriveInitialKeys, derivePacketKeys } from './keys.ts';
 import { packetNumberLength } from './packet-number.ts';
 import { MAX_CID_LENGTH, QUIC_V1, type LongHeaderPacket, type ShortHeaderPacket } from './packet.types.ts';
 import { headerSize, minPayloadForSample, PacketBuilder, sealPacket, type SendPacketType } from './packetizer.ts';
-import { unprotectPacket } from './protection.ts';
+import { unprotectPacket, unprotectPacketWith, type UnprotectResult } from './protection.ts';
+import { KeyPhase, type KeyChoice } from './key-update.ts';
+import { LocalCids, type CidChanges, type IssuedCid } from './local-cids.ts';
+import { PeerCids } from './peer-cids.ts';
+import { hostOf, PathValidation, samePath } from './path-validation.ts';
 import { Recovery, type TimeoutOutcome } from './recovery.ts';
 import { SendBuffer } from './send-buffer.ts';
 import type { SentRecord } from './sent-record.ts';
@@ -59,6 +66,8 @@ export interface TransportSettings {
   readonly initialMaxStreamsUni: number;
   readonly ackDelayExponent: number;
   readonly maxAckDelay: number;
+  /** How many connection ids of the peer we keep (RFC 9000 §5.1.1, §18.2; at least 2). */
+  readonly activeConnectionIdLimit: number;
 }
 
 /** Defaults: 30 s idle, 4 MB per connection, 1 MB per stream, 100 bidirectional and 3 unidirectional streams. */
@@ -72,6 +81,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
   initialMaxStreamsUni: 3,
   ackDelayExponent: 3,
   maxAckDelay: 25,
+  activeConnectionIdLimit: 4,
 };
 
 /** TLS side of a connection: the handshake engine configuration without the transport parameters, which the connection adds. */
@@ -93,6 +103,8 @@ export interface QuicConnectionOptions {
   readonly traceId?: number;
   /** Datagram size used for every packet (default and minimum 1200, RFC 9000 §14). */
   readonly maxDatagramSize?: number;
+  /** Key of the stateless reset tokens of the ids we issue (default: this process's, reset-token.ts). */
+  readonly resetSecret?: Uint8Array;
 }
 
 type Keys = { read?: PacketKeys; write?: PacketKeys };
@@ -100,6 +112,10 @@ type Packet = LongHeaderPacket | ShortHeaderPacket;
 
 const PEER: Record<Role, Role> = { client: 'server', server: 'client' };
 const MAX_DEFERRED = 16;
+/** Probing frames (RFC 9000 §9.1): a packet of only these does not move the connection to its path. */
+const PROBING_FRAMES: ReadonlySet<Frame['type']> = new Set(['path_challenge', 'path_response', 'new_connection_id', 'padding']);
+/** Smallest datagram worth building once only 1-RTT packets are sent (no 1200-byte rule, RFC 9000 §14.1). */
+const SHORT_DATAGRAM_FLOOR = 64;
 
 /** One QUIC connection. */
 export class QuicConnection {
@@ -122,8 +138,10 @@ export class QuicConnection {
   private readonly maxDatagramSize: number;
   /** Client: the random DCID of its first Initial; server: the DCID the client's first Initial carried. */
   private originalDcid: Uint8Array;
-  /** The peer's connection id (DCID of what we send). */
-  private dcid: Uint8Array;
+  /** The peer's connection ids; the one in use is the DCID of what we send (RFC 9000 §5.1). */
+  private readonly peerCids: PeerCids;
+  /** The connection ids we issued (RFC 9000 §5.1.1). */
+  private readonly localCids: LocalCids;
   private peerCidKnown = false;
   private readonly keys: Record<SpaceId, Keys> = { initial: {}, handshake: {}, application: {} };
   private readonly discarded: Record<SpaceId, boolean> = { initial: false, handshake: false, application: false };
@@ -136,7 +154,17 @@ export class QuicConnection {
   private complete = false;
   private confirmed = false;
   private handshakeDonePending = false;
-  private pathResponses: Uint8Array[] = [];
+  /** PATH_RESPONSE frames to send, each on the path its challenge came from (RFC 9000 §8.2.2). */
+  private pathResponses: { data: Uint8Array; path: QuicPath }[] = [];
+  /** The peer's new address being validated (RFC 9000 §8.2, §9.3). */
+  private validation: PathValidation | undefined;
+  /** The last validated path, to go back to when a validation fails (RFC 9000 §9.3.2). */
+  private validatedPath: QuicPath | undefined;
+  /** The DCID of the peer's latest non-probing packet: a new one on a new path is an active migration (§9.5). */
+  private peerDcidUsed: Uint8Array;
+  private pingPending = false;
+  /** Path changes, for `show quic` and tests. */
+  readonly migrations = { peer: 0, validated: 0, failed: 0, local: 0 };
   private lastActivity: number;
   private ackElicitingSinceReceive = false;
   private closeFrame: ConnectionCloseFrame | undefined;
@@ -144,8 +172,10 @@ export class QuicConnection {
   private closeEnd = 0;
   private reason: CloseReason | undefined;
   private pacingWake: number | undefined;
-  private deferred: { datagram: Uint8Array; packet: Packet }[] = [];
+  private deferred: { datagram: Uint8Array; packet: Packet; path: QuicPath }[] = [];
   private addressValidated: boolean;
+  /** 1-RTT key phase (RFC 9001 §6), once both 1-RTT keys are installed. */
+  private ku: KeyPhase | undefined;
 
   constructor(o: QuicConnectionOptions) {
     this.role = o.tls.role;
@@ -157,6 +187,9 @@ export class QuicConnection {
     this.maxDatagramSize = Math.max(MIN_INITIAL_DATAGRAM, o.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
     const random = o.random ?? cryptoRandom;
     this.localCid = random(LOCAL_CID_LENGTH);
+    this.localCids = new LocalCids(this.localCid, random, o.resetSecret);
+    this.peerDcidUsed = this.localCid;
+    this.peerCids = new PeerCids(new Uint8Array(0), Math.max(2, this.settings.activeConnectionIdLimit));
     const traceId = o.traceId ?? 0;
     this.recovery = new Recovery<SentRecord[]>({ isServer: this.role === 'server', maxDatagramSize: this.maxDatagramSize, connId: traceId, now: o.now });
     this.addressValidated = this.role === 'client';
@@ -164,7 +197,7 @@ export class QuicConnection {
     this.streams = new StreamSet(this.role, this.settings, (e) => this.events.push(e));
     if (this.role === 'client') {
       this.originalDcid = random(LOCAL_CID_LENGTH);
-      this.dcid = this.originalDcid;
+      this.peerCids.setFirst(this.originalDcid);
       this.installInitialKeys();
       const setup = o.tls as Extract<QuicTlsSetup, { role: 'client' }>;
       const tls = new ClientHandshake({ ...setup.config, transportParameters: this.localTransportParameters() }, { conn: traceId, ...setup.options });
@@ -172,11 +205,29 @@ export class QuicConnection {
       this.onTls(tls.start());
     } else {
       this.originalDcid = new Uint8Array(0);
-      this.dcid = new Uint8Array(0);
     }
   }
 
   // ------------------------------------------------------------------ public state
+
+  /** The peer's connection id we send to now (RFC 9000 §5.1). */
+  get dcid(): Uint8Array {
+    return this.peerCids.current;
+  }
+
+  /** The connection ids we issued that are active, in sequence order (RFC 9000 §5.1.1). */
+  activeLocalCids(): IssuedCid[] {
+    return this.localCids.list();
+  }
+
+  /**
+   * Our connection ids added and removed since the last call: the listener adds the new ones to its
+   * dispatcher and forgets the retired ones, so that datagrams sent to any active id find this
+   * connection (RFC 9000 §5.1, §5.2).
+   */
+  pollCidChanges(): CidChanges {
+    return this.localCids.pollChanges();
+  }
 
   /** Where the connection stands (RFC 9000 §10). */
   get state(): ConnectionState {
@@ -206,6 +257,16 @@ export class QuicConnection {
   /** The DCID of the client's first Initial (empty on a server before it). */
   get originalDestinationCid(): Uint8Array {
     return this.originalDcid;
+  }
+
+  /** The Key Phase bit of 1-RTT packets sent now (RFC 9001 §6). */
+  get keyPhase(): 0 | 1 {
+    return this.ku?.phase ?? 0;
+  }
+
+  /** Key updates done so far, initiated by either side (RFC 9001 §6). */
+  get keyUpdates(): number {
+    return this.ku?.updates ?? 0;
   }
 
   /** The events since the last call, in order. */
@@ -254,6 +315,48 @@ export class QuicConnection {
   /** Asks the peer to stop sending on a stream (STOP_SENDING, RFC 9000 §19.5). */
   stopSending(streamId: number, errorCode: number): boolean {
     return !this.closingOrClosed() && this.streams.stopSending(streamId, errorCode);
+  }
+
+  /**
+   * Initiates a key update (RFC 9001 §6.1): 1-RTT packets sent from now on use the next keys and
+   * the other Key Phase. Refused (false) before the handshake is confirmed, while closing, and
+   * while no packet sent with the current keys has been acknowledged.
+   */
+  updateKeys(now: number): boolean {
+    this.now = now;
+    if (this.closingOrClosed() || !this.confirmed || !this.ku) return false;
+    if (!this.ku.initiate(this.recovery.spaces.application.nextPn)) return false;
+    this.keys.application = { read: this.ku.read, write: this.ku.write };
+    return true;
+  }
+
+  /**
+   * Client: moves the connection to `path` (a new local address, RFC 9000 §9.2) at `now`: the
+   * next packets go to a peer connection id not used before (the old one is retired, §9.5), with
+   * congestion control restarted when the host changed (§9.4), starting with a PING so that the
+   * server sees a non-probing packet on the new path. False on a server, before the handshake is
+   * confirmed, when the server sent disable_active_migration, or when it gave no spare id.
+   */
+  migrate(now: number, path: QuicPath): boolean {
+    this.now = now;
+    if (this.role !== 'client' || !this.confirmed || this.closingOrClosed() || this.peerParams?.disableActiveMigration) return false;
+    if (!this.peerCids.switchToUnused()) return false;
+    const hostChanged = hostOf(path.local) !== hostOf(this.path.local);
+    this.path = path;
+    this.migrations.local++;
+    this.recovery.onPathChanged(hostChanged, true, 0, now);
+    this.pingPending = true;
+    return true;
+  }
+
+  /** The path datagrams are sent on now (changes with migration, RFC 9000 §9). */
+  get currentPath(): QuicPath {
+    return this.path;
+  }
+
+  /** Whether a path validation is in progress (RFC 9000 §8.2). */
+  get validatingPath(): boolean {
+    return this.validation !== undefined;
   }
 
   /** Bytes written on a stream and not yet acknowledged. */
@@ -311,7 +414,7 @@ export class QuicConnection {
         this.closeSendPending = true; // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE again
         break;
       }
-      this.processPacket(p, datagram, now);
+      this.processPacket(p, datagram, now, path);
       if (this.closingOrClosed()) break;
     }
     if (split.error || split.ignored.length > 0) this.stats.dropped++;
@@ -326,7 +429,7 @@ export class QuicConnection {
     const h = parsePacketHeader(datagram, 0, LOCAL_CID_LENGTH);
     if (!h.ok || h.packet.form !== 'long') return false;
     this.originalDcid = odcid.slice();
-    this.dcid = h.packet.scid.slice();
+    this.peerCids.setFirst(h.packet.scid.slice());
     this.peerCidKnown = true;
     this.path = path;
     this.installInitialKeys();
@@ -339,12 +442,12 @@ export class QuicConnection {
   }
 
   private addressedToUs(p: Packet): boolean {
-    if (cidEquals(p.dcid, this.localCid)) return true;
+    if (this.localCids.has(p.dcid)) return true;
     // A client's Initial packets carry the original DCID until it learns ours (RFC 9000 §7.2).
     return this.role === 'server' && p.form === 'long' && p.type === 'initial' && cidEquals(p.dcid, this.originalDcid);
   }
 
-  private processPacket(p: Packet, datagram: Uint8Array, now: number): void {
+  private processPacket(p: Packet, datagram: Uint8Array, now: number, path: QuicPath): void {
     if (p.form === 'long' && p.type === '0rtt') {
       this.stats.dropped++; // 0-RTT is not offered
       return;
@@ -357,12 +460,25 @@ export class QuicConnection {
     const keys = this.keys[space].read;
     if (!keys) {
       // RFC 9001 §5.7: keep a few packets that arrive before their keys.
-      if (this.deferred.length < MAX_DEFERRED) this.deferred.push({ datagram, packet: p });
+      if (this.deferred.length < MAX_DEFERRED) this.deferred.push({ datagram, packet: p, path });
       else this.stats.dropped++;
       return;
     }
     const bytes = datagram.subarray(p.offset, p.end);
-    const u = unprotectPacket(keys, bytes, p.pnOffset - p.offset, this.recovery.spaces[space].largestReceived);
+    const largest = this.recovery.spaces[space].largestReceived;
+    let choice: KeyChoice = 'current';
+    let u: UnprotectResult;
+    if (space === 'application' && this.ku) {
+      const ku = this.ku;
+      ku.expire(now);
+      u = unprotectPacketWith(keys, bytes, p.pnOffset - p.offset, largest, (bit, pn) => {
+        const c = ku.choose(bit, pn);
+        choice = c.which;
+        return c.keys;
+      });
+    } else {
+      u = unprotectPacket(keys, bytes, p.pnOffset - p.offset, largest);
+    }
     if (!u.ok) {
       if (u.error === 'reserved-bits') {
         this.closeTransport('PROTOCOL_VIOLATION', 0, u.message);
@@ -372,7 +488,7 @@ export class QuicConnection {
       return;
     }
     if (this.role === 'client' && space === 'initial' && !this.peerCidKnown && p.form === 'long') {
-      this.dcid = p.scid.slice(); // RFC 9000 §7.2: use the server's chosen id from now on
+      this.peerCids.setFirst(p.scid.slice()); // RFC 9000 §7.2: use the server's chosen id from now on
       this.peerCidKnown = true;
     }
     const packetType = p.form === 'short' ? '1rtt' : (p.type as 'initial' | 'handshake');
@@ -386,6 +502,11 @@ export class QuicConnection {
       this.stats.dropped++; // duplicate (RFC 9000 §12.3)
       return;
     }
+    if (space === 'application' && this.ku) {
+      const k = this.ku.onOpened(choice, u.pn, now, this.ptoPeriod(), this.recovery.spaces.application.nextPn);
+      if (!k.ok) return this.closeTransport('KEY_UPDATE_ERROR', 0, k.message);
+      if (k.updated) this.keys.application = { read: this.ku.read, write: this.ku.write };
+    }
     this.stats.packetsIn++;
     this.lastActivity = now;
     this.ackElicitingSinceReceive = false;
@@ -397,9 +518,48 @@ export class QuicConnection {
       if (!this.discarded.initial) this.discardSpace('initial', now); // RFC 9001 §4.9.1
     }
     for (const f of frames) {
-      this.onFrame(space, f, now);
+      this.onFrame(space, f, now, p.dcid, path);
       if (this.closingOrClosed()) return;
     }
+    if (space === 'application' && u.pn === this.recovery.spaces.application.largestReceived && !frames.every((f) => PROBING_FRAMES.has(f.type))) {
+      this.onNonProbing(p.dcid, path, datagram.length, now);
+    }
+  }
+
+  /**
+   * The peer's newest non-probing packet came on `path` to our id `dcid` (RFC 9000 §9.3). On a new
+   * path (server, handshake confirmed): that path becomes the one we send on, under the
+   * anti-amplification limit until validated with PATH_CHALLENGE (§8.2, §9.3), with congestion
+   * control and RTT restarted unless only the port changed (§9.4), and, when the peer also moved to
+   * another of our ids (an active migration rather than a NAT rebinding), with a new peer id of its
+   * own (§9.5). Going back to the last validated path needs no validation.
+   */
+  private onNonProbing(dcid: Uint8Array, path: QuicPath, bytes: number, now: number): void {
+    const newDcid = !cidEquals(dcid, this.peerDcidUsed);
+    this.peerDcidUsed = dcid.slice();
+    if (samePath(path, this.path) || this.role !== 'server' || !this.confirmed) return;
+    this.migrations.peer++;
+    const hostChanged = hostOf(path.remote) !== hostOf(this.path.remote);
+    if (!this.validation) this.validatedPath = this.path;
+    this.path = path;
+    if (newDcid) this.peerCids.switchToUnused();
+    if (this.validatedPath && samePath(path, this.validatedPath)) {
+      this.validation = undefined;
+      this.recovery.onPathChanged(hostChanged, true, bytes, now);
+      return;
+    }
+    this.recovery.onPathChanged(hostChanged, false, bytes, now);
+    // Challenge data from node:crypto: the connection's source may fix bytes (the thread byte of udp/dispatcher.ts).
+    this.validation = new PathValidation(path, now, this.ptoPeriod(), cryptoRandom);
+  }
+
+  private onPathResponse(data: Uint8Array, now: number): void {
+    const v = this.validation;
+    if (!v || !v.answers(data)) return;
+    this.validation = undefined;
+    this.validatedPath = v.path;
+    this.migrations.validated++;
+    if (samePath(v.path, this.path)) this.recovery.onAddressValidated(now);
   }
 
   private retryDeferred(now: number): void {
@@ -409,19 +569,22 @@ export class QuicConnection {
     for (const d of waiting) {
       if (this.closingOrClosed()) return;
       const space: SpaceId = d.packet.form === 'short' ? 'application' : (d.packet.type as SpaceId);
-      if (this.keys[space].read || this.discarded[space]) this.processPacket(d.packet, d.datagram, now);
+      if (this.keys[space].read || this.discarded[space]) this.processPacket(d.packet, d.datagram, now, d.path);
       else this.deferred.push(d);
     }
   }
 
-  private onFrame(space: SpaceId, f: Frame, now: number): void {
+  private onFrame(space: SpaceId, f: Frame, now: number, packetDcid: Uint8Array, path: QuicPath): void {
     switch (f.type) {
+      case 'new_connection_id':
+        return this.check(this.peerCids.onNewCid(f, this.dcid.length === 0));
+      case 'retire_connection_id':
+        return this.check(this.localCids.onRetire(f.sequence, packetDcid));
+      case 'path_response':
+        return this.onPathResponse(f.data, now);
       case 'padding':
       case 'ping':
       case 'new_token':
-      case 'new_connection_id':
-      case 'retire_connection_id':
-      case 'path_response':
       case 'data_blocked':
       case 'streams_blocked':
         return;
@@ -448,7 +611,7 @@ export class QuicConnection {
       case 'stream_data_blocked':
         return this.check(this.streams.onStreamDataBlocked(f.streamId));
       case 'path_challenge':
-        if (this.pathResponses.length < 4) this.pathResponses.push(f.data.slice());
+        if (this.pathResponses.length < 4) this.pathResponses.push({ data: f.data.slice(), path });
         return;
       case 'connection_close':
         return this.onPeerClose(f, now);
@@ -465,6 +628,7 @@ export class QuicConnection {
   private onAck(space: SpaceId, f: Extract<Frame, { type: 'ack' }>, now: number): void {
     const out = this.recovery.onAckReceived(space, f, now);
     if (!out.ok) return this.closeWithError(out.error);
+    if (space === 'application' && this.ku && f.ranges.length > 0) this.ku.onAckReceived(f.ranges[0].largest);
     for (const p of out.acked) for (const r of p.payload ?? []) this.onRecordAcked(r);
     this.onPacketsLost(out.lost);
   }
@@ -483,6 +647,10 @@ export class QuicConnection {
   private requeue(r: SentRecord): void {
     if (r.k === 'crypto') {
       if (!this.discarded[r.space]) this.cryptoTx[r.space].onLost(r.offset, r.length, false);
+    } else if (r.k === 'new_cid') {
+      this.localCids.onLost(r.seq);
+    } else if (r.k === 'retire_cid') {
+      this.peerCids.onLost(r.seq);
     } else if (r.k === 'handshake_done') {
       if (this.role === 'server') this.handshakeDonePending = true;
     } else {
@@ -502,6 +670,8 @@ export class QuicConnection {
         case 'install-keys': {
           const k = derivePacketKeys(e.suite, e.secret);
           this.keys[e.level][e.direction] = k;
+          const app = this.keys.application;
+          if (e.level === 'application' && app.read && app.write && !this.ku) this.ku = new KeyPhase(app.read, app.write);
           if (e.level === 'handshake' && e.direction === 'write') this.recovery.hasHandshakeKeys = true;
           break;
         }
@@ -550,6 +720,8 @@ export class QuicConnection {
     this.recovery.maxAckDelay = p.maxAckDelay;
     this.recovery.ackDelayExponent = p.ackDelayExponent;
     this.streams.setPeerParams(p);
+    if (this.role === 'client' && p.statelessResetToken) this.peerCids.setFirst(this.dcid, p.statelessResetToken);
+    this.localCids.setPeerLimit(p.activeConnectionIdLimit);
   }
 
   private localTransportParameters(): Uint8Array {
@@ -564,8 +736,10 @@ export class QuicConnection {
       initialMaxStreamsUni: s.initialMaxStreamsUni,
       ackDelayExponent: s.ackDelayExponent,
       maxAckDelay: s.maxAckDelay,
+      activeConnectionIdLimit: Math.max(2, s.activeConnectionIdLimit),
       initialSourceConnectionId: this.localCid,
-      ...(this.role === 'server' ? { originalDestinationConnectionId: this.originalDcid, disableActiveMigration: true } : {}),
+      // RFC 9000 §18.2: the server's first id has its stateless reset token; migration is allowed (§9).
+      ...(this.role === 'server' ? { originalDestinationConnectionId: this.originalDcid, statelessResetToken: this.localCids.firstToken } : {}),
     };
     return encodeTransportParameters(p);
   }
@@ -642,7 +816,8 @@ export class QuicConnection {
     let t = this.idleDeadline() ?? Infinity;
     const r = this.recovery.deadline();
     if (r !== undefined) t = Math.min(t, r);
-    if (this.recovery.amplification.allowance() >= MIN_INITIAL_DATAGRAM) {
+    if (this.validation) t = Math.min(t, this.validation.deadline(this.ptoPeriod()));
+    if (this.recovery.amplification.allowance() >= this.datagramFloor()) {
       for (const id of SPACE_IDS) {
         if (!this.keys[id].write) continue;
         const a = this.recovery.spaces[id].ackDeadline(id === 'application' ? this.settings.maxAckDelay : 0);
@@ -670,8 +845,25 @@ export class QuicConnection {
       return;
     }
     if (this.pacingWake !== undefined && now >= this.pacingWake) this.pacingWake = undefined;
+    if (this.validation && this.validation.onTimeout(now, this.ptoPeriod()) === 'failed') this.onValidationFailed(now);
     const r = this.recovery.deadline();
     if (r !== undefined && now >= r) this.onRecoveryTimeout(this.recovery.onTimeout(now));
+  }
+
+  /** The new path did not answer in time: back to the last validated one (RFC 9000 §9.3.2). */
+  private onValidationFailed(now: number): void {
+    this.validation = undefined;
+    this.migrations.failed++;
+    const back = this.validatedPath;
+    if (!back) return;
+    const hostChanged = hostOf(back.remote) !== hostOf(this.path.remote);
+    this.path = back;
+    this.recovery.onPathChanged(hostChanged, true, 0, now);
+  }
+
+  /** Smallest datagram worth building: 1200 bytes while Initial or Handshake packets may be sent (RFC 9000 §14.1). */
+  private datagramFloor(): number {
+    return this.discarded.initial && this.discarded.handshake ? SHORT_DATAGRAM_FLOOR : MIN_INITIAL_DATAGRAM;
   }
 
   private onRecoveryTimeout(out: TimeoutOutcome<SentRecord[]>): void {
@@ -708,6 +900,18 @@ export class QuicConnection {
     this.now = now;
     if (this.stateValue === 'closed' || this.stateValue === 'draining') return null;
     if (this.stateValue === 'handshake' && this.role === 'server' && !this.tls) return null;
+    if (this.stateValue !== 'closing') {
+      const i = this.pathResponses.findIndex((r) => !samePath(r.path, this.path));
+      if (i >= 0) {
+        const r = this.pathResponses.splice(i, 1)[0];
+        const probe = this.buildPathResponse(now, r.data);
+        if (probe) {
+          this.stats.datagramsOut++;
+          this.stats.bytesOut += probe.length;
+          return { data: probe, path: r.path };
+        }
+      }
+    }
     const data = this.stateValue === 'closing' ? this.buildClose() : this.buildDatagram(now);
     if (!data) return null;
     this.stats.datagramsOut++;
@@ -718,18 +922,19 @@ export class QuicConnection {
   private hasPendingIn(space: SpaceId): boolean {
     if (this.cryptoTx[space].hasPending()) return true;
     if (space !== 'application') return false;
-    return this.handshakeDonePending || this.pathResponses.length > 0 || this.streams.hasPending();
+    return this.handshakeDonePending || this.pingPending || this.validation?.pending === true || this.pathResponses.length > 0 || this.localCids.hasPending() || this.peerCids.hasPending() || this.streams.hasPending();
   }
 
   private buildDatagram(now: number): Uint8Array | null {
     const amp = this.recovery.amplification.allowance();
     const maxSize = Math.min(this.maxDatagramSize, amp);
-    if (maxSize < MIN_INITIAL_DATAGRAM) return null;
+    if (maxSize < this.datagramFloor()) return null;
     const probing = SPACE_IDS.some((id) => this.probes[id] > 0 && this.keys[id].write);
     let ackOnly = !probing && this.recovery.cc.available() < maxSize;
     if (!ackOnly && !probing) {
       const wait = this.recovery.pacingDelay(now, maxSize);
-      if (wait > 0) {
+      // A wait lost in floating-point rounding (now + wait === now) would re-arm a timer that is already due.
+      if (wait > 0 && now + wait > now) {
         this.pacingWake = now + wait;
         ackOnly = true;
       }
@@ -755,12 +960,17 @@ export class QuicConnection {
     if (built.length === 0) return null;
     // RFC 9000 §14.1: datagrams with a client Initial, or a server's ack-eliciting Initial, are at least 1200 bytes.
     if (built.some((x) => x.space === 'initial' && (this.role === 'client' || x.b.ackEliciting))) built[built.length - 1].b.pad(remaining);
+    // RFC 9000 §8.2.1, §8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are expanded to 1200 bytes (within the amplification limit).
+    else if (built.some((x) => x.b.kinds.includes('path_challenge') || x.b.kinds.includes('path_response'))) {
+      built[built.length - 1].b.pad(Math.min(remaining, MIN_INITIAL_DATAGRAM - (maxSize - remaining)));
+    }
     const parts: Uint8Array[] = [];
     let sentHandshake = false;
     for (const x of built) {
       const pn = this.recovery.nextPacketNumber(x.space);
       const bytes = sealPacket({
         type: x.type, keys: this.keys[x.space].write!, dcid: this.dcid, scid: this.localCid, token: new Uint8Array(0), pn, pnLength: x.pnLength, payload: x.b.payload(),
+        keyPhase: x.space === 'application' ? this.keyPhase : 0,
       });
       parts.push(bytes);
       this.recovery.onPacketSent(x.space, pn, { ackEliciting: x.b.ackEliciting, inFlight: x.b.inFlight, bytes: bytes.length, payload: x.b.records }, now);
@@ -786,13 +996,23 @@ export class QuicConnection {
       const other = probe || (!ackOnly && this.hasPendingIn(space));
       if ((due !== undefined && due <= now) || other) {
         const ack = this.recovery.buildAck(space, now, this.settings.ackDelayExponent);
-        if (ack) b.add(ack, null);
+        if (ack && b.add(ack, null) && space === 'application') this.ku?.onAckSent(ack.ranges[0].largest);
       }
     }
     if (ackOnly && !probe) return;
     if (space === 'application') {
       if (this.handshakeDonePending && b.add({ type: 'handshake_done' }, { k: 'handshake_done' })) this.handshakeDonePending = false;
-      while (this.pathResponses.length > 0 && b.add({ type: 'path_response', data: this.pathResponses[0] }, null)) this.pathResponses.shift();
+      for (let i = 0; i < this.pathResponses.length; ) {
+        const r = this.pathResponses[i];
+        if (!samePath(r.path, this.path)) i++;
+        else if (b.add({ type: 'path_response', data: r.data }, null)) this.pathResponses.splice(i, 1);
+        else break;
+      }
+      const v = this.validation;
+      if (v?.pending && samePath(v.path, this.path) && b.room > 9) b.add({ type: 'path_challenge', data: v.challenge(now) }, null);
+      if (this.pingPending && b.add({ type: 'ping' }, { k: 'ping' })) this.pingPending = false;
+      this.localCids.fill(b);
+      this.peerCids.fill(b);
     }
     const tx = this.cryptoTx[space];
     while (b.room > 16) {
@@ -805,6 +1025,27 @@ export class QuicConnection {
     }
     if (space === 'application') this.streams.fill(b);
     if (probe && !b.ackEliciting) b.add({ type: 'ping' }, { k: 'ping' });
+  }
+
+  /**
+   * A datagram with a PATH_RESPONSE for a challenge that came on another path than ours (the peer
+   * probing a path, RFC 9000 §8.2.2, §9.1), expanded to 1200 bytes, sent on that path.
+   */
+  private buildPathResponse(now: number, data: Uint8Array): Uint8Array | null {
+    const keys = this.keys.application.write;
+    if (!keys) return null;
+    const sp = this.recovery.spaces.application;
+    const pnLength = packetNumberLength(sp.nextPn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
+    const overhead = headerSize('1rtt', this.dcid.length, 0, 0, pnLength) + AEAD_TAG_LENGTH;
+    const b = new PacketBuilder(this.maxDatagramSize - overhead);
+    b.add({ type: 'path_response', data }, null);
+    b.pad(MIN_INITIAL_DATAGRAM - overhead - b.length);
+    const pn = this.recovery.nextPacketNumber('application');
+    const bytes = sealPacket({ type: '1rtt', keys, dcid: this.dcid, scid: this.localCid, token: new Uint8Array(0), pn, pnLength, payload: b.payload(), keyPhase: this.keyPhase });
+    this.recovery.onPacketSent('application', pn, { ackEliciting: true, inFlight: true, bytes: bytes.length, payload: [] }, now);
+    this.stats.packetsOut++;
+    this.framesSent.set('path_response', (this.framesSent.get('path_response') ?? 0) + 1);
+    return bytes;
   }
 
   /** A datagram with CONNECTION_CLOSE in every space we still have keys for (RFC 9000 §10.2.3). */
@@ -835,6 +1076,7 @@ export class QuicConnection {
       }
       parts.push(sealPacket({
         type: space === 'application' ? '1rtt' : space, keys, dcid: this.dcid, scid: this.localCid, token: new Uint8Array(0), pn, pnLength, payload: b.payload(),
+        keyPhase: space === 'application' ? this.keyPhase : 0,
       }));
     }
     const data = concat(parts);

@@ -148,8 +148,8 @@ export function removeHeaderProtection(suite: CipherSuiteInfo, hp: Uint8Array, p
   return { ok: true, header, firstByte, pnLength, truncatedPn };
 }
 
-/** Why a packet could not be unprotected. `reserved-bits` is a PROTOCOL_VIOLATION (RFC 9000 §17.2, §17.3.1). */
-export type UnprotectError = 'too-short-for-sample' | 'too-short' | 'aead-failure' | 'reserved-bits';
+/** Why a packet could not be unprotected. `reserved-bits` is a PROTOCOL_VIOLATION (RFC 9000 §17.2, §17.3.1); `no-keys`: none for its key phase. */
+export type UnprotectError = 'too-short-for-sample' | 'too-short' | 'aead-failure' | 'reserved-bits' | 'no-keys';
 
 /** A packet with protection removed. */
 export interface UnprotectedPacket extends UnmaskedHeader {
@@ -171,16 +171,34 @@ export type UnprotectResult = ({ readonly ok: true } & UnprotectedPacket) | { re
  * `reserved-bits` (a connection error of type PROTOCOL_VIOLATION, RFC 9000 §17.2).
  */
 export function unprotectPacket(keys: PacketKeys, packet: Uint8Array, pnOffset: number, largestPn: number): UnprotectResult {
-  const h = removeHeaderProtection(keys.suite, keys.hp, packet, pnOffset);
+  return unprotectPacketWith(keys, packet, pnOffset, largestPn, () => keys);
+}
+
+/**
+ * Like `unprotectPacket`, for 1-RTT packets whose AEAD keys depend on the Key Phase bit (RFC 9001
+ * §6.3): header protection is removed with `hpKeys.hp` (never updated, §6.1), then `choose` gets
+ * the Key Phase and the full packet number and returns the keys to open the payload with, or
+ * undefined to drop the packet (`no-keys`).
+ */
+export function unprotectPacketWith(
+  hpKeys: PacketKeys,
+  packet: Uint8Array,
+  pnOffset: number,
+  largestPn: number,
+  choose: (keyPhase: 0 | 1, pn: number) => PacketKeys | undefined,
+): UnprotectResult {
+  const h = removeHeaderProtection(hpKeys.suite, hpKeys.hp, packet, pnOffset);
   if (!h.ok) return h;
   const pn = decodePacketNumber(largestPn, h.truncatedPn, (h.pnLength * 8) as 8 | 16 | 24 | 32);
+  const long = (h.firstByte & 0x80) !== 0;
+  const keyPhase = long ? 0 : (((h.firstByte >> 2) & 1) as 0 | 1);
+  const keys = choose(keyPhase, pn);
+  if (!keys) return { ok: false, error: 'no-keys', message: `packet ${pn}: no keys for key phase ${keyPhase}` };
   const opened = openPayload(keys, pn, h.header, packet.subarray(h.header.length));
   if (!opened.ok) {
     return { ok: false, error: opened.error, message: opened.error === 'aead-failure' ? `packet ${pn}: authentication failed` : `packet ${pn}: payload shorter than the AEAD tag` };
   }
-  const long = (h.firstByte & 0x80) !== 0;
   const reserved = h.firstByte & (long ? 0x0c : 0x18);
   if (reserved !== 0) return { ok: false, error: 'reserved-bits', message: `packet ${pn}: reserved bits 0x${reserved.toString(16)} set (PROTOCOL_VIOLATION, RFC 9000 §17.2)` };
-  const keyPhase = long ? 0 : (((h.firstByte >> 2) & 1) as 0 | 1);
   return { ok: true, header: h.header, firstByte: h.firstByte, pnLength: h.pnLength, truncatedPn: h.truncatedPn, pn, payload: opened.plaintext, keyPhase };
 }

@@ -9,9 +9,9 @@
 import { AmplificationLimit } from './amplification.ts';
 import type { QuicDecodeError } from './errors.ts';
 import type { AckFrame } from './frame.types.ts';
-import { NewReno, type CongestionState } from './newreno.ts';
+import { initialWindow, NewReno, type CongestionState } from './newreno.ts';
 import { Pacer } from './pacer.ts';
-import { K_GRANULARITY, RttEstimator } from './rtt.ts';
+import { K_GRANULARITY, K_INITIAL_RTT, RttEstimator } from './rtt.ts';
 import { PacketNumberSpace, SPACE_IDS, type SentPacket, type SpaceId } from './spaces.ts';
 import { QTR, TRACE_SPACE } from './trace.ts';
 
@@ -139,6 +139,29 @@ export class Recovery<T = unknown> {
   /** The server validated the client's address (RFC 9000 §8.1): lifts the limit. */
   onAddressValidated(now: number): void {
     this.amplification.validate();
+    this.setTimer(now);
+  }
+
+  /**
+   * The peer moved to a new address (RFC 9000 §9.4): the congestion controller and the RTT
+   * estimator restart from their initial values (bytes in flight stay counted until acknowledged or
+   * lost). Unless `validated`, the new path is under the anti-amplification limit again (§9.3,
+   * §8.1), counting `receivedOnPath` bytes received there so far.
+   */
+  onPathChanged(resetCongestion: boolean, validated: boolean, receivedOnPath: number, now: number): void {
+    if (resetCongestion) {
+      this.cc.congestionWindow = initialWindow(this.cc.maxDatagramSize);
+      this.cc.ssthresh = Infinity;
+      this.cc.recoveryStartTime = -1;
+      this.rtt.latestRtt = 0;
+      this.rtt.smoothedRtt = K_INITIAL_RTT;
+      this.rtt.rttvar = K_INITIAL_RTT / 2;
+      this.rtt.minRtt = 0;
+      this.rtt.firstSampleTime = 0;
+    }
+    this.amplification.validated = validated;
+    this.amplification.received = receivedOnPath;
+    this.amplification.sent = 0;
     this.setTimer(now);
   }
 

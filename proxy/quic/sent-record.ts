@@ -20,6 +20,10 @@ export type SentRecord =
   | { readonly k: 'stream_data_blocked'; readonly id: number }
   | { readonly k: 'streams_blocked'; readonly bidi: boolean }
   | { readonly k: 'handshake_done' }
+  /** NEW_CONNECTION_ID of sequence `seq` (RFC 9000 §19.15). */
+  | { readonly k: 'new_cid'; readonly seq: number }
+  /** RETIRE_CONNECTION_ID of sequence `seq` (RFC 9000 §19.16). */
+  | { readonly k: 'retire_cid'; readonly seq: number }
   | { readonly k: 'ping' };
 
 /**

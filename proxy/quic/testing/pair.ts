@@ -4,9 +4,9 @@
  * by a virtual clock. Randomness (loss, jitter, connection ids) comes from one seed, so a run is
  * reproducible. Used by the engine tests and usable by benchmarks.
  */
-import { seededRandom } from '../cid.ts';
+import { seededRandom, type RandomSource } from '../cid.ts';
 import { QuicConnection, type QuicTlsSetup, type TransportSettings } from '../connection.ts';
-import type { ConnectionEvent, QuicPath } from '../connection.types.ts';
+import type { ConnectionEvent } from '../connection.types.ts';
 
 /** Which way a datagram goes. */
 export type Direction = 'to-server' | 'to-client';
@@ -41,6 +41,8 @@ export interface PairOptions {
   readonly serverTransport?: Partial<TransportSettings>;
   /** Virtual clock start in ms (default 1000). */
   readonly start?: number;
+  /** Source of the server's connection ids (default seeded from `seed`; e.g. a threadCidSource). */
+  readonly serverRandom?: RandomSource;
   /** Trace ids of the two connections. */
   readonly traceIds?: { readonly client: number; readonly server: number };
 }
@@ -50,10 +52,13 @@ interface InFlight {
   readonly seq: number;
   readonly dir: Direction;
   readonly data: Uint8Array;
+  /** The client address the datagram carries (source to the server, destination to the client). */
+  readonly clientAddr: string;
 }
 
-const CLIENT_PATH: QuicPath = { local: '10.0.0.1:50000', remote: '10.0.0.2:443' };
-const SERVER_PATH: QuicPath = { local: '10.0.0.2:443', remote: '10.0.0.1:50000' };
+/** The server's address; the client starts at CLIENT_ADDRESS. */
+export const SERVER_ADDRESS = '10.0.0.2:443';
+export const CLIENT_ADDRESS = '10.0.0.1:50000';
 
 /** mulberry32: a small seeded PRNG giving floats in [0, 1). */
 function prng(seed: number): () => number {
@@ -86,6 +91,12 @@ export class QuicPair {
   private queue: InFlight[] = [];
   private seq = 0;
   private readonly dirSeq: Record<Direction, number> = { 'to-server': 0, 'to-client': 0 };
+  /** The client's address as the server sees it (NAT rebinding and migration change it). */
+  private clientAddr = CLIENT_ADDRESS;
+  /** Client addresses datagrams to the client still reach it through. */
+  private readonly reachable = new Set([CLIENT_ADDRESS]);
+  /** Datagrams to a client address that no longer reaches the client (after a migration, or blocked). */
+  misrouted = 0;
 
   constructor(o: PairOptions) {
     this.now = o.start ?? 1000;
@@ -93,19 +104,63 @@ export class QuicPair {
     const link = o.link ?? {};
     this.links = 'toServer' in link ? { 'to-server': link.toServer, 'to-client': link.toClient } : { 'to-server': link, 'to-client': link };
     this.client = new QuicConnection({
-      tls: o.client, path: CLIENT_PATH, now: this.now, transport: o.clientTransport, random: seededRandom(o.seed * 2 + 1), traceId: o.traceIds?.client,
+      tls: o.client, path: { local: CLIENT_ADDRESS, remote: SERVER_ADDRESS }, now: this.now, transport: o.clientTransport, random: seededRandom(o.seed * 2 + 1), traceId: o.traceIds?.client,
     });
     this.server = new QuicConnection({
-      tls: o.server, path: SERVER_PATH, now: this.now, transport: o.serverTransport, random: seededRandom(o.seed * 2 + 2), traceId: o.traceIds?.server,
+      tls: o.server, path: { local: SERVER_ADDRESS, remote: CLIENT_ADDRESS }, now: this.now, transport: o.serverTransport,
+      random: o.serverRandom ?? seededRandom(o.seed * 2 + 2), traceId: o.traceIds?.server,
     });
     this.flush();
   }
 
+  /** The client's address as the server sees it now. */
+  get clientAddress(): string {
+    return this.clientAddr;
+  }
+
+  /**
+   * NAT rebinding (RFC 9000 §9): from now on the client's datagrams reach the server from
+   * `address`, without the client knowing; the old mapping still reaches the client.
+   */
+  rebindClient(address: string): void {
+    this.clientAddr = address;
+    this.reachable.add(address);
+  }
+
+  /** Datagrams the server sends to `address` are lost from now on. */
+  blockClientAddress(address: string): void {
+    this.reachable.delete(address);
+  }
+
+  /** Datagrams the server sends to `address` reach the client (again). */
+  unblockClientAddress(address: string): void {
+    this.reachable.add(address);
+  }
+
+  /** Active migration (RFC 9000 §9.2): the client moves to `address` (QuicConnection.migrate); false when refused. */
+  migrateClient(address: string): boolean {
+    if (!this.client.migrate(this.now, { local: address, remote: SERVER_ADDRESS })) return false;
+    this.clientAddr = address;
+    this.reachable.clear();
+    this.reachable.add(address);
+    this.flush();
+    return true;
+  }
+
   /** Delivers `data` to one side right now, outside the link (hostile input, tests). */
   inject(dir: Direction, data: Uint8Array): void {
-    const to = dir === 'to-server' ? this.server : this.client;
-    to.receive(this.now, data, dir === 'to-server' ? SERVER_PATH : CLIENT_PATH);
+    this.deliver(dir, data, this.clientAddr);
     this.flush();
+  }
+
+  private deliver(dir: Direction, data: Uint8Array, clientAddr: string): void {
+    if (dir === 'to-server') {
+      this.server.receive(this.now, data, { local: SERVER_ADDRESS, remote: clientAddr });
+    } else if (!this.reachable.has(clientAddr)) {
+      this.misrouted++; // sent to an address the client left
+    } else {
+      this.client.receive(this.now, data, { local: this.clientAddr, remote: SERVER_ADDRESS });
+    }
   }
 
   /** Sends everything both sides have to send and dispatches their events, until quiet. */
@@ -114,7 +169,8 @@ export class QuicPair {
       let moved = false;
       for (const [conn, dir] of [[this.client, 'to-server'], [this.server, 'to-client']] as const) {
         for (let d = conn.transmit(this.now); d; d = conn.transmit(this.now)) {
-          this.send(dir, d.data);
+          // The client's datagrams leave from its current address (a NAT may rewrite it); the server's go to the address it chose.
+          this.send(dir, d.data, dir === 'to-server' ? this.clientAddr : d.path.remote);
           moved = true;
         }
       }
@@ -133,7 +189,7 @@ export class QuicPair {
     return events.length > 0;
   }
 
-  private send(dir: Direction, data: Uint8Array): void {
+  private send(dir: Direction, data: Uint8Array, clientAddr: string): void {
     const link = this.links[dir];
     const seq = this.dirSeq[dir]++;
     this.counts[dir].sent++;
@@ -145,9 +201,9 @@ export class QuicPair {
     }
     let extra = scripted?.extraDelay ?? 0;
     if (!scripted && this.rand() < (link.reorder ?? 0)) extra += this.rand() * (link.reorderDelay ?? 3 * delay);
-    this.enqueue({ at: this.now + delay + extra, seq: this.seq++, dir, data });
+    this.enqueue({ at: this.now + delay + extra, seq: this.seq++, dir, data, clientAddr });
     if (!scripted && this.rand() < (link.duplicate ?? 0)) {
-      this.enqueue({ at: this.now + delay + this.rand() * delay, seq: this.seq++, dir, data: data.slice() });
+      this.enqueue({ at: this.now + delay + this.rand() * delay, seq: this.seq++, dir, data: data.slice(), clientAddr });
     }
   }
 
@@ -171,8 +227,7 @@ export class QuicPair {
     while (this.queue.length > 0 && this.queue[0].at <= this.now) {
       const f = this.queue.shift()!;
       this.counts[f.dir].delivered++;
-      const to = f.dir === 'to-server' ? this.server : this.client;
-      to.receive(this.now, f.data, f.dir === 'to-server' ? SERVER_PATH : CLIENT_PATH);
+      this.deliver(f.dir, f.data, f.clientAddr);
     }
     for (const conn of [this.client, this.server]) {
       const d = conn.deadline();
@@ -180,6 +235,27 @@ export class QuicPair {
     }
     this.flush();
     return true;
+  }
+
+  /** Handles everything scheduled in the next `ms` milliseconds of virtual time, then sets the clock to their end. */
+  runFor(ms: number): void {
+    const end = this.now + ms;
+    let last = this.now;
+    let sameTime = 0;
+    for (let n = 0; n < 1_000_000; n++) {
+      const next = this.nextTime();
+      if (next === undefined || next > end) break;
+      this.step();
+      // As in runUntil: a timer that stays due without progress would spin.
+      if (this.now === last && ++sameTime > 1000) {
+        this.now += 1;
+        sameTime = 0;
+      } else if (this.now !== last) {
+        sameTime = 0;
+        last = this.now;
+      }
+    }
+    this.now = Math.max(this.now, end);
   }
 
   /** Steps until `done()` holds (true) or the virtual clock passes `maxTime` ms from now or nothing is scheduled (false). */

@@ -221,11 +221,30 @@ export class QuicListener {
       this.sock.send(d.data, to.port, to.host);
     }
     // Writes made while handling the events above (a response to a request) are sent in this turn too.
+    this.followCids(e);
     if (q.state === 'closed') {
       this.remove(e, q.closeReason?.reason ?? 'closed');
       return;
     }
     this.arm(e, now);
+  }
+
+  /**
+   * Registers the connection ids the connection issued since the last turn (NEW_CONNECTION_ID, RFC
+   * 9000 §5.1.1) and forgets the ones the peer retired (§19.16): a datagram sent to any active id
+   * finds the connection, on this thread or handed over to it (the ids carry this thread's number).
+   */
+  private followCids(e: Entry): void {
+    const ch = e.quic.pollCidChanges();
+    for (const c of ch.added) {
+      this.dispatcher.add(c, e);
+      e.cids.push(c);
+    }
+    for (const c of ch.removed) {
+      this.dispatcher.forget(c);
+      const i = e.cids.findIndex((x) => x.length === c.length && x.every((b, j) => b === c[j]));
+      if (i >= 0) e.cids.splice(i, 1);
+    }
   }
 
   private arm(e: Entry, now: number): void {

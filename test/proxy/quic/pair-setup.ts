@@ -4,6 +4,7 @@
  */
 import { credentials, testCa } from '../tls13/handshake-pair.ts';
 import { QuicPair, type PairOptions } from '../../../proxy/quic/testing/pair.ts';
+import type { ConnectionEvent } from '../../../proxy/quic/connection.types.ts';
 
 const ecdsa = credentials('ecdsa-chain.pem', 'ecdsa-leaf.key');
 
@@ -34,4 +35,33 @@ export function pattern(n: number, salt = 0): Uint8Array {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+/** Runs the pair until both sides confirmed the handshake; false when it did not within `within` ms. */
+export function confirmHandshake(p: QuicPair, within = 10_000): boolean {
+  return p.runUntil(() => p.client.handshakeConfirmed && p.server.handshakeConfirmed, within);
+}
+
+/** Collects stream data per stream id on one side: feed it the side's events. */
+export function streamCollector(): { fins: Set<number>; on: (e: ConnectionEvent) => void; bytes: (id: number) => Uint8Array; received: () => number } {
+  const data = new Map<number, Uint8Array[]>();
+  const fins = new Set<number>();
+  let total = 0;
+  return {
+    fins,
+    on: (e) => {
+      if (e.kind !== 'stream-data') return;
+      if (!data.has(e.streamId)) data.set(e.streamId, []);
+      data.get(e.streamId)!.push(e.data);
+      total += e.data.length;
+      if (e.fin) fins.add(e.streamId);
+    },
+    bytes: (id) => concatBytes(data.get(id) ?? []),
+    received: () => total,
+  };
+}
+
+/** Byte equality. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 }

@@ -137,6 +137,56 @@ describe('two dispatchers (threads 1 and 2) with real engines', () => {
     expect(cidOwner(t2.conns[0].localCid)).toBe(2);
   });
 
+  it('ids issued with NEW_CONNECTION_ID carry the owner thread and, registered as the listener does, route an actively migrated client to it', () => {
+    const threads: Record<number, Thread> = { 1: thread(1), 2: thread(2) };
+    let now = 1000;
+    const c = client(now);
+    /** What the listener does after each turn of a connection: follow its issued and retired ids. */
+    const follow = (t: Thread) => {
+      for (const s of t.conns) {
+        const ch = s.pollCidChanges();
+        for (const id of ch.added) t.d.add(id, s);
+        for (const id of ch.removed) t.d.forget(id);
+      }
+    };
+    let migrated = false;
+    let streamId: number | null = null;
+    const received: Uint8Array[] = [];
+    const from = () => (migrated ? '10.0.0.9:40000' : '10.0.0.1:50000');
+    for (let round = 0; round < 300; round++) {
+      now += 5;
+      // Before the migration the client lands on thread 2, after it on thread 1.
+      for (let d = c.transmit(now); d; d = c.transmit(now)) deliver(threads, migrated ? 1 : 2, d.data, from(), now);
+      follow(threads[2]);
+      for (const s of threads[2].conns) {
+        for (const e of s.pollEvents()) if (e.kind === 'stream-data') received.push(e.data);
+        for (let d = s.transmit(now); d; d = s.transmit(now)) if (d.path.remote === from()) c.receive(now, d.data, { local: from(), remote: SERVER_LOCAL });
+      }
+      follow(threads[2]);
+      c.pollEvents();
+      if (!migrated && c.handshakeConfirmed && round > 20) {
+        expect(c.migrate(now, { local: '10.0.0.9:40000', remote: SERVER_LOCAL })).toBe(true);
+        migrated = true;
+        streamId = c.openStream(true);
+        c.write(streamId!, new TextEncoder().encode('GET / after migrating'));
+        c.finish(streamId!);
+      }
+      if (Buffer.concat(received).toString() === 'GET / after migrating' && threads[2].conns[0].migrations.validated > 0) break;
+    }
+    expect(Buffer.concat(received).toString()).toBe('GET / after migrating');
+    const s = threads[2].conns[0];
+    expect(s.currentPath.remote).toBe('10.0.0.9:40000');
+    expect(s.migrations.validated).toBe(1);
+    // Every active id of the server is thread 2's and is in thread 2's table; the retired one is not.
+    for (const id of s.activeLocalCids()) {
+      expect(cidOwner(id.cid)).toBe(2);
+      expect(threads[2].d.lookup(id.cid)).toBe(s);
+    }
+    expect(threads[2].d.lookup(s.localCid)).toBeUndefined(); // sequence 0, retired by the migrating client
+    expect(threads[1].d.size).toBe(0);
+    expect(threads[1].d.stats.forwarded).toBeGreaterThan(0);
+  });
+
   it('a handed-over datagram for a connection that ended is dropped, never forwarded again', () => {
     const threads: Record<number, Thread> = { 1: thread(1), 2: thread(2) };
     let now = 1000;
