@@ -477,29 +477,32 @@ export class StickTable {
    * first, unless `nopurge`; -1 when no room could be made.
    */
   acquire(key: StickKey): number {
-    const len = this.keyLen(key);
-    const hash = hashKeyBytes(key.bytes, 0, len);
-    const now = this.tick();
-    this.lock();
-    try {
-      let s = this.find(key, hash, len);
-      if (s < 0) s = this.create(key, hash, len, now);
-      if (s < 0) return -1;
-      this.w[this.base(s) + SLOT.REF]!++;
-      return this.handle(s);
-    } finally {
-      this.unlock();
-    }
+    return this.locate(key, true, true);
   }
 
   /** HAProxy stktable_lookup_key(): the entry for `key` with one reference taken, or -1. */
   lookup(key: StickKey): number {
+    return this.locate(key, false, true);
+  }
+
+  /** Whether `key` has an entry now (no reference taken: the answer may be stale at once). */
+  has(key: StickKey): boolean {
+    return this.locate(key, false, false) >= 0;
+  }
+
+  /**
+   * Finds `key` under the table lock, creating it when `create`; with `takeRef`, takes one reference
+   * and returns its handle, else returns the slot (>= 0) or -1 when absent.
+   */
+  private locate(key: StickKey, create: boolean, takeRef: boolean): number {
     const len = this.keyLen(key);
     const hash = hashKeyBytes(key.bytes, 0, len);
+    const now = create ? this.tick() : 0;
     this.lock();
     try {
-      const s = this.find(key, hash, len);
-      if (s < 0) return -1;
+      let s = this.find(key, hash, len);
+      if (s < 0 && create) s = this.create(key, hash, len, now);
+      if (s < 0 || !takeRef) return s;
       this.w[this.base(s) + SLOT.REF]!++;
       return this.handle(s);
     } finally {
@@ -507,17 +510,6 @@ export class StickTable {
     }
   }
 
-  /** Whether `key` has an entry now (no reference taken: the answer may be stale at once). */
-  has(key: StickKey): boolean {
-    const len = this.keyLen(key);
-    const hash = hashKeyBytes(key.bytes, 0, len);
-    this.lock();
-    try {
-      return this.find(key, hash, len) >= 0;
-    } finally {
-      this.unlock();
-    }
-  }
 
   /** Checks that `h` names a live entry of this table; returns its slot. Table lock held or ref held. */
   private check(h: number, what: string): number {
