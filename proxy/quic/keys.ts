@@ -4,55 +4,14 @@
  * first destination connection id, packet keys ("quic key", "quic iv", "quic hp") and the
  * key update ("quic ku").
  */
-import { createHmac } from 'node:crypto';
+import { hkdfExpandLabel, hkdfExtract } from '../tls13/hkdf.ts';
 import { AEAD_IV_LENGTH, CIPHER_SUITES, type CipherSuiteInfo, type CipherSuiteName, type PacketKeys } from './crypto.types.ts';
 
 /** QUIC v1 initial salt (RFC 9001 §5.2). */
 export const INITIAL_SALT_V1 = Uint8Array.from(Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex'));
 
-/** HKDF-Extract(salt, ikm) = HMAC-Hash(salt, ikm) (RFC 5869 §2.2). */
-export function hkdfExtract(hash: 'sha256' | 'sha384', salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac(hash, salt).update(ikm).digest());
-}
-
-/** HKDF-Expand(prk, info, length) (RFC 5869 §2.3). Throws RangeError above 255 hash lengths. */
-export function hkdfExpand(hash: 'sha256' | 'sha384', prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const hashLength = hash === 'sha256' ? 32 : 48;
-  if (length > 255 * hashLength) throw new RangeError(`HKDF-Expand: ${length} bytes is more than 255 * ${hashLength}`);
-  const out = new Uint8Array(length);
-  let t: Uint8Array = new Uint8Array(0);
-  for (let i = 1, filled = 0; filled < length; i++) {
-    t = new Uint8Array(createHmac(hash, prk).update(t).update(info).update(Uint8Array.of(i)).digest());
-    out.set(t.subarray(0, Math.min(t.length, length - filled)), filled);
-    filled += t.length;
-  }
-  return out;
-}
-
-/** The HkdfLabel structure of RFC 8446 §7.1: uint16 length, opaque label<7..255> ("tls13 " + label), opaque context<0..255>. */
-export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
-  const full = Buffer.from(`tls13 ${label}`, 'ascii');
-  if (full.length > 255 || context.length > 255) throw new RangeError('HkdfLabel: label or context over 255 bytes');
-  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
-  out[0] = length >> 8;
-  out[1] = length & 0xff;
-  out[2] = full.length;
-  out.set(full, 3);
-  out[3 + full.length] = context.length;
-  out.set(context, 4 + full.length);
-  return out;
-}
-
-/** HKDF-Expand-Label(secret, label, context, length) (RFC 8446 §7.1). */
-export function hkdfExpandLabel(
-  hash: 'sha256' | 'sha384',
-  secret: Uint8Array,
-  label: string,
-  context: Uint8Array,
-  length: number,
-): Uint8Array {
-  return hkdfExpand(hash, secret, hkdfLabel(label, context, length), length);
-}
+// HKDF and HKDF-Expand-Label are TLS 1.3's (RFC 5869, RFC 8446 §7.1): QUIC only adds its labels.
+export { hkdfExtract, hkdfExpand, hkdfLabel, hkdfExpandLabel } from '../tls13/hkdf.ts';
 
 /** The two Initial secrets of a connection (RFC 9001 §5.2). */
 export interface InitialSecrets {
