@@ -8,12 +8,13 @@
  * moment, then restarted: the four tables end identical, with no BUG_ON and no snapshot.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, freePort, pollUntil, run, startProxy, trackChild, waitFor, type Proxy } from './harness.ts';
+import { freePort, pollUntil, run, trackChild, waitFor, type Proxy } from './harness.ts';
+import { converge, entries, fill, member, members, relays, started, type Member } from './peers-mesh.ts';
 import { createPki, type Pki } from '../proxy/tls/pki.ts';
 
 let pki: Pki;
@@ -38,64 +39,9 @@ function pemOf(name: string): string {
   return p;
 }
 
-const started: Proxy[] = [];
-const relays: Server[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.stop()));
-  for (const r of relays.splice(0)) r.close();
-});
-
-interface Member {
-  name: string;
-  port: number;
-}
-
-/**
- * Starts instance `me` of a section made of `members`, every line with `ssl crt <own pem> ca-file
- * <ca>` (mutual TLS); `via` overrides where it reaches a peer, `caFile` the CA it trusts.
- */
-async function member(me: string, members: Member[], opts: { via?: Record<string, number>; caFile?: string } = {}): Promise<Proxy> {
-  const ssl = `ssl crt ${pemOf(me)} ca-file ${opts.caFile ?? pki.caFile}`;
-  const p = await startProxy({
-    args: ['-L', me],
-    config: (dir, port) =>
-      buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 2s'] }, {
-        'peers mesh': [...members.map((m) => `peer ${m.name} 127.0.0.1:${m.name === me ? m.port : (opts.via?.[m.name] ?? m.port)} ${ssl}`), 'table t type ip size 64k expire 10m store gpc0,http_req_cnt'],
-        'frontend web': [`bind 127.0.0.1:${port}`, 'http-request track-sc0 src table mesh/t', 'http-request return status 200 content-type text/plain string "ok\\n"'],
-      }),
-  });
-  started.push(p);
-  return p;
-}
-
-async function members(...names: string[]): Promise<Member[]> {
-  const out: Member[] = [];
-  for (const name of names) out.push({ name, port: await freePort() });
-  return out;
-}
-
-/** `show table mesh/t` as `key gpc0 http_req_cnt` lines, sorted. */
-async function entries(p: Proxy): Promise<string[]> {
-  const out = await p.cli('show table mesh/t');
-  return out
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.includes('key='))
-    .map((l) => /key=(\S+) .*gpc0=(\d+) http_req_cnt=(\d+)/.exec(l)!.slice(1).join(' '))
-    .sort();
-}
-
-async function converge(p: Proxy, want: (e: string[]) => boolean, what: string, timeoutMs = 10_000): Promise<string[]> {
-  const got = await pollUntil(() => entries(p), want, { timeoutMs, everyMs: 100 });
-  if (!want(got)) throw new Error(`${what}: not reached within ${timeoutMs} ms; table is ${got.length} entries: ${got.slice(0, 5).join(', ')}; show peers:\n${await p.cli('show peers')}`);
-  return got;
-}
-
-/** `set table` for n keys 10.1.x.y with gpc0 = i. */
-async function fill(p: Proxy, n: number): Promise<void> {
-  const cmds: string[] = [];
-  for (let i = 0; i < n; i++) cmds.push(`set table mesh/t key 10.1.${i >> 8}.${i & 255} data.gpc0 ${i}`);
-  for (let i = 0; i < cmds.length; i += 500) await p.cli(cmds.slice(i, i + 500).join(';'));
+/** Starts instance `me` with `ssl crt <own pem> ca-file <ca>` on every peer line (mutual TLS); `caFile` is the CA it trusts. */
+function tlsMember(me: string, all: Member[], opts: { via?: Record<string, number>; caFile?: string } = {}): Promise<Proxy> {
+  return member(me, all, { via: opts.via, peerOptions: `ssl crt ${pemOf(me)} ca-file ${opts.caFile ?? pki.caFile}` });
 }
 
 /**
@@ -137,7 +83,7 @@ async function relay(target: number, cutAfter: number, onCut: () => void = () =>
 describe('peers over TLS: two Flightbox instances', () => {
   it('converge both ways over mutual TLS; show peers reports the established sessions', async () => {
     const m = await members('alpha', 'bravo');
-    const [a, b] = await Promise.all([member('alpha', m), member('bravo', m)]);
+    const [a, b] = await Promise.all([tlsMember('alpha', m), tlsMember('bravo', m)]);
     await a.cli('set table mesh/t key 10.0.0.1 data.gpc0 7');
     await converge(b, (e) => e.includes('10.0.0.1 7 0'), 'alpha -> bravo');
     await b.cli('set table mesh/t key 10.0.0.2 data.gpc0 9 data.http_req_cnt 4');
@@ -158,7 +104,7 @@ describe('peers over TLS: two Flightbox instances', () => {
 
   it('a peer that trusts another CA fails the handshake: show peers says SSLERR with the error, nothing syncs', async () => {
     const m = await members('alpha', 'bravo');
-    const [a, b] = await Promise.all([member('alpha', m), member('bravo', m, { caFile: wrongPki.caFile })]);
+    const [a, b] = await Promise.all([tlsMember('alpha', m), tlsMember('bravo', m, { caFile: wrongPki.caFile })]);
     await a.cli('set table mesh/t key 10.0.0.1 data.gpc0 7');
     // bravo cannot verify alpha's certificate (its handshakes towards alpha fail), and its listener
     // refuses alpha's client certificate (alpha's sessions close right after their handshake)
@@ -185,7 +131,7 @@ describe('seed crash 3 over TLS: four instances (tls_basic_sync), a resync cut a
       void byName.get('C')!.stop('SIGKILL');
     });
     const start = async (name: string) => {
-      const p = await member(name, m, name === 'D' ? { via: { A: dead, B: dead, C: dead } } : { via: { D: cut.port } });
+      const p = await tlsMember(name, m, name === 'D' ? { via: { A: dead, B: dead, C: dead } } : { via: { D: cut.port } });
       byName.set(name, p);
       return p;
     };
@@ -237,7 +183,7 @@ describe.skipIf(!haveHaproxy)('peers over TLS: interop with HAProxy 2.6', () => 
 
   it('a set table on Flightbox reaches HAProxy over mutual TLS, and HAProxy shows the session established', async () => {
     const m = await members('fb', 'hap');
-    const fb = await member('fb', m);
+    const fb = await tlsMember('fb', m);
     const dir = mkdtempSync(join(tmpdir(), 'fb-hap-tls-'));
     const socket = join(dir, 'admin.sock');
     const tls = `ssl crt ${pemOf('hap')} ca-file ${pki.caFile} verify required`;

@@ -10,64 +10,14 @@
  * synchronisation still converges afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, freePort, pollUntil, run, startProxy, trackChild, waitFor, type Proxy } from './harness.ts';
+import { freePort, pollUntil, run, trackChild, waitFor } from './harness.ts';
+import { converge, entries, fill, member, relays, started, type Member } from './peers-mesh.ts';
 import { readSnapshotFile } from '../../diag/snapshot/read.ts';
-
-const started: Proxy[] = [];
-const relays: Server[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.stop()));
-  for (const r of relays.splice(0)) r.close();
-});
-
-interface Member {
-  name: string;
-  /** Address the member listens on as a peer. */
-  port: number;
-}
-
-/** Starts instance `me` of a section made of `members`; `via` overrides where it reaches a peer. */
-async function member(me: string, members: Member[], opts: { via?: Record<string, number> } = {}): Promise<Proxy> {
-  const p = await startProxy({
-    args: ['-L', me],
-    config: (dir, port) =>
-      buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 2s'] }, {
-        'peers mesh': [...members.map((m) => `peer ${m.name} 127.0.0.1:${m.name === me ? m.port : (opts.via?.[m.name] ?? m.port)}`), 'table t type ip size 64k expire 10m store gpc0,http_req_cnt'],
-        'frontend web': [`bind 127.0.0.1:${port}`, 'http-request track-sc0 src table mesh/t', 'http-request return status 200 content-type text/plain string "ok\\n"'],
-      }),
-  });
-  started.push(p);
-  return p;
-}
-
-/** `show table mesh/t` as `key gpc0 http_req_cnt` lines, sorted. */
-async function entries(p: Proxy): Promise<string[]> {
-  const out = await p.cli('show table mesh/t');
-  return out
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.includes('key='))
-    .map((l) => /key=(\S+) .*gpc0=(\d+) http_req_cnt=(\d+)/.exec(l)!.slice(1).join(' '))
-    .sort();
-}
-
-async function converge(p: Proxy, want: (e: string[]) => boolean, what: string, timeoutMs = 10_000): Promise<string[]> {
-  const got = await pollUntil(() => entries(p), want, { timeoutMs, everyMs: 100 });
-  if (!want(got)) throw new Error(`${what}: not reached within ${timeoutMs} ms; table is ${got.length} entries: ${got.slice(0, 5).join(', ')}`);
-  return got;
-}
-
-/** `set table` for n keys 10.1.x.y with gpc0 = i, in one runtime connection. */
-async function fill(p: Proxy, n: number, from = 0): Promise<void> {
-  const cmds: string[] = [];
-  for (let i = from; i < from + n; i++) cmds.push(`set table mesh/t key 10.1.${i >> 8}.${i & 255} data.gpc0 ${i}`);
-  for (let i = 0; i < cmds.length; i += 500) await p.cli(cmds.slice(i, i + 500).join(';'));
-}
 
 /**
  * A TCP relay to `target`: forwards both ways; the first connection is reset once `cutAfter` bytes
