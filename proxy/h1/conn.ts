@@ -41,6 +41,7 @@ import { nowMs, tickClock } from '../../diag/ring.ts';
 import { routerFor } from '../stream/backend-runtime.ts';
 import { createForward, newForwardLog, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
 import { CTR } from '../stream/counters.ts';
+import { endedStreamLog, FrontendConns } from '../stream/stream-log.ts';
 import { closePrivateServerConn } from '../stream/server-conn.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
 import { connectionFacts } from '../acl/context.ts';
@@ -151,8 +152,9 @@ export interface H1Context {
   actconn?(): number;
 }
 
-/** Connections currently open on each frontend in this thread (`%fc`). */
-const feConns = new Map<string, number>();
+
+/** HTTP/1.1 connections open per frontend on this thread (`%fc`). */
+const feConns = new FrontendConns();
 
 const DEFAULT_CLIENT_TIMEOUT = 30_000;
 
@@ -171,7 +173,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const conn = allocated;
   const logger = ctx.logger?.(fe);
   const httplog = logger !== undefined && fe.httplog !== false;
-  feConns.set(fe.name, (feConns.get(fe.name) ?? 0) + 1);
+  feConns.opened(fe.name);
   const fk = CTR.accept(fe); // show stat: the frontend's counter record (stot, scur, rate)
   /** When the first byte of the next request arrived (0: not yet). */
   let reqStart = 0;
@@ -594,47 +596,17 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   /** One HTTP log line for the stream that ends (option httplog, HAProxy manual 8.2.3). */
   function logStream(s: H1Stream): void {
-    const f = s.flog;
     const h = s.head;
-    const now = nowMs();
-    const status = s.status > 0 ? s.status : (f?.status ?? -1);
-    logger!.send(
-      formatHttpLog({
-        clientIp: facts.src,
-        clientPort: facts.srcPort,
-        start: s.start,
-        frontend: fe.name,
-        ssl: facts.ssl,
-        backend: f?.backend,
-        server: f?.server,
-        tR: s.headAt - s.start,
-        tw: f?.tw ?? -1,
-        tc: f?.tc ?? -1,
-        tr: f?.tr ?? -1,
-        ta: now - s.start,
-        status,
-        bytes: s.bytes >= 0 ? s.bytes : (f?.bytes ?? 0),
-        termination: s.term ?? f?.termination ?? '--',
-        actconn: ctx.actconn?.() ?? feConns.get(fe.name) ?? 0,
-        feconn: feConns.get(fe.name) ?? 0,
-        beconn: f?.beconn ?? 0,
-        srvConn: f?.srvConn ?? 0,
-        retries: f?.retries ?? 0,
-        redispatched: f?.redispatched ?? false,
-        srvQueue: f?.srvQueue ?? 0,
-        backendQueue: 0,
-        requestLine: h ? `${h.method} ${h.target} HTTP/${h.version}` : undefined,
-      }, fe.httplog || 'httplog'),
-    );
+    const line = h ? `${h.method} ${h.target} HTTP/${h.version}` : undefined;
+    const client = { clientIp: facts.src, clientPort: facts.srcPort, frontend: fe.name, ssl: facts.ssl };
+    logger!.send(formatHttpLog(endedStreamLog(s, client, line, ctx.actconn?.(), feConns.count(fe.name), nowMs()), fe.httplog || 'httplog'));
   }
 
   function endStream(s: H1Stream): void {
     const stk = s.stk;
     if (stk) {
-      // HAProxy stream_inc_http_err_ctr(): 4xx answers, denied and invalid requests.
-      if ((s.status >= 400 && s.status < 500) || s.term === 'PR') stk.httpError();
       s.stk = undefined; // before release(): nothing can drop these references twice
-      stk.release();
+      stk.endStream(s.status, s.term === 'PR');
     }
     if (httplog) logStream(s);
     ctx.lifecycle.release(s.lc!);
@@ -688,8 +660,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         status,
         bytes,
         termination: status === 408 ? 'cR' : status >= 500 ? 'IR' : 'PR',
-        actconn: ctx.actconn?.() ?? feConns.get(fe.name) ?? 0,
-        feconn: feConns.get(fe.name) ?? 0,
+        actconn: ctx.actconn?.() ?? feConns.count(fe.name),
+        feconn: feConns.count(fe.name),
         beconn: 0,
         srvConn: 0,
         retries: 0,
@@ -704,7 +676,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   function release(why: string): void {
     if (released) return;
     released = true;
-    feConns.set(fe.name, (feConns.get(fe.name) ?? 1) - 1);
+    feConns.closed(fe.name);
     CTR.close(fk);
     clearTimeout(reqTimer);
     reqTimer = undefined;

@@ -43,6 +43,7 @@ import { routerFor } from '../stream/backend-runtime.ts';
 import { createForward, newForwardLog, type ClientMessageSink, type ClientSide, type Forward, type ForwardHost, type ForwardLog } from '../stream/forward.ts';
 import { CTR } from '../stream/counters.ts';
 import { formatHttpLog } from '../log/httplog.ts';
+import { endedStreamLog, FrontendConns } from '../stream/stream-log.ts';
 import type { Logger } from '../log/sink.ts';
 import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules, runStickRules, type RuleReply } from '../stream/rules.ts';
 import { TrackCounters } from '../stick/track.ts';
@@ -71,8 +72,9 @@ export interface H3DriverHooks {
   kick(): void;
 }
 
-/** HTTP/3 connections currently open on each frontend in this thread (`%fc` of their log lines). */
-const feConns = new Map<string, number>();
+
+/** HTTP/3 connections open per frontend on this thread (`%fc` of their log lines). */
+const feConns = new FrontendConns();
 
 /**
  * A request stream: its lifecycle object, rules outcome, forward, log facts. It is also the client
@@ -192,7 +194,7 @@ export class H3ClientConnection {
     this.httplog = this.logger !== undefined && fe.httplog !== false;
     this.tracking = threadStickTables().size > 0;
     this.fk = CTR.accept(fe);
-    feConns.set(fe.name, (feConns.get(fe.name) ?? 0) + 1);
+    feConns.opened(fe.name);
     this.lc = ctx.lifecycle.create('quic_conn', 0, `${info.remoteAddress}:${info.remotePort} -> ${info.localAddress}:${info.localPort} quic fe=${fe.name}`);
     this.connId = this.lc.id;
     this.facts = { src: info.remoteAddress, srcPort: info.remotePort, dstPort: info.localPort, ssl: true };
@@ -236,7 +238,7 @@ export class H3ClientConnection {
       s.fwd?.abort(`client connection ${why}`);
       this.endStream(s);
     }
-    feConns.set(this.fe.name, (feConns.get(this.fe.name) ?? 1) - 1);
+    feConns.closed(this.fe.name);
     CTR.close(this.fk);
     this.ctx.lifecycle.event(this.lc, 'close');
     this.ctx.lifecycle.release(this.lc);
@@ -558,9 +560,8 @@ export class H3ClientConnection {
     s.ended = true;
     const stk = s.stk;
     if (stk) {
-      if ((s.status >= 400 && s.status < 500) || s.term === 'PR') stk.httpError();
       s.stk = undefined;
-      stk.release();
+      stk.endStream(s.status, s.term === 'PR');
     }
     if (this.httplog) this.logStream(s);
     this.ctx.lifecycle.release(s.lc);
@@ -570,38 +571,10 @@ export class H3ClientConnection {
 
   /** One HTTP log line (option httplog, HAProxy manual 8.2.3) with `HTTP/3.0` in the request line. */
   private logStream(s: H3Stream): void {
-    const f = s.flog;
-    const now = nowMs();
-    const feconn = feConns.get(this.fe.name) ?? 0;
-    this.logger!.send(
-      formatHttpLog({
-        clientIp: this.facts.src,
-        clientPort: this.facts.srcPort,
-        start: s.start,
-        frontend: this.fe.name,
-        ssl: true,
-        backend: f?.backend,
-        server: f?.server,
-        tR: s.headAt - s.start,
-        tw: f?.tw ?? -1,
-        tc: f?.tc ?? -1,
-        tr: f?.tr ?? -1,
-        ta: now - s.start,
-        status: s.status > 0 ? s.status : (f?.status ?? -1),
-        bytes: s.bytes >= 0 ? s.bytes : (f?.bytes ?? 0),
-        termination: s.term ?? f?.termination ?? '--',
-        actconn: this.ctx.actconn?.() ?? feconn,
-        feconn,
-        beconn: f?.beconn ?? 0,
-        srvConn: f?.srvConn ?? 0,
-        retries: f?.retries ?? 0,
-        redispatched: f?.redispatched ?? false,
-        srvQueue: f?.srvQueue ?? 0,
-        backendQueue: 0,
-        requestLine: s.requestLine,
-      }, this.fe.httplog || 'httplog'),
-    );
+    const client = { clientIp: this.facts.src, clientPort: this.facts.srcPort, frontend: this.fe.name, ssl: true };
+    this.logger!.send(formatHttpLog(endedStreamLog(s, client, s.requestLine, this.ctx.actconn?.(), feConns.count(this.fe.name), nowMs()), this.fe.httplog || 'httplog'));
   }
+
 }
 
 /**

@@ -162,6 +162,16 @@ export class TrackCounters {
     this.bump('http_err_cnt', 'http_err_rate', 1, true);
   }
 
+  /**
+   * The stream this tracks ended with `status` (`denied`: refused as denied or invalid, HAProxy's
+   * PR): a 4xx or a denial counts an HTTP error (stream_inc_http_err_ctr), then every reference is
+   * released. Returns the references dropped.
+   */
+  endStream(status: number, denied: boolean): number {
+    if ((status >= 400 && status < 500) || denied) this.httpError();
+    return this.release();
+  }
+
   /** A connection passed its rules: sess_cnt, sess_rate of its own entries (HAProxy session counters). */
   session(): void {
     for (const s of this.slots) {
