@@ -60,9 +60,14 @@ export async function runTuiLive(socket: string, opts: RunTuiOptions & LiveSourc
   }
 }
 
-/** Renders `el` in the alternate screen until it exits, restoring the terminal in every case. */
+/**
+ * Renders `el` in the alternate screen until it exits, restoring the terminal in every case. Both
+ * callers have checked for a TTY, so interactive mode is forced: ink would otherwise fall back to
+ * printing only the final frame whenever `CI` is set in the environment (is-in-ci), leaving an
+ * operator's terminal blank inside a CI container or a shell that exports it.
+ */
 async function runInk(el: Parameters<typeof render>[0]): Promise<number> {
-  const app = render(el, { alternateScreen: true, exitOnCtrlC: true, patchConsole: true });
+  const app = render(el, { alternateScreen: true, exitOnCtrlC: true, patchConsole: true, interactive: true });
   const stop = () => app.unmount();
   process.once('SIGTERM', stop);
   process.once('SIGHUP', stop);

@@ -2,8 +2,9 @@
  * End to end: drives the real `flightbox tui` binary in a tmux pane of 80x24 (send-keys,
  * capture-pane) on the golden snapshot and live on a real proxy (stopped and restarted on the same
  * socket, then `S` for a snapshot), and checks that quitting restores the terminal (the shell gets
- * its prompt back, the tty is in canonical mode again). Runs the built CLI (dist/, built by
- * `npm test`; FLIGHTBOX_CLI overrides the path); skipped, saying why, without tmux or a build.
+ * its prompt back, the tty is in canonical mode again). The shells export CI=true, as CI runners do:
+ * the UI must still draw (ink alone would print only its final frame). Runs the built CLI (dist/,
+ * built by `npm test`; FLIGHTBOX_CLI overrides the path); skipped, saying why, without tmux or a build.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -42,7 +43,7 @@ afterAll(() => {
 
 describe.skipIf(why !== '')('flightbox tui in tmux', () => {
   test('opens the golden snapshot at 80x24, switches views, quits and restores the terminal', async () => {
-    const started = tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', 'env', 'PS1=$ ', 'TERM=xterm-256color', 'NO_COLOR=1', 'sh');
+    const started = tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', 'env', 'PS1=$ ', 'TERM=xterm-256color', 'NO_COLOR=1', 'CI=true', 'sh');
     expect(started.status, started.stderr).toBe(0);
     tmux('send-keys', '-t', 'tui', `${process.execPath} ${CLI} tui ${GOLDEN}; echo EXIT=$?`, 'Enter');
     let screen = await waitFor((s) => s.includes('Reason  : bug'), 'the Overview');
@@ -85,7 +86,7 @@ describe.skipIf(why !== '')('flightbox tui -S in tmux (live)', () => {
     p = await start();
     await p.get('/');
     const socket = join(sockDir, 'admin.sock');
-    const started = tmux('new-session', '-d', '-s', 'live', '-x', '80', '-y', '24', 'env', 'PS1=$ ', 'TERM=xterm-256color', 'NO_COLOR=1', 'sh');
+    const started = tmux('new-session', '-d', '-s', 'live', '-x', '80', '-y', '24', 'env', 'PS1=$ ', 'TERM=xterm-256color', 'NO_COLOR=1', 'CI=true', 'sh');
     expect(started.status, started.stderr).toBe(0);
     const cap = () => tmux('capture-pane', '-p', '-t', 'live').stdout;
     const waitLive = async (pred: (s: string) => boolean, what: string, ms = 15_000) => {
