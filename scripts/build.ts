@@ -3,18 +3,21 @@
  * id into dist/build-info.json. The build id is a hash of every emitted .js file, so two builds of
  * the same sources share an id and any change to the code gives a new one. Snapshots carry this id;
  * `flightbox decode` uses it to find the matching source maps.
+ *
+ * The output goes to dist/, or to FLIGHTBOX_DIST when set (a private build that does not disturb
+ * tests running on dist/; point the e2e tests at it with FLIGHTBOX_CLI=<dir>/cli/main.js).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync, rmSync, mkdirSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
+import { join, relative, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+const dist = process.env.FLIGHTBOX_DIST ? resolve(process.env.FLIGHTBOX_DIST) : join(root, 'dist');
 
 rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', dist], {
   stdio: 'inherit',
 });
 
@@ -52,4 +55,4 @@ for (const f of walk(dist)) {
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const info = { buildId: h.digest('hex').slice(0, 20), version: pkg.version, builtAt: new Date().toISOString() };
 writeFileSync(join(dist, 'build-info.json'), JSON.stringify(info, null, 2) + '\n');
-console.log(`build ${info.buildId} (flightbox ${info.version}) written to dist/`);
+console.log(`build ${info.buildId} (flightbox ${info.version}) written to ${dist.startsWith(root + '/') ? relative(root, dist) : dist}/`);

@@ -13,8 +13,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The project checkout. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built CLI entry (npm test builds before running the tests). */
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/**
+ * The built CLI entry (npm test builds before running the tests). FLIGHTBOX_CLI points the tests at
+ * another build, e.g. one made with `FLIGHTBOX_DIST=/tmp/mine npm run build`.
+ */
+export const CLI = process.env.FLIGHTBOX_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 
 /**
  * Every proxy process started here. A test that times out never reaches its `finally` (and its
