@@ -4,8 +4,9 @@
  * the same sources share an id and any change to the code gives a new one. Snapshots carry this id;
  * `flightbox decode` uses it to find the matching source maps.
  *
- * The output goes to dist/, or to FLIGHTBOX_DIST when set (a private build that does not disturb
- * tests running on dist/; point the e2e tests at it with FLIGHTBOX_CLI=<dir>/cli/main.js).
+ * The output goes to dist/, or to FLIGHTBOX_DIST when set: a private build (say `dist-mine`, which git
+ * ignores) that does not disturb tests running on dist/; point the e2e tests at it with
+ * FLIGHTBOX_CLI=dist-mine/cli/main.js. It must sit inside the checkout, where node_modules resolves.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

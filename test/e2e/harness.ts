@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
  * The built CLI entry (npm test builds before running the tests). FLIGHTBOX_CLI points the tests at
- * another build, e.g. one made with `FLIGHTBOX_DIST=/tmp/mine npm run build`.
+ * another build, e.g. one made with `FLIGHTBOX_DIST=dist-mine npm run build` (scripts/build.ts).
  */
 export const CLI = process.env.FLIGHTBOX_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 
