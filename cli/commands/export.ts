@@ -5,8 +5,9 @@
  * - `perfetto`: Chrome Trace Event JSON (diag/export/perfetto.ts) for ui.perfetto.dev and
  *   chrome://tracing: a track per thread, connection and stream lifetimes, trace records as
  *   instants, flows stream -> connection -> server connection.
- * - `qlog`: qlog JSON-SEQ of the snapshot's QUIC connections (diag/export/qlog.ts); a snapshot
- *   without any says so and exits 0.
+ * - `qlog`: qlog JSON-SEQ (qlog_version 0.3) of the snapshot's QUIC connections with the standard
+ *   QUIC / recovery / security / HTTP/3 event names (diag/export/qlog.ts); a snapshot without any
+ *   says so and exits 0; records that could not be tied to one connection are counted on stderr.
  *
  * Output goes to `-o <file>` (then a one-line summary on stdout) or to stdout. Exit status: 0
  * exported (or nothing to export); 2 with a one-line reason naming the file when the format is
@@ -93,6 +94,7 @@ export function runExport(file: string, opts: ExportOptions, io: ExportIO): numb
     }
     if (!emit(q.text, opts, io)) return 2;
     if (opts.output !== undefined) io.out(`wrote ${opts.output}: qlog JSON-SEQ, ${q.connections} QUIC connection(s), ${q.records} records (open it in qvis)\n`);
+    if (q.unattributed > 0) io.err(`note: ${q.unattributed} quic/tls13 record(s) without a connection id fell in the lifetime of several QUIC connections and were left out\n`);
     return 0;
   }
   const ki = matchKnownIssue(d);

@@ -36,6 +36,11 @@ export interface AppProps {
   onSnapshotKey?: () => void;
   /** Live mode: the status line when no message or prompt is shown (connection state), and whether it is an alert. */
   status?: { text: string; alert: boolean };
+  /**
+   * Live mode: called with the id of the object selected in Sessions whenever it changes, and with
+   * undefined when Sessions is left, so that the source polls its detail (LiveSource.select).
+   */
+  onSelectObject?: (id: number | undefined) => void;
 }
 
 /** Lines the frame uses besides the view: title, tabs, status; one spare so the terminal never scrolls. */
@@ -111,6 +116,12 @@ export function App(props: AppProps): ReactNode {
   useEffect(() => {
     if (state.quit) exit();
   }, [state.quit, exit]);
+
+  const onSelectObject = props.onSelectObject;
+  const selectedObject = state.view === 'sessions' && state.mode !== 'help' ? sessionRows(model)[state.selected.sessions]?.id : undefined;
+  useEffect(() => {
+    onSelectObject?.(selectedObject);
+  }, [onSelectObject, selectedObject]);
 
   useInput((input, key) => {
     // Keys typed faster than a frame (or pasted) arrive as one string: act on each character in

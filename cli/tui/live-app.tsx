@@ -3,7 +3,8 @@
  * {@link LiveSource}, rebuilt after every poll, with the connection state in the status line
  * ("disconnected, retrying in 3s", counted down every second). `S` asks the process for a snapshot
  * (the `snapshot` runtime command), stops polling and opens the file in snapshot mode in the same
- * terminal; a failure is shown in the status line and polling goes on.
+ * terminal; a failure is shown in the status line and polling goes on. The object selected in the
+ * Sessions view is handed to the source (LiveSource.select), which then polls its detail.
  */
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createElement } from 'react';
@@ -49,6 +50,8 @@ export function LiveApp(props: LiveAppProps): ReactNode {
   // Rebuilt when the source reports a change (`version`).
   const model = useMemo(() => buildLiveModel(source.socketPath, source.sample, source.status, (p) => source.history(p)), [source, version]);
 
+  const onSelectObject = useMemo(() => (id: number | undefined) => source.select(id), [source]);
+
   if (snapshot) return createElement(App, { key: 'snapshot', model: snapshot, color: props.color, columns: props.columns, rows: props.rows });
 
   const takeSnapshot = () => {
@@ -80,6 +83,7 @@ export function LiveApp(props: LiveAppProps): ReactNode {
     columns: props.columns,
     rows: props.rows,
     onSnapshotKey: takeSnapshot,
+    onSelectObject,
     status: { text: notice ? `${notice} | ${text}` : text, alert: live.status.state === 'disconnected' || (notice?.startsWith('snapshot') ?? false) },
   });
 }

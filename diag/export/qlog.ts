@@ -1,35 +1,49 @@
 /**
- * `flightbox export --format qlog`: the recorded events of a snapshot's QUIC connections as qlog
- * (draft-ietf-quic-qlog-main-schema, the JSON-SEQ serialisation qvis loads).
+ * `flightbox export --format qlog`: the recorded events of a snapshot's QUIC connections as qlog,
+ * in the JSON-SEQ serialisation qvis loads (draft-ietf-quic-qlog-main-schema, qlog_version 0.3).
  *
- * Until a snapshot holds QUIC connections (objects of kind `quic_conn` in the live-object table:
- * the HTTP/3 listener of issue 4 creates them), there is nothing to export: {@link exportQlog}
- * returns `{ connections: 0 }` and the command says so.
+ * A snapshot without QUIC connections (objects of kind `quic_conn` in the live-object table) has
+ * nothing to export: {@link exportQlog} returns `{ connections: 0 }` and the command says so.
  *
- * The schema written, for when there are (one file for all connections of the snapshot):
+ * The file (one for all connections of the snapshot):
  *
- * - JSON-SEQ (RFC 7464): every record is the byte 0x1E (RS), one JSON text, and a line feed.
- * - Record 1, the header: `{ qlog_version: "0.3", qlog_format: "JSON-SEQ", title, description,
- *   trace: { title, vantage_point: { type: "server", name: "flightbox" }, common_fields: {
- *   time_format: "relative", reference_time } } }`, `reference_time` in epoch milliseconds (the
- *   earliest event exported).
- * - Then one record per trace event about a QUIC connection, oldest first: `{ time, name, group_id,
- *   data }`, `time` in milliseconds since `reference_time`, `group_id` the connection id (`0x1f`),
- *   `name` `<category>:<event>` where the category is the Flightbox trace source (`quic`, `h3`,
- *   `tls13`, `qpack`: qlog lets applications define categories) and the event its catalog name;
- *   `data` holds `level`, `message`, `stream_id` (the lifecycle stream id or null), `args` and `text`.
- * - And one `flightbox:connection_lifetime` record per connection at its creation, whose `data` is
- *   the connection's description, state and termination log.
+ * - JSON-SEQ (RFC 7464 §2.2; the main schema's JSON-SEQ serialisation): every record is the byte 0x1E (RS), one JSON text and
+ *   a line feed.
+ * - Record 1, the header (the main schema's QlogFileSeq): `{ qlog_version: "0.3", qlog_format: "JSON-SEQ",
+ *   title, description, trace: { title, description, vantage_point: { name: "flightbox", type:
+ *   "server" }, common_fields: { protocol_type: ["QUIC", "HTTP3"], time_format: "relative",
+ *   reference_time } } }`, `reference_time` in epoch milliseconds (the earliest event exported).
+ * - Then the events of every connection, oldest first: `{ time, name, group_id, data }`, `time` in
+ *   milliseconds relative to `reference_time` (µs precision; time_format `relative`), `group_id` the
+ *   connection's lifecycle id (`0x1f`: the original destination connection id the QUIC drafts
+ *   recommend is not recorded), `name` and `data` from diag/export/qlog-events.ts: standard
+ *   `quic:`, `recovery:`, `security:` and `http3:` events where a record has a counterpart, custom
+ *   `flightbox_<source>:<event>` events otherwise.
+ * - And one `flightbox:connection_lifetime` event per connection at its creation: its description,
+ *   state and termination log (what `show sess` prints).
+ *
+ * Which records belong to a connection: those whose connection id is the `quic_conn`'s (the h3,
+ * qpack and lifecycle sources, the stream lifecycles of its requests), and those of the `quic` and
+ * `tls13` sources recorded with connection id 0 (the engine was created without a trace id) on the
+ * connection's thread while it was the only QUIC connection alive there; records of that kind that
+ * fall in the lifetime of several connections are left out and counted in `unattributed`.
  */
 import type { LiveObject } from '../lifecycle.types.ts';
-import { formatTraceMessage } from '../render/trace-line.ts';
+import type { RingRecord } from '../ring.types.ts';
 import type { DecodedSnapshot } from '../snapshot/model.types.ts';
+import type { TracePointInfo } from '../trace.types.ts';
+import { connectionStarted, qlogEventsOf, type QlogConnState, type QlogEventBody } from './qlog-events.ts';
 
 /** qlog header `qlog_version` written. */
 export const QLOG_VERSION = '0.3';
 
 /** The record separator of JSON-SEQ (RFC 7464 §2.2). */
 export const RS = '\x1e';
+
+/** Sources whose records may carry connection id 0 although they belong to a QUIC connection. */
+const UNTAGGED_SOURCES = new Set(['quic', 'tls13']);
+/** Slack after a freed connection's last lifecycle event within which its untagged records still count (ms). */
+const END_SLACK_MS = 20;
 
 /** What {@link exportQlog} produced. */
 export interface QlogExport {
@@ -39,6 +53,8 @@ export interface QlogExport {
   text: string;
   /** Records written, header included. */
   records: number;
+  /** Records of the quic/tls13 sources without a connection id that matched no single connection. */
+  unattributed: number;
 }
 
 /** The snapshot's QUIC connections (live or recently freed `quic_conn` objects). */
@@ -48,61 +64,70 @@ export function quicConnections(d: DecodedSnapshot): LiveObject[] {
 
 const hex = (id: number) => `0x${id.toString(16)}`;
 
+/** The connection an untagged quic/tls13 record belongs to: the only one alive on its thread then. */
+function ownerByTime(r: RingRecord, conns: readonly LiveObject[]): LiveObject | undefined {
+  const alive = conns.filter((c) => c.thread === r.thread && c.created <= r.time && (c.live || r.time <= c.lastEvent + END_SLACK_MS));
+  return alive.length === 1 ? alive[0] : undefined;
+}
+
 /** Exports the QUIC connections of a decoded snapshot as qlog JSON-SEQ (see the module comment). */
 export function exportQlog(d: DecodedSnapshot): QlogExport {
   const conns = quicConnections(d);
-  if (conns.length === 0) return { connections: 0, text: '', records: 0 };
-  const ids = new Set(conns.map((c) => c.id));
-  // A stream of a QUIC connection is a child of it: its records belong to the connection too.
-  const streamConn = new Map(d.live.filter((o) => ids.has(o.parentId)).map((o) => [o.id, o.parentId]));
-  const recs = d.rings
-    .flatMap((r) => r.records)
-    .filter((r) => ids.has(r.connId) || streamConn.has(r.streamId))
-    .sort((a, b) => a.time - b.time || a.thread - b.thread || a.seq - b.seq);
-  const reference = Math.floor(Math.min(...conns.map((c) => c.created), ...recs.map((r) => r.time)));
+  if (conns.length === 0) return { connections: 0, text: '', records: 0, unattributed: 0 };
+  const byId = new Map(conns.map((c) => [c.id, c]));
+  const point = (r: RingRecord): TracePointInfo | undefined => d.points.get(r.thread)?.[r.point];
+  let unattributed = 0;
+  const owned: { r: RingRecord; p: TracePointInfo | undefined; conn: LiveObject }[] = [];
+  for (const ring of d.rings) {
+    for (const r of ring.records) {
+      const p = point(r);
+      let conn = byId.get(r.connId);
+      if (!conn && r.connId === 0 && p && UNTAGGED_SOURCES.has(p.source)) {
+        conn = ownerByTime(r, conns);
+        if (!conn) unattributed++;
+      }
+      if (conn) owned.push({ r, p, conn });
+    }
+  }
+  owned.sort((a, b) => a.r.time - b.r.time || a.r.thread - b.r.thread || a.r.seq - b.r.seq);
+  const reference = Math.floor(Math.min(...conns.map((c) => c.created), ...owned.map((o) => o.r.time)));
   const rel = (ms: number) => Math.round((ms - reference) * 1000) / 1000;
-  const out: unknown[] = [
-    {
-      qlog_version: QLOG_VERSION,
-      qlog_format: 'JSON-SEQ',
-      title: `flightbox snapshot ${d.file ?? ''}`.trim(),
-      description: `${conns.length} QUIC connection(s), reason ${d.meta?.reason ?? d.fault?.kind ?? 'unknown'}`,
-      trace: {
-        title: `flightbox ${d.meta?.version ?? ''} pid ${d.meta?.pid ?? '?'}`,
-        vantage_point: { type: 'server', name: 'flightbox' },
-        common_fields: { time_format: 'relative', reference_time: reference },
-      },
-    },
-  ];
-  const events: { time: number; rec: unknown }[] = conns.map((c) => ({
-    time: rel(c.created),
-    rec: {
-      time: rel(c.created),
+
+  const events: { time: number; name: string; group_id: string; data: Record<string, unknown> }[] = [];
+  const push = (time: number, conn: LiveObject, e: QlogEventBody) => events.push({ time: rel(time), name: e.name, group_id: hex(conn.id), data: e.data });
+  const started = new Set<number>();
+  const states = new Map<number, QlogConnState>();
+  for (const { r, p, conn } of owned) {
+    let st = states.get(conn.id);
+    if (!st) states.set(conn.id, (st = {}));
+    for (const e of qlogEventsOf(r, p, conn.info, st)) {
+      if (e.name === 'quic:connection_started') started.add(conn.id);
+      push(r.time, conn, e);
+    }
+  }
+  for (const c of conns) {
+    // The creation record may have left the ring: the live table still knows when and what.
+    if (!started.has(c.id)) push(c.created, c, { name: 'quic:connection_started', data: connectionStarted(c.info) });
+    push(c.created, c, {
       name: 'flightbox:connection_lifetime',
-      group_id: hex(c.id),
       data: { info: c.info, live: c.live, state: c.state ?? null, ended: c.live ? null : rel(c.lastEvent), log: c.log.map((l) => ({ time: rel(l.time), event: l.event, arg: l.arg })) },
-    },
-  }));
-  for (const r of recs) {
-    const p = d.points.get(r.thread)?.[r.point];
-    const conn = ids.has(r.connId) ? r.connId : streamConn.get(r.streamId)!;
-    events.push({
-      time: rel(r.time),
-      rec: {
-        time: rel(r.time),
-        name: `${p?.source ?? 'flightbox'}:${p?.event ?? `point_${r.point}`}`,
-        group_id: hex(conn),
-        data: {
-          level: p?.level ?? null,
-          message: p ? formatTraceMessage(p.msg, r) : null,
-          stream_id: r.streamId ? hex(r.streamId) : null,
-          args: r.args,
-          text: r.text ?? null,
-        },
-      },
     });
   }
+  // Stable: events of one record keep their order; a connection's start comes before its lifetime record.
   events.sort((a, b) => a.time - b.time);
-  out.push(...events.map((e) => e.rec));
-  return { connections: conns.length, text: out.map((o) => `${RS}${JSON.stringify(o)}\n`).join(''), records: out.length };
+
+  const header = {
+    qlog_version: QLOG_VERSION,
+    qlog_format: 'JSON-SEQ',
+    title: `flightbox snapshot ${d.file ?? ''}`.trim(),
+    description: `${conns.length} QUIC connection(s), reason ${d.meta?.reason ?? d.fault?.kind ?? 'unknown'}`,
+    trace: {
+      title: `flightbox ${d.meta?.version ?? ''} pid ${d.meta?.pid ?? '?'}`.replace(/ +/g, ' '),
+      description: `events of ${conns.length} QUIC connection(s) from the flight recorder; group_id is the connection's lifecycle id`,
+      vantage_point: { name: 'flightbox', type: 'server' },
+      common_fields: { protocol_type: ['QUIC', 'HTTP3'], time_format: 'relative', reference_time: reference },
+    },
+  };
+  const out: unknown[] = [header, ...events];
+  return { connections: conns.length, text: out.map((o) => `${RS}${JSON.stringify(o)}\n`).join(''), records: out.length, unattributed };
 }

@@ -2,10 +2,13 @@
  * The model of a live process (cli/tui/data/live-source.ts samples) in the shape the snapshot views
  * read ({@link TuiModel}): the summary says `live` with the process figures of `show info`, there is
  * no call chain, context or known issue, threads, pools, objects and the timeline come from the
- * runtime's answers, and `live` carries the connection status and the pool histories.
+ * runtime's answers, and `live` carries the connection status and the pool histories. The object
+ * selected in Sessions (LiveSource.select) comes with its whole termination log, state and timer
+ * from `show sess <id>`: it replaces the one-line version `show sess` / `show conns` gave.
  */
 import type { Explanation } from '../../../diag/snapshot/explain.ts';
-import type { LiveSample, LiveStatus, PoolHistory } from './live-source.ts';
+import type { LiveObject } from '../../../diag/lifecycle.types.ts';
+import type { LiveDetail, LiveSample, LiveStatus, PoolHistory } from './live-source.ts';
 import type { TuiModel } from './model.ts';
 import { createTimeline } from './timeline.ts';
 
@@ -19,6 +22,15 @@ export interface LiveInfo {
   at: number;
   /** Pool history for the sparklines. */
   history: (pool: string) => PoolHistory;
+  /** The selected object's detail as of the last poll: its id, and the process's answer when it has none. */
+  detail?: { id: number; error?: string; at: number };
+}
+
+/** `objects` with the detailed version of the selected object in place of its one-line version. */
+export function withDetail(objects: readonly LiveObject[], detail: LiveDetail | undefined): LiveObject[] {
+  const d = detail?.object;
+  if (!d) return [...objects];
+  return objects.map((o) => (o.id === d.id ? { ...d, parentId: d.parentId || o.parentId } : o));
 }
 
 const num = (info: Map<string, string>, k: string) => Number(info.get(k) ?? 0) || 0;
@@ -53,7 +65,7 @@ export function buildLiveModel(socket: string, sample: LiveSample | undefined, s
     events: { selection: '', total: 0, shown: [] },
     pools: [],
     threads: sample?.threads ?? [],
-    objects: sample?.objects ?? [],
+    objects: withDetail(sample?.objects ?? [], sample?.detail),
     checks: [],
     sections: [],
     problems: [],
@@ -67,7 +79,14 @@ export function buildLiveModel(socket: string, sample: LiveSample | undefined, s
     pools: sample?.pools ?? [],
     knownIssue: { matched: false, title: 'live process', fingerprint: '-', details: [] },
     sourceRoots: [],
-    live: { socket, status, info: [...info.entries()], at: sample?.at ?? 0, history },
+    live: {
+      socket,
+      status,
+      info: [...info.entries()],
+      at: sample?.at ?? 0,
+      history,
+      ...(sample?.detail ? { detail: { id: sample.detail.id, at: sample.at, ...(sample.detail.error !== undefined ? { error: sample.detail.error } : {}) } } : {}),
+    },
   };
 }
 

@@ -4,8 +4,8 @@
  * `show info` (HAProxy's `Name: value` lines), `show threads` (diag/render/threads.ts blocks),
  * `show pools` (HAProxy's `  - Pool <name> (<size> bytes) : ...` lines, summed over threads),
  * `show sess` / `show conns all` (diag/render/sess.ts lines) and `show events <ring>` (trace lines,
- * diag/render/trace-line.ts). Each parser skips lines it does not recognise rather than failing, so
- * a newer proxy with more fields still shows what is known.
+ * diag/render/trace-line.ts), and `show sess <id>` (one object in detail). Each parser skips lines
+ * it does not recognise rather than failing, so a newer proxy with more fields still shows what is known.
  */
 import type { LcLogEntry, LiveObject, ObjKind } from '../../../diag/lifecycle.types.ts';
 import type { RingRecord } from '../../../diag/ring.types.ts';
@@ -211,4 +211,71 @@ export function parseShowEvents(text: string, ring: string): ParsedEvents {
     recs.push({ seq: seq++, time, thread, point, connId: Number(m[9] ?? 0), streamId: Number(m[10] ?? 0), args: [0, 0, 0], text: m[8] });
   }
   return { rings: [...byThread.entries()].sort((a, b) => a[0] - b[0]).map(([thread, records]) => ({ ring, thread, records })), points };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Epoch ms of a log date as diag/render/sess.ts formatLogDate prints it (`21/Mar/2025:10:00:00.123`, UTC), or undefined. */
+export function parseLogDate(s: string): number | undefined {
+  const m = /^(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})$/.exec(s);
+  const month = m ? MONTHS.indexOf(m[2]) : -1;
+  if (!m || month < 0) return undefined;
+  return Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]));
+}
+
+/**
+ * The answer of `show sess <id>` (diag/render/sess.ts objectDetail: identity line, `info:`, ages,
+ * `state=... exp=...`, `parent:`, `termination log: N events`, then one `+1.234s <event> [arg]` line
+ * per kept event) as the object with its whole termination log, times relative to `now`; undefined
+ * when the text is not such an answer (`Session not found: ...`).
+ */
+export function parseSessDetail(text: string, now: number): LiveObject | undefined {
+  const lines = text.split('\n');
+  const head = /^(0x[0-9a-f]+): \[([^\]]*)\] id=\d+ kind=(\S+) tid=(\d+) (live|freed)$/.exec(lines[0] ?? '');
+  if (!head) return undefined;
+  // The creation date the proxy printed (UTC, to the millisecond); the ages below are relative to
+  // when it answered, which the poll's latency puts some milliseconds before `now`.
+  const born = parseLogDate(head[2]);
+  const live = head[5] === 'live';
+  let info = '';
+  let created = now;
+  let lastEvent = now;
+  let parentId = 0;
+  let totalEvents = 0;
+  let state: Pick<LiveObject, 'state' | 'timer' | 'expires'> = {};
+  const rel: { sec: number; event: string; arg: number }[] = [];
+  for (const line of lines.slice(1)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^ {2}info: (.*)$/.exec(line))) info = m[1];
+    else if ((m = /^ {2}age=(\S+) calls=(\d+)/.exec(line))) {
+      created = now - (parseDuration(m[1]) ?? 0);
+      totalEvents = Number(m[2]);
+    } else if ((m = /^ {2}lived=(\S+) freed=(\S+) ago calls=(\d+)/.exec(line))) {
+      lastEvent = now - (parseDuration(m[2]) ?? 0);
+      created = lastEvent - (parseDuration(m[1]) ?? 0);
+      totalEvents = Number(m[3]);
+    } else if (/^ {2}state=/.test(line)) state = stateOf(line.replace(/ \(expires .*\)$/, ''), now);
+    else if ((m = /^ {2}parent: (0x[0-9a-f]+)/.exec(line))) parentId = parseInt(m[1].slice(2), 16);
+    else if ((m = /^ {2}termination log: (\d+) event/.exec(line))) totalEvents = Number(m[1]);
+    else if ((m = /^ {4}([+-]\d+\.\d{3})s (\S+)(?: (-?\d+))?$/.exec(line))) rel.push({ sec: Number(m[1]), event: m[2], arg: Number(m[3] ?? 0) });
+  }
+  if (born !== undefined) {
+    lastEvent += born - created;
+    created = born;
+  }
+  const log: LcLogEntry[] = rel.map((e) => ({ time: created + e.sec * 1000, event: e.event as LcLogEntry['event'], arg: e.arg }));
+  if (live && log.length > 0) lastEvent = log[log.length - 1].time;
+  return {
+    id: parseInt(head[1].slice(2), 16),
+    kind: (KINDS.has(head[3]) ? head[3] : 'conn') as ObjKind,
+    parentId,
+    thread: Number(head[4]),
+    live,
+    created,
+    lastEvent,
+    info,
+    totalEvents,
+    log,
+    ...state,
+  };
 }

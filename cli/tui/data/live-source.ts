@@ -11,7 +11,11 @@
  *   with the error and the time of the next attempt, and attempts back off exponentially
  *   (`backoffMinMs` doubling up to `backoffMaxMs`); a successful poll resets the back-off;
  * - `takeSnapshot()` sends the `snapshot` runtime command (admin level) on the same connection and
- *   resolves with the path of the file the process wrote.
+ *   resolves with the path of the file the process wrote;
+ * - `select(id)` (the object selected in the Sessions view): each poll then also asks
+ *   `show sess <id>` in the same request line (its whole termination log, state and timer), and the
+ *   flight ring is fetched at most every `selectedEventsEveryMs` instead of `eventsEveryMs`, so that
+ *   its events are fresh; a new selection is polled at once, within the same rate bound.
  *
  * Each successful poll gives a {@link LiveSample}; the source also keeps, per pool, the history of
  * `used` and `failures` the Pools view draws as sparklines.
@@ -19,7 +23,7 @@
 import { createConnection, type Socket } from 'node:net';
 import type { LiveObject } from '../../../diag/lifecycle.types.ts';
 import type { ThreadView } from '../../../diag/views.types.ts';
-import { parseShowConns, parseShowEvents, parseShowInfo, parseShowPools, parseShowSess, parseShowThreads, type ParsedEvents } from './live-parse.ts';
+import { parseSessDetail, parseShowConns, parseShowEvents, parseShowInfo, parseShowPools, parseShowSess, parseShowThreads, type ParsedEvents } from './live-parse.ts';
 import type { PoolRow } from './model.ts';
 
 /** One poll's answers, parsed. */
@@ -35,6 +39,17 @@ export interface LiveSample {
   events: ParsedEvents;
   /** When `events` was fetched. */
   eventsAt: number;
+  /** The selected object's `show sess <id>` answer of this poll (absent when nothing is selected). */
+  detail?: LiveDetail;
+}
+
+/** The detail of the selected object, from `show sess <id>`. */
+export interface LiveDetail {
+  id: number;
+  /** The object with its whole termination log; undefined when the process does not know it (any more). */
+  object?: LiveObject;
+  /** The process's answer when it is not an object (`Session not found: ...`). */
+  error?: string;
 }
 
 /** Connection state, for the status line. */
@@ -58,6 +73,8 @@ export interface LiveSourceOptions {
   maxRequestsPerSec?: number;
   /** Least time between two fetches of the flight ring (default 5000 ms). */
   eventsEveryMs?: number;
+  /** The same while an object is selected (default 2000 ms): its events stay fresh. */
+  selectedEventsEveryMs?: number;
   /** Ring the Timeline shows (default `flight`). */
   ring?: string;
   /** First retry delay after a failure (default 500 ms), doubled per failure up to `backoffMaxMs` (default 8000 ms). */
@@ -200,6 +217,8 @@ export class LiveSource {
   private readonly poolHistory = new Map<string, PoolHistory>();
   private events: ParsedEvents = { rings: [], points: new Map() };
   private eventsAt = 0;
+  /** Object selected in the Sessions view (its detail is polled), undefined for none. */
+  private selectedId: number | undefined;
   /** Request lines sent so far (polls, snapshots and the `prompt` of each connection). */
   requests = 0;
   /** Connections opened so far. */
@@ -213,6 +232,7 @@ export class LiveSource {
       intervalMs: opts.intervalMs ?? 1000,
       maxRequestsPerSec: opts.maxRequestsPerSec ?? 2,
       eventsEveryMs: opts.eventsEveryMs ?? 5000,
+      selectedEventsEveryMs: opts.selectedEventsEveryMs ?? 2000,
       ring: opts.ring ?? 'flight',
       backoffMinMs: opts.backoffMinMs ?? 500,
       backoffMaxMs: opts.backoffMaxMs ?? 8000,
@@ -230,6 +250,21 @@ export class LiveSource {
   /** `used` and `failures` samples of pool `name`, oldest first. */
   history(name: string): PoolHistory {
     return this.poolHistory.get(name) ?? { used: [], failures: [] };
+  }
+
+  /** The object whose detail is polled (see {@link select}). */
+  get selected(): number | undefined {
+    return this.selectedId;
+  }
+
+  /**
+   * Selects the object whose detail (`show sess <id>`) and fresh events each poll brings, or none
+   * (`undefined`). A change polls at once (still within `maxRequestsPerSec`).
+   */
+  select(id: number | undefined): void {
+    if (id === this.selectedId) return;
+    this.selectedId = id;
+    if (id !== undefined && this.running && this.status.state === 'connected') this.schedule(0);
   }
 
   /** Starts polling (first poll at once). */
@@ -306,9 +341,12 @@ export class LiveSource {
   private async cycle(): Promise<void> {
     if (!this.running) return;
     const now = Date.now();
-    const withEvents = this.eventsAt === 0 || now - this.eventsAt >= this.opts.eventsEveryMs;
+    const selected = this.selectedId;
+    const every = selected === undefined ? this.opts.eventsEveryMs : Math.min(this.opts.eventsEveryMs, this.opts.selectedEventsEveryMs);
+    const withEvents = this.eventsAt === 0 || now - this.eventsAt >= every;
     const cmds = ['show info', 'show threads', 'show pools', 'show sess', 'show conns all'];
     if (withEvents) cmds.push(`show events ${this.opts.ring}`);
+    if (selected !== undefined) cmds.push(`show sess 0x${selected.toString(16)}`);
     try {
       const r = await this.send(cmds);
       if (!this.running) return;
@@ -316,6 +354,12 @@ export class LiveSource {
       if (withEvents) {
         this.events = parseShowEvents(r[5] ?? '', this.opts.ring);
         this.eventsAt = at;
+      }
+      let detail: LiveDetail | undefined;
+      if (selected !== undefined) {
+        const text = r[cmds.length - 1] ?? '';
+        const object = parseSessDetail(text, at);
+        detail = object ? { id: selected, object } : { id: selected, error: text.trim() || 'no answer' };
       }
       const pools = parseShowPools(r[2]);
       for (const p of pools) {
@@ -330,7 +374,7 @@ export class LiveSource {
       const sess = parseShowSess(r[3], at);
       const ids = new Set(sess.map((o) => o.id));
       const objects = [...sess, ...parseShowConns(r[4], at).filter((o) => !ids.has(o.id))];
-      this.sample = { at, info: parseShowInfo(r[0]), threads: parseShowThreads(r[1]), pools, objects, events: this.events, eventsAt: this.eventsAt };
+      this.sample = { at, info: parseShowInfo(r[0]), threads: parseShowThreads(r[1]), pools, objects, events: this.events, eventsAt: this.eventsAt, detail };
       this.attempts = 0;
       if (this.status.state !== 'connected') this.status = { state: 'connected', since: at };
       this.emit();

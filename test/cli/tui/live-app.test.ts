@@ -1,7 +1,8 @@
 /**
  * The live TUI (LiveApp over a LiveSource) with ink-testing-library against a real Flightbox: the
  * Overview with process info and threads, Pools with sparklines, Sessions and Timeline from the
- * runtime's answers, `S` opening a fresh snapshot, and the disconnected state.
+ * runtime's answers, the selected object's detail (show sess <id>) and events in Sessions, `S`
+ * opening a fresh snapshot, and the disconnected state.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,31 @@ describe.skipIf(why !== '')('live tui on a real proxy', () => {
     expect(f).toContain(`flightbox tui  ${opened.slice(0, 50)}`);
     expect(f).toContain('Reason  : on-demand');
     expect(source.status.state).toBe('stopped');
+  }, 40_000);
+
+  test('Sessions: the selected connection shows its whole termination log from show sess and its events', async () => {
+    proxy = await startProxy({ nbthread: 1 });
+    await proxy.get('/detail-one');
+    const source = new LiveSource(proxy.socket, { intervalMs: 200, maxRequestsPerSec: 5, selectedEventsEveryMs: 400 });
+    current = render(createElement(LiveApp, { source, color: false, columns: 100, rows: 30 }));
+    await frameWith(current, (x) => x.includes('Nbthread'), 'the first poll');
+    current.stdin.write('5');
+    let f = await frameWith(current, (x) => x.includes('detail from show sess'), 'the detail of the selected object');
+    const id = source.selected!;
+    expect(f).toContain(`─ detail from show sess 0x${id.toString(16)} (enter: its events)`);
+    const o = source.sample!.objects.find((x) => x.id === id)!;
+    expect(o.kind).toBe('conn');
+    // The whole termination log (show conns gives only the last event), the state and the events.
+    expect(f).toMatch(/termination log: \d+ events/);
+    expect(f).toMatch(/^ {4}\+0\.000s create/m);
+    expect(f).toMatch(/^ {4}\+\d+\.\d{3}s close/m);
+    f = await frameWith(current, (x) => /events: \d+.* \(flight ring\)/.test(x) && /request head: GET \/detail-one/.test(x), 'its events');
+    expect(f).toMatch(/^ {4}\+\d+\.\d{3}s h1\/\S+ .*request head: GET \/detail-one/m);
+    for (const l of f.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
+    // Leaving Sessions stops polling the detail.
+    current.stdin.write('1');
+    await pollUntil(() => source.selected, (x) => x === undefined, { timeoutMs: 2000 });
+    expect(source.selected).toBeUndefined();
   }, 40_000);
 
   test('an unreachable socket shows disconnected, retrying in Ns', async () => {

@@ -1,57 +1,198 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../diag/paths.ts';
 import { QLOG_VERSION, RS, exportQlog, quicConnections } from '../../../diag/export/qlog.ts';
+import { connectionStarted, customEvent, endpointInfo } from '../../../diag/export/qlog-events.ts';
+import { tickClock } from '../../../diag/ring.ts';
+import { collectSnapshot } from '../../../diag/snapshot/collect.ts';
+import { writeSnapshotFile } from '../../../diag/snapshot/container.ts';
+import type { DecodedSnapshot } from '../../../diag/snapshot/model.types.ts';
 import { readSnapshotFile } from '../../../diag/snapshot/read.ts';
-import { addObjects, snapshotDir, snapshotOf } from '../signatures.fixtures.ts';
+import { buildSyntheticRecorder } from '../../../fixtures/snapshots/synthetic.ts';
+import { H3TP } from '../../../proxy/h3/trace.ts';
+import { QTR } from '../../../proxy/quic/trace.ts';
+import { T13 } from '../../../proxy/tls13/trace.ts';
+import { parseJsonSeq, validateQlog, type QlogRecord } from './qlog-schema.ts';
 
-const tmp = snapshotDir();
-afterAll(() => tmp.cleanup());
+// A recorder on this thread with the QUIC, TLS and HTTP/3 sources at their most verbose, like
+// `trace quic level developer` on a running proxy.
+const r = buildSyntheticRecorder();
+const lc = r.rec.lifecycle;
+for (const src of ['quic', 'tls13', 'h3', 'qpack']) {
+  r.rec.control.command([src, 'level', 'developer']);
+  r.rec.control.command([src, 'sink', 'flight']);
+  r.rec.control.command([src, 'start', 'now']);
+}
+const dir = mkdtempSync(join(tmpdir(), 'fb-qlog-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Splits JSON-SEQ (RFC 7464): every record is RS, a JSON text and a line feed. */
-function records(text: string): Record<string, any>[] {
-  expect(text.startsWith(RS)).toBe(true);
-  return text
-    .split(RS)
-    .slice(1)
-    .map((chunk) => {
-      expect(chunk.endsWith('\n')).toBe(true);
-      return JSON.parse(chunk);
-    });
+const hex = (n: number) => `0x${n.toString(16)}`;
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/**
+ * One HTTP/3 exchange as the proxy records it: the QUIC engine's and the TLS handshake's records carry
+ * connection id 0 (the listener creates the engine without a trace id), the h3 and lifecycle records
+ * the quic_conn's id. Then, after it ended, two connections alive at once and one untagged record.
+ */
+async function recordExchange(): Promise<{ d: DecodedSnapshot; q: number; busy: [number, number] }> {
+  tickClock();
+  const q = lc.create('quic_conn', 0, '127.0.0.1:51000 -> 127.0.0.1:8443 quic fe=web');
+  tickClock();
+  QTR.pktRcvd.emit(0, 0, 0, 0, 1); // Initial pn 0, ack-eliciting
+  T13.rx.emit(0, 0, 1, 0, 280, 'server ClientHello');
+  T13.keys.emit(0, 0, 1, 0, 0x1301, 'server'); // handshake read key: the client's
+  T13.keys.emit(0, 0, 1, 1, 0x1301, 'server'); // handshake write key: ours
+  QTR.pktSent.emit(0, 0, 0, 0, 1200); // Initial pn 0, 1200 bytes in flight
+  QTR.pktSent.emit(0, 0, 1, 0, 0); // Handshake pn 0, not in flight (ACK only)
+  T13.keys.emit(0, 0, 2, 1, 0x1301, 'server');
+  T13.done.emit(0, 0, 0x1301, 29, 0, 'server alpn=h3 sni=localhost');
+  lc.event(q, 'state', 1, 'h3');
+  QTR.ackRcvd.emit(0, 0, 2, 3, 2);
+  QTR.ccState.emit(0, 0, 14720, 0, 2400, 'slow_start');
+  QTR.pktLost.emit(0, 0, 2, 4, 1252);
+  QTR.ccState.emit(0, 0, 7360, 7360, 1200, 'recovery');
+  QTR.pto.emit(0, 0, 2, 1, 0);
+  H3TP.uniStream.emit(q.id, 2, 0); // the client's control stream
+  H3TP.rcvFrame.emit(q.id, 0, 4, 0); // SETTINGS, recorded without its stream
+  H3TP.settings.emit(q.id, 0, 0, 0, 0);
+  H3TP.uniStream.emit(q.id, 6, 2);
+  H3TP.uniStream.emit(q.id, 10, 0x21 + 0x1f); // a reserved (grease) type
+  const s = lc.create('stream', q.id, 'GET /hello HTTP/3.0');
+  H3TP.rcvFrame.emit(q.id, 0, 1, 0); // HEADERS on request stream 0
+  H3TP.request.emit(q.id, 0, 4, -1, 0, 'GET /hello');
+  H3TP.respHeaders.emit(q.id, 0, 200, 57);
+  H3TP.rcvFrame.emit(q.id, 0, 0x2a, 0); // an unknown frame type
+  lc.event(s, 'response', 200);
+  lc.release(s);
+  lc.event(q, 'shutr', 0x100, 'peer: H3_NO_ERROR');
+  lc.event(q, 'close');
+  lc.release(q);
+  await sleep(40); // past the end slack of the first connection
+  tickClock();
+  const a = lc.create('quic_conn', 0, '[::1]:51001 -> [::1]:8443 quic fe=web');
+  const b = lc.create('quic_conn', 0, '127.0.0.1:51002 -> 127.0.0.1:8443 quic fe=web');
+  QTR.pktRcvd.emit(0, 0, 0, 0, 1); // whose? two are alive: not attributed
+  const time = Date.now();
+  const file = join(dir, 'q.fbsnap');
+  writeSnapshotFile(file, collectSnapshot({ ...r.input(time), reason: 'on-demand', fault: undefined }), { maxSize: 1 << 20, createdAt: time });
+  return { d: readSnapshotFile(file), q: q.id, busy: [a.id, b.id] };
 }
 
 describe('qlog export', () => {
+  let d: DecodedSnapshot;
+  let q: number;
+  let busy: [number, number];
+  let recs: QlogRecord[];
+  let mine: QlogRecord[];
+  const named = (n: string) => mine.filter((e) => e.name === n).map((e) => e.data);
+  beforeAll(async () => {
+    ({ d, q, busy } = await recordExchange());
+    const out = exportQlog(d);
+    recs = parseJsonSeq(out.text);
+    mine = recs.slice(1).filter((e) => e.group_id === hex(q));
+  });
+
   it('a snapshot without QUIC connections has nothing to export', () => {
     const g = readSnapshotFile(join(projectRoot, 'fixtures/snapshots/v1-bug.fbsnap'));
     expect(quicConnections(g)).toEqual([]);
-    expect(exportQlog(g)).toEqual({ connections: 0, text: '', records: 0 });
+    expect(exportQlog(g)).toEqual({ connections: 0, text: '', records: 0, unattributed: 0 });
   });
 
-  it("writes JSON-SEQ with qlog's header and events of each QUIC connection (main schema fields)", () => {
-    const ids = addObjects();
-    const d = snapshotOf(tmp.dir, 'seed1-h3-headers');
-    const q = exportQlog(d);
-    expect(q.connections).toBe(quicConnections(d).length);
-    const recs = records(q.text);
-    expect(recs).toHaveLength(q.records);
-    const [header, ...events] = recs;
-    expect(header).toMatchObject({ qlog_version: QLOG_VERSION, qlog_format: 'JSON-SEQ', trace: { vantage_point: { type: 'server' }, common_fields: { time_format: 'relative' } } });
-    const ref = header.trace.common_fields.reference_time as number;
-    expect(Number.isFinite(ref)).toBe(true);
-    for (const e of events) {
-      expect(typeof e.time).toBe('number');
-      expect(e.time).toBeGreaterThanOrEqual(0);
-      expect(e.name).toMatch(/^[a-z0-9_]+:[a-z0-9_]+$/);
-      expect(e.group_id).toMatch(/^0x[0-9a-f]+$/);
-      expect(typeof e.data).toBe('object');
+  it('writes JSON-SEQ (RS, JSON text, LF) that validates field by field against the qlog schema', () => {
+    const out = exportQlog(d);
+    expect(out.text.startsWith(RS)).toBe(true);
+    expect(out.text.split(RS).slice(1).every((c) => c.endsWith('}\n'))).toBe(true);
+    expect(recs).toHaveLength(out.records);
+    expect(out.connections).toBe(3);
+    expect(validateQlog(recs)).toEqual([]);
+    const [h] = recs;
+    expect(h).toMatchObject({
+      qlog_version: QLOG_VERSION,
+      qlog_format: 'JSON-SEQ',
+      trace: { vantage_point: { name: 'flightbox', type: 'server' }, common_fields: { protocol_type: ['QUIC', 'HTTP3'], time_format: 'relative' } },
+    });
+    // qlog_version and qlog_format in the first 256 bytes, as the main schema asks.
+    expect(out.text.slice(0, 256)).toContain('"qlog_format":"JSON-SEQ"');
+    // Relative times in ms: the first event of the exchange is its creation, at reference_time or after.
+    const created = d.live.find((o) => o.id === q)!.created;
+    const start = mine.find((e) => e.name === 'quic:connection_started')!;
+    expect(start.time).toBeCloseTo(created - h.trace.common_fields.reference_time, 2);
+  });
+
+  it('maps the connection lifecycle to connection_started, state updates and connection_closed', () => {
+    expect(named('quic:connection_started')).toEqual([{ local: { ip_v4: '127.0.0.1', port_v4: 8443 }, remote: { ip_v4: '127.0.0.1', port_v4: 51000 } }]);
+    expect(named('quic:connection_state_updated')).toEqual([{ new: 'handshake_complete' }, { new: 'closed' }]);
+    expect(named('quic:connection_closed')).toEqual([{ initiator: 'remote', error_code: 0x100, reason: 'H3_NO_ERROR', trigger: 'unspecified' }]);
+    expect(named('quic:parameters_set')).toEqual([{ initiator: 'local', tls_cipher: 'TLS_AES_128_GCM_SHA256' }]);
+    expect(named('quic:alpn_information')).toEqual([{ chosen_alpn: 'h3' }]);
+    const names = mine.map((e) => e.name);
+    expect(names.indexOf('quic:connection_started')).toBeLessThan(names.indexOf('quic:packet_received'));
+    expect(names.lastIndexOf('quic:connection_state_updated')).toBeGreaterThan(names.indexOf('quic:connection_closed'));
+  });
+
+  it('maps packets, recovery and keys, attributing the untagged quic/tls13 records to the only connection alive', () => {
+    expect(named('quic:packet_received')).toEqual([{ header: { packet_type: 'initial', packet_number: 0 } }]);
+    expect(named('quic:packet_sent')).toEqual([
+      { header: { packet_type: 'initial', packet_number: 0 }, raw: { length: 1200 } },
+      { header: { packet_type: 'handshake', packet_number: 0 } },
+    ]);
+    expect(named('recovery:packet_lost')).toEqual([{ header: { packet_type: '1RTT', packet_number: 4 } }]);
+    expect(named('recovery:metrics_updated')).toEqual([
+      { congestion_window: 14720, bytes_in_flight: 2400 },
+      { congestion_window: 7360, bytes_in_flight: 1200, ssthresh: 7360 },
+      { pto_count: 1 },
+    ]);
+    expect(named('recovery:congestion_state_updated')).toEqual([{ new: 'slow_start' }, { new: 'recovery' }]);
+    expect(named('recovery:loss_timer_updated')).toEqual([{ timer_type: 'pto', packet_number_space: 'application_data', event_type: 'expired' }]);
+    expect(named('security:key_updated')).toEqual([
+      { key_type: 'client_handshake_secret', trigger: 'tls' },
+      { key_type: 'server_handshake_secret', trigger: 'tls' },
+      { key_type: 'server_1rtt_secret', trigger: 'tls' },
+    ]);
+    // Records without a standard counterpart keep a custom name in a flightbox category.
+    expect(named('flightbox_quic:ack_rcvd')).toEqual([expect.objectContaining({ level: 'proto', args: [2, 3, 2], message: 'ACK in space 2: largest 3, 2 newly acked' })]);
+    expect(named('flightbox_tls13:hs_rx')[0]).toMatchObject({ text: 'server ClientHello' });
+  });
+
+  it('maps HTTP/3 frames, settings and stream types, placing control-stream frames on the control stream', () => {
+    expect(named('http3:stream_type_set')).toEqual([
+      { initiator: 'remote', stream_id: 2, stream_type: 'control' },
+      { initiator: 'remote', stream_id: 6, stream_type: 'qpack_encode' },
+      { initiator: 'remote', stream_id: 10, stream_type: 'reserved', stream_type_bytes: 0x40 },
+    ]);
+    expect(named('http3:frame_parsed')).toEqual([
+      { stream_id: 2, frame: { frame_type: 'settings' } },
+      { stream_id: 0, frame: { frame_type: 'headers' } },
+      { stream_id: 0, frame: { frame_type: 'unknown', frame_type_bytes: 0x2a } },
+    ]);
+    expect(named('http3:parameters_set')).toEqual([{ initiator: 'remote', max_table_capacity: 0, blocked_streams_count: 0 }]);
+    expect(named('http3:frame_created')).toEqual([{ stream_id: 0, frame: { frame_type: 'headers', headers: [{ name: ':status', value: '200' }] }, raw: { length: 57 } }]);
+    expect(named('flightbox_h3:req')[0]).toMatchObject({ text: 'GET /hello', level: 'proto' });
+    // The request stream's lifecycle belongs to the connection too.
+    expect(mine.some((e) => e.name === 'flightbox_stream:response' && e.data.args[0] === 200)).toBe(true);
+    expect(named('flightbox:connection_lifetime')[0]).toMatchObject({ info: '127.0.0.1:51000 -> 127.0.0.1:8443 quic fe=web', live: false });
+  });
+
+  it('leaves out an untagged record when two connections are alive on its thread, and counts it', () => {
+    const out = exportQlog(d);
+    expect(out.unattributed).toBe(1);
+    for (const id of busy) {
+      const evs = recs.filter((e) => e.group_id === hex(id));
+      expect(evs.map((e) => e.name)).toEqual(['quic:connection_started', 'flightbox:connection_lifetime']);
     }
-    expect(events.map((e) => e.time)).toEqual([...events.map((e) => e.time)].sort((a, b) => a - b));
-    const hex = (n: number) => `0x${n.toString(16)}`;
-    expect(events.filter((e) => e.name === 'flightbox:connection_lifetime').map((e) => e.group_id)).toContain(hex(ids.quicConn));
-    // The h3 events of the QUIC connection's stream belong to it.
-    expect(events.find((e) => e.name === 'h3:resp_hdrs' && e.group_id === hex(ids.quicConn))?.data).toMatchObject({ stream_id: hex(ids.quicStream), level: 'proto' });
-    expect(events.some((e) => e.name === 'h3:resp_err' && e.data.message === 'response 200 too large (20000 > 16384): HEADERS frame')).toBe(true);
-    // Nothing from non-QUIC connections.
-    expect(events.some((e) => e.name.startsWith('fixture:'))).toBe(false);
+    expect(recs.find((e) => e.group_id === hex(busy[0]))!.data).toEqual({ local: { ip_v6: '::1', port_v6: 8443 }, remote: { ip_v6: '::1', port_v6: 51001 } });
+    // Every packet_received is the first connection's: the late one was not given to anybody.
+    expect(recs.filter((e) => e.name === 'quic:packet_received').map((e) => e.group_id)).toEqual([hex(q)]);
+  });
+
+  it('parses endpoints and builds custom events of unknown points', () => {
+    expect(endpointInfo('10.0.0.1:443')).toEqual({ ip_v4: '10.0.0.1', port_v4: 443 });
+    expect(endpointInfo('[2001:db8::1]:8443')).toEqual({ ip_v6: '2001:db8::1', port_v6: 8443 });
+    expect(endpointInfo('nonsense')).toBeUndefined();
+    expect(connectionStarted('127.0.0.1:40010 h3')).toEqual({ remote: { ip_v4: '127.0.0.1', port_v4: 40010 } });
+    const rec = { seq: 1, time: 0, thread: 1, point: 77, connId: 1, streamId: 0, args: [1, 2, 3] as [number, number, number], text: undefined };
+    expect(customEvent(rec, undefined)).toEqual({ name: 'flightbox_unknown:point_77', data: { level: null, message: null, stream_id: null, args: [1, 2, 3], text: null } });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseDuration, parseShowConns, parseShowEvents, parseShowInfo, parseShowPools, parseShowSess, parseShowThreads } from '../../../../cli/tui/data/live-parse.ts';
+import { parseDuration, parseSessDetail, parseShowConns, parseShowEvents, parseShowInfo, parseShowPools, parseShowSess, parseShowThreads } from '../../../../cli/tui/data/live-parse.ts';
 import { renderShowEvents } from '../../../../diag/render/events.ts';
 import { renderShowInfo } from '../../../../diag/render/info.ts';
 import { renderShowPools } from '../../../../diag/render/pools.ts';
@@ -55,6 +55,23 @@ describe('parsing the runtime socket answers', () => {
     const conns = parseShowConns(renderShowConns(src, ['all']), now);
     const want = src.objects(true).filter((o) => o.kind === 'conn');
     expect(conns.map((o) => [o.id, o.thread, o.live, o.info])).toEqual(want.map((o) => [o.id, o.thread, o.live, o.info]));
+  });
+
+  test('show sess <id>: the object with its whole termination log, state, timer and parent', () => {
+    const all = src.objects(true);
+    const stream = all.find((o) => o.kind === 'stream' && o.parentId !== 0 && o.log.length > 1)!;
+    const conn = all.find((o) => o.id === stream.parentId)!;
+    for (const o of [stream, conn]) {
+      const d = parseSessDetail(renderShowSess(src, [`0x${o.id.toString(16)}`]), now)!;
+      expect([d.id, d.kind, d.thread, d.parentId, d.live, d.info, d.totalEvents, d.state, d.timer]).toEqual([o.id, o.kind, o.thread, o.parentId, o.live, o.info, o.totalEvents, o.state, o.timer]);
+      expect(d.log.map((e) => [e.event, e.arg])).toEqual(o.log.map((e) => [e.event, e.arg]));
+      // Times come back to the millisecond: the creation date is printed (ms), the log as +s.mmm
+      // offsets; an answer read 50 ms after it was written (poll latency) dates the object the same.
+      expect(d.created).toBe(Math.floor(o.created));
+      expect(parseSessDetail(renderShowSess(src, [`0x${o.id.toString(16)}`]), now + 50)!.created).toBe(d.created);
+      d.log.forEach((e, i) => expect(Math.abs(e.time - d.created - (o.log[i].time - o.created))).toBeLessThanOrEqual(1));
+    }
+    expect(parseSessDetail("Session not found: no object 0x999 among the live and recently freed objects; 'show sess' lists the live streams\n", now)).toBeUndefined();
   });
 
   test('show events: records per thread with the source, level, place and message the proxy printed', () => {

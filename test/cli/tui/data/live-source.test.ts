@@ -71,7 +71,7 @@ describe.skipIf(why !== '')('live source on a real proxy', () => {
     expect(src.connections).toBe(1);
     const s = src.sample!;
     expect(s.info.get('Name')).toBe('Flightbox');
-    expect(s.threads.map((t) => t.thread)).toEqual([1, 2]);
+    expect(s.threads.map((t) => t.thread)).toEqual([0, 1, 2]); // the supervisor, then the workers
     expect(s.threads.every((t) => t.status === 'running')).toBe(true);
     expect(s.pools.map((x) => x.name)).toContain('buffer');
     expect(s.objects.some((o) => o.kind === 'conn')).toBe(true);
@@ -104,6 +104,43 @@ describe.skipIf(why !== '')('live source on a real proxy', () => {
     await until(() => src.sample!.info.get('Pid') !== pid1, 'a sample of the new process');
     expect(src.connections).toBeGreaterThanOrEqual(2);
   }, 45_000);
+
+  test('a selected object comes with its show sess detail in the same request line, within the rate bound', async () => {
+    const p = await startProxy();
+    cleanups.push(() => p.stop());
+    await p.get('/one');
+    const r = await relay(join(dir, 'relay-sel.sock'), p.socket);
+    cleanups.push(() => new Promise((res) => r.server.close(res)));
+    const src = new LiveSource(join(dir, 'relay-sel.sock'), { intervalMs: 50, maxRequestsPerSec: 4, eventsEveryMs: 60_000, selectedEventsEveryMs: 500 });
+    cleanups.push(() => src.stop());
+    src.start();
+    await until(() => src.sample?.objects.some((o) => o.kind === 'conn' && o.totalEvents > 2) === true, 'a connection with several events');
+    const listed = src.sample!.objects.find((o) => o.kind === 'conn' && o.totalEvents > 2)!;
+    // `show conns all` gives only the last event of the termination log.
+    expect(listed.log).toHaveLength(1);
+    const eventsAt = src.sample!.eventsAt;
+    src.select(listed.id);
+    expect(src.selected).toBe(listed.id);
+    await until(() => src.sample?.detail?.id === listed.id, 'the detail');
+    const d = src.sample!.detail!.object!;
+    expect(d).toMatchObject({ id: listed.id, kind: 'conn', thread: listed.thread, totalEvents: listed.totalEvents });
+    expect(d.log.map((e) => e.event)).toEqual(expect.arrayContaining(['create', 'close']));
+    expect(d.log.length).toBe(Math.min(16, listed.totalEvents));
+    // The flight ring is fetched again soon for the selection (eventsEveryMs alone would wait a minute).
+    await until(() => src.sample!.eventsAt > eventsAt, 'fresh events for the selection', 5000);
+    // Still one connection and at most 4 request lines a second.
+    const before = r.lines;
+    const t0 = Date.now();
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(r.lines - before).toBeLessThanOrEqual(Math.ceil(((Date.now() - t0) / 1000) * 4) + 1);
+    expect(r.connections).toBe(1);
+    // An id the process does not know: its answer, no object.
+    src.select(0x7ffffff0);
+    await until(() => src.sample?.detail?.id === 0x7ffffff0, 'the answer for an unknown id');
+    expect(src.sample!.detail).toMatchObject({ id: 0x7ffffff0, error: expect.stringMatching(/^Session not found/) });
+    src.select(undefined);
+    await until(() => src.sample?.detail === undefined, 'no detail once nothing is selected');
+  }, 30_000);
 
   test('takes a snapshot on demand and the file opens', async () => {
     const p = await startProxy();
