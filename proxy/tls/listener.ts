@@ -56,6 +56,8 @@ export function createTlsListener(b: BindConfig & { ssl: BindSslConfig }, fe: Fr
   const def = certs[0];
   /** Handshakes in progress: `ip:port` → start time (ms), for durations. */
   const starts = new Map<string, number>();
+  /** Address of each accepted TCP connection, read while it is open (for handshake failures). */
+  const accepted = new WeakMap<Socket, string>();
   const peerOf = (s: Socket) => `${s.remoteAddress}:${s.remotePort}`;
 
   const srv = createServer(
@@ -86,13 +88,18 @@ export function createTlsListener(b: BindConfig & { ssl: BindSslConfig }, fe: Fr
   srv.on('connection', (raw: Socket) => {
     tickClock();
     const peer = peerOf(raw);
+    accepted.set(raw, peer);
     starts.set(peer, Date.now());
     raw.once('close', () => starts.delete(peer));
     if (STP.acceptStart.on) STP.acceptStart.emit(0, 0, 0, 0, 0, `${peer} fe=${fe.name}`);
   });
   srv.on('tlsClientError', (err: NodeJS.ErrnoException, sock: TLSSocket) => {
     tickClock();
-    const peer = peerOf(sock);
+    // The TCP connection may be gone already (a client that sent its alert and closed): its
+    // address is then unreadable on the TLS socket, but was read from the TCP socket at accept
+    // (node:tls keeps that one as `_parent`, which has no public name).
+    const raw = (sock as unknown as { _parent?: Socket })._parent;
+    const peer = (raw && accepted.get(raw)) ?? peerOf(sock);
     const t0 = starts.get(peer);
     starts.delete(peer);
     if (STP.acceptError.on) STP.acceptError.emit(0, 0, t0 === undefined ? 0 : Date.now() - t0, 0, 0, `${peer} fe=${fe.name}: ${describeTlsError(err)}`);
