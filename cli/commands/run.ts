@@ -1,6 +1,16 @@
 /**
  * `flightbox run`: start the proxy (supervisor + worker threads) in the foreground, on the given
- * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -L, -dM.
+ * configuration files or on the embedded default one. Flags follow HAProxy: -f, -c, -d, -m, -n, -L,
+ * -dM, -sf, -st.
+ *
+ * Reload (HAProxy management guide 4 "Stopping and restarting HAProxy"): `-sf <pid>...` starts
+ * this process and, once it listens (listeners are bound with SO_REUSEPORT, so both processes
+ * serve the same ports meanwhile), sends the old ones SIGUSR1, HAProxy's "finish" signal: a soft
+ * stop, where the old process hands its stick-tables over to this one through the local peer
+ * (proxy/peers/runtime.ts), finishes its connections and exits. `-st <pid>...` sends SIGTERM,
+ * HAProxy's "terminate" signal; Flightbox's SIGTERM (and SIGINT) is a graceful stop that finishes
+ * the connections in flight (bounded by hard-stop-after) but hands no table over. The old
+ * processes' runtime socket path is taken over (HAProxy binds and renames over it likewise).
  */
 import type { Command } from 'commander';
 import { checkConfig } from './check.ts';
@@ -14,6 +24,20 @@ import { startRuntimeServer } from '../../proxy/runtime/server.ts';
 import type { RuntimeServer } from '../../proxy/runtime/runtime.types.ts';
 import { currentBuild } from '../../diag/build-info.ts';
 import { constants } from 'node:os';
+import { lstat, unlink } from 'node:fs/promises';
+
+/**
+ * Reload: the old process's runtime socket file is removed so that this one can be created at the
+ * same path (the old process keeps serving its already-open socket until it exits, and removes
+ * the file at exit only if it is still its own). Anything but a socket is left alone.
+ */
+async function takeOverSocketPath(path: string): Promise<void> {
+  try {
+    if ((await lstat(path)).isSocket()) await unlink(path);
+  } catch {
+    // absent, or not ours to remove: startRuntimeServer says what is wrong
+  }
+}
 
 /** Options of `run`, as commander parses them. */
 interface RunOptions {
@@ -24,12 +48,37 @@ interface RunOptions {
   maxconn?: string;
   dM?: string[];
   localPeer?: string;
+  sf?: string[];
+  st?: string[];
+}
+
+/**
+ * HAProxy writes the reload flags `-sf`/`-st` with one dash, which commander would read as `-s -f`:
+ * they become `--sf`/`--st`. Applied to process.argv when `run` is registered, before the command
+ * line is parsed (cli/main.ts normaliseArgv may call it instead).
+ */
+export function normaliseReloadArgv(argv: string[]): string[] {
+  return argv.map((a) => (a === '-sf' ? '--sf' : a === '-st' ? '--st' : a));
+}
+
+/** The pids of `-sf`/`-st` (`what`) as numbers; an error line for one that is not a pid of another process. */
+export function parseOldPids(what: '-sf' | '-st', values: readonly string[]): { pids: number[]; error?: string } {
+  const pids: number[] = [];
+  for (const v of values) {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) return { pids, error: `[ALERT] ${what} expects process ids, got '${v}'` };
+    if (n === process.pid) return { pids, error: `[ALERT] ${what} ${v}: that is this process's own pid` };
+    pids.push(n);
+  }
+  return { pids };
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Registers `run`. */
 export function register(program: Command): void {
+  const argv = normaliseReloadArgv(process.argv);
+  process.argv.splice(0, process.argv.length, ...argv);
   program
     .command('run')
     .description('start the proxy in the foreground (embedded default configuration without -f)')
@@ -40,6 +89,8 @@ export function register(program: Command): void {
     .option('-n, --maxconn <n>', 'global maxconn (like haproxy -n)')
     .option('-L, --local-peer <name>', "this instance's peer name in 'peers' sections (like haproxy -L; default: 'localpeer' or the host name)")
     .option('--dM <options>', 'pool debugging, as haproxy -dM (write -dMtag,no-merge,integrity,...)', collect)
+    .option('--sf <pid...>', 'reload: once listening, soft-stop these old processes (SIGUSR1): they hand their stick-tables over and finish (write -sf, last on the line, like haproxy)')
+    .option('--st <pid...>', 'reload: once listening, stop these old processes (SIGTERM: graceful, no table hand-over) (write -st, like haproxy)')
     .action(async (opts: RunOptions) => {
       const code = await run(opts);
       // Exit explicitly (a stopped proxy must not linger on a handle some library left open), but
@@ -60,6 +111,10 @@ async function run(opts: RunOptions): Promise<number> {
   if (!ok || !result.config) return fail(output);
   for (const l of output) process.stderr.write(l + '\n');
   const config: Config = result.config;
+  const sf = parseOldPids('-sf', opts.sf ?? []);
+  const st = parseOldPids('-st', opts.st ?? []);
+  for (const e of [sf.error, st.error]) if (e) return fail([e]);
+  const reloadOf = [...sf.pids, ...st.pids];
   if (opts.check) {
     process.stdout.write('Configuration file is valid\n');
     return 0;
@@ -86,7 +141,7 @@ async function run(opts: RunOptions): Promise<number> {
     config.global.maxconn = n;
   }
 
-  const sup = new Supervisor({ config, configSources: result.sources, pools, debug: !!opts.debug, argv: process.argv.slice(2) });
+  const sup = new Supervisor({ config, configSources: result.sources, pools, debug: !!opts.debug, argv: process.argv.slice(2), reloadOf });
   let listening: string[];
   try {
     listening = await sup.start();
@@ -99,6 +154,7 @@ async function run(opts: RunOptions): Promise<number> {
   const sockets: RuntimeServer[] = [];
   for (const s of config.global.statsSockets) {
     try {
+      if (reloadOf.length > 0) await takeOverSocketPath(s.path);
       sockets.push(await startRuntimeServer({ path: s.path, mode: s.mode, level: s.level, registry }));
     } catch (e) {
       process.stderr.write(`[ALERT] stats socket ${s.path} (${s.file}:${s.line}): ${(e as Error).message}\n`);
@@ -128,6 +184,13 @@ async function run(opts: RunOptions): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // HAProxy's soft stop ("finish", sent by a successor's -sf): graceful stop that first hands the
+  // stick-tables over to the successor through the local peer. Installing the listener also keeps
+  // Node from opening its inspector on SIGUSR1.
+  process.on('SIGUSR1', () => {
+    process.stderr.write(`SIGUSR1 received: soft stop: handing the stick-tables over to the successor, then stopping gracefully (hard-stop-after ${config.global.hardStopAfter} ms)\n`);
+    void sup.stop('SIGUSR1', 0, { handOver: true });
+  });
   process.on('SIGUSR2', () => {
     const p = sup.writeSnapshotSafe('on-demand', undefined);
     if (p) process.stderr.write(`SIGUSR2: snapshot written to ${p}\n`);
@@ -146,6 +209,18 @@ async function run(opts: RunOptions): Promise<number> {
       process.stderr.write(`${sig}: ${p ? `snapshot written to ${p}` : 'no snapshot written'}\n`);
       process.exit(128 + (constants.signals[sig] ?? 0));
     });
+  }
+  // Reload: every listener is up, the old processes may go (HAProxy sends its signals at this point).
+  for (const [pids, sig, what] of [[sf.pids, 'SIGUSR1', 'soft stop: it hands its stick-tables over, then finishes'], [st.pids, 'SIGTERM', 'graceful stop, no table hand-over']] as const) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+        lines.push(`  reload: ${sig} sent to old process ${pid} (${what})`);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        process.stderr.write(`[WARNING] ${sig === 'SIGUSR1' ? '-sf' : '-st'} ${pid}: ${code === 'ESRCH' ? 'no such process (already gone?)' : code === 'EPERM' ? 'not allowed to signal it (another user?)' : (e as Error).message}\n`);
+      }
+    }
   }
   // Announced once the signal handlers are in place: whoever waits for this banner (a test, a
   // supervisor script) may signal the process at once.

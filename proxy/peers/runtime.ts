@@ -17,6 +17,15 @@
  * side connected, as the link's `last_status=SSLERR` with the error in `show peers`; a failure of
  * an incoming handshake is counted on the section (the peer is not known before its hello).
  * Handshakes are bounded by {@link PEER_TLS_HANDSHAKE_MS}.
+ *
+ * Reload (HAProxy management guide 4 "Stopping and restarting HAProxy", `-sf`; configuration
+ * manual 3.5 "Peers"): listeners are bound with SO_REUSEPORT, so a successor started on the same
+ * configuration listens on the same peer address while this process still runs. On a soft stop,
+ * {@link PeersRuntime.startHandOver} closes this process's listeners (the local address then
+ * reaches the successor only) and its remote sessions, and connects to the local peer's address
+ * to teach the successor every table (full resync on its request, then the changes the draining
+ * workers still make); {@link PeersRuntime.finishHandOver} waits until the successor has
+ * acknowledged everything (bounded), and returns what happened per section.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type TLSSocket, type TlsOptions } from 'node:tls';
@@ -27,7 +36,7 @@ import type { StickTableRegistry } from '../stick/registry.ts';
 import type { FaultRecord } from '../../diag/fault.types.ts';
 import { PanicError } from '../../diag/invariants.ts';
 import { PeerSession } from './session.ts';
-import { PeersSection } from './sync.ts';
+import { PEERS_RESYNC_TIMEOUT_MS, PeersSection } from './sync.ts';
 import { wireTableName, type PeerTable } from './tables.ts';
 import { formatShowPeers } from './show.ts';
 import { PEER_TLS_HANDSHAKE_MS, peerConnectTls, peerListenerTls, type PeerTlsConfig } from './tls.ts';
@@ -46,6 +55,43 @@ export interface PeersRuntimeOptions {
   readonly pid?: number;
   /** Period of the timer that polls sessions (ms, default 50). */
   readonly tickMs?: number;
+  /**
+   * This process replaces old ones (`run -sf/-st <pid>`): each section learns from the old local
+   * process first, waiting up to PEERS_RESYNC_TIMEOUT_MS for it (HAProxy's nb_oldpids).
+   */
+  readonly waitLocal?: boolean;
+}
+
+/** How the hand-over of one section's tables to the successor ended (old process, soft stop). */
+export interface HandOverResult {
+  readonly section: string;
+  /**
+   * `complete`: the successor asked for the tables, got them all and acknowledged every update;
+   * `unasked`: it did not ask within PEERS_RESYNC_TIMEOUT_MS, the local changes were taught and
+   * acknowledged; `failed`: no session (nothing listens at the local peer's address: no
+   * successor, or one without this peers section); `cut`: the session ended before the end;
+   * `timeout`: not acknowledged within the bound.
+   */
+  readonly outcome: 'complete' | 'unasked' | 'failed' | 'cut' | 'timeout';
+  /** Updates sent to the successor. */
+  readonly taught: number;
+  /** What happened, in words (for the operator log). */
+  readonly reason: string;
+}
+
+interface HandOver {
+  readonly sec: PeersSection;
+  readonly session: PeerSession;
+  readonly startedAt: number;
+  establishedAt: number | undefined;
+  result: HandOverResult | undefined;
+}
+
+/** Where to connect to reach an address a listener is bound to (a wildcard address: the loopback). */
+function dialHost(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '*') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host;
 }
 
 interface Conn {
@@ -61,6 +107,8 @@ interface Conn {
   tlsSecured?: boolean;
   /** Bytes received on the connection. */
   received: number;
+  /** The socket's last error (reported for the hand-over connection to the local peer's address). */
+  netError?: string;
 }
 
 /** True for an error raised by the TLS layer (handshake failure, alert from the other side). */
@@ -103,21 +151,26 @@ export class PeersRuntime {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listenAt = new Map<PeersSection, { host: string; port: number }>();
-  /** TLS of each section: the listener's options, and the connect options per remote peer. */
+  /** TLS of each section: the listener's options, and the connect options per remote peer (and to the local peer's address). */
   private readonly tls = new Map<PeersSection, { listen: TlsOptions | undefined; remotes: Map<string, ConnectionOptions> }>();
+  /** Hand-overs to the successor in progress (soft stop), per section with tables. */
+  private handing: HandOver[] | undefined;
 
   constructor(opts: PeersRuntimeOptions) {
     this.opts = opts;
     const now = Date.now();
     for (const s of localPeersSections(opts.config)) {
       const tables: PeerTable[] = s.tables.map((n) => ({ name: wireTableName(n, s.name), table: opts.tables.get(n)! })).filter((t) => t.table);
-      const sec = new PeersSection({ name: s.name, localPeer: s.local, remotes: s.remotes, tables, pid: opts.pid ?? process.pid, now });
+      const sec = new PeersSection({ name: s.name, localPeer: s.local, remotes: s.remotes, tables, pid: opts.pid ?? process.pid, now, local: { host: s.host, port: s.port }, waitLocal: opts.waitLocal });
       this.sections.push(sec);
       this.listenAt.set(sec, { host: s.host, port: s.port });
       // Certificates were checked by the engine-support check; files may have changed since.
       try {
         const remotes = new Map<string, ConnectionOptions>();
         for (const r of s.remotes) if (r.ssl) remotes.set(r.name, peerConnectTls(r.ssl));
+        // The hand-over connects to the local peer's own address as a client with that line's settings
+        // (its crt as client certificate; the chain checked against its ca-file when it has one).
+        if (s.ssl) remotes.set(s.local, peerConnectTls({ ...s.ssl, verify: s.ssl.caFile !== undefined ? s.ssl.verify : 'none' }));
         this.tls.set(sec, { listen: s.ssl ? peerListenerTls(s.ssl, s.local) : undefined, remotes });
       } catch (err) {
         throw new Error(`peers '${s.name}': ${(err as Error).message}`);
@@ -125,7 +178,10 @@ export class PeersRuntime {
     }
   }
 
-  /** Listens on every section's local peer address; rejects naming the address when one cannot be bound. */
+  /**
+   * Listens on every section's local peer address (SO_REUSEPORT, so that a successor can listen
+   * there too during a reload); rejects naming the address when one cannot be bound.
+   */
   async start(): Promise<void> {
     for (const sec of this.sections) {
       const at = this.listenAt.get(sec)!;
@@ -133,7 +189,7 @@ export class PeersRuntime {
       const server = tls ? this.tlsServer(sec, tls) : createServer((socket) => this.accept(sec, socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', (e) => reject(new Error(`peers '${sec.name}': cannot listen on ${at.host}:${at.port} for local peer '${sec.localPeer}': ${e.message}; free that address or change the peer's address`)));
-        server.listen(at.port, at.host, () => resolve());
+        server.listen({ port: at.port, host: at.host, reusePort: true }, () => resolve());
       });
       this.servers.push(server);
     }
@@ -233,6 +289,7 @@ export class PeersRuntime {
     socket.on('error', (e: NodeJS.ErrnoException) => {
       // A TLS alert can also come after our side completed (TLS 1.3: the acceptor checks our certificate last).
       if ((c.tlsPending || isTlsError(e)) && c.tlsError === undefined && !c.done) c.tlsError = describeTlsError(e);
+      c.netError = e.message;
     });
     socket.on('close', () =>
       this.guard(sec, () => {
@@ -240,7 +297,8 @@ export class PeersRuntime {
         else if (c.tlsSecured && c.received === 0) {
           // TLS 1.3: the acceptor checks our certificate after our side completed; node:tls reports its refusal as a plain close.
           this.finish(c, `TLS session closed by '${session.remotePeer}' right after the handshake, before any answer: it probably refused this side's certificate ('crt' of this line, checked against its 'ca-file'); see its 'show peers'`, 'SSLERR');
-        } else this.finish(c, 'connection closed by the peer or the network');
+        } else if (c.netError !== undefined && sec.localLink.session === session) this.finish(c, c.netError);
+        else this.finish(c, 'connection closed by the peer or the network');
       }),
     );
     return c;
@@ -285,7 +343,7 @@ export class PeersRuntime {
     const up = () =>
       this.guard(sec, () => {
         session.connected(Date.now());
-        const l = sec.link(link.name);
+        const l = sec.linkOf(session);
         if (l && l.session === session) l.lastStatus = 'HSHK';
         this.pump(c, Date.now());
       });
@@ -341,6 +399,76 @@ export class PeersRuntime {
       throw new CommandError(`No such peers section: '${name}'${known.length ? `; peers sections: ${known.join(', ')}` : '; no peers section is configured'}.`);
     }
     return formatShowPeers(secs, Date.now(), this.listenAt);
+  }
+
+  /**
+   * Soft stop of a reload, first step (HAProxy __process_stopping_peer_sync()): closes this
+   * process's peer listeners, so that the local peer's address reaches the successor only, and
+   * the sessions with remote peers (no new ones are made), then connects each section that has
+   * tables to the local peer's address. The successor asks for a full resync; the session then
+   * keeps teaching the changes still made here (the workers drain) until {@link finishHandOver}.
+   * Does nothing once stopped or already handing over.
+   */
+  startHandOver(): void {
+    if (this.stopped || this.handing) return;
+    this.handing = [];
+    const now = Date.now();
+    for (const sec of this.sections) sec.handingOver = true;
+    for (const server of this.servers) server.close();
+    for (const c of [...this.conns]) {
+      c.socket.destroy();
+      this.guard(c.section, () => this.finish(c, 'local process stopping (soft stop): its tables go to its successor'));
+    }
+    for (const sec of this.sections) {
+      if (sec.tables.length === 0) continue;
+      const at = this.listenAt.get(sec)!;
+      const session = sec.connectLocal(now);
+      this.handing.push({ sec, session, startedAt: now, establishedAt: undefined, result: undefined });
+      this.opts.log(`[NOTICE] peers '${sec.name}': soft stop: teaching the tables to the successor at ${at.host}:${at.port} (local peer '${sec.localPeer}')`);
+      this.dial(sec, { name: sec.localPeer, host: dialHost(at.host), port: at.port }, session);
+    }
+  }
+
+  private handOverStep(h: HandOver, now: number, deadline: number): HandOverResult | undefined {
+    const s = h.session;
+    const done = (outcome: HandOverResult['outcome'], reason: string): HandOverResult => ({ section: h.sec.name, outcome, taught: s.taught, reason });
+    if (s.state === 'established' && h.establishedAt === undefined) h.establishedAt = now;
+    if (s.released || s.state === 'closed') {
+      if (h.establishedAt === undefined) return done('failed', `no successor reached at the local peer's address: ${h.sec.localLink.lastError ?? s.closeReason}`);
+      return done('cut', `the session ended before every update was acknowledged: ${s.closeReason}`);
+    }
+    if (s.state === 'established') {
+      if (s.resyncsAsked > 0 && s.caughtUp()) return done('complete', `full resync asked by the successor, ${s.taught} updates taught and acknowledged`);
+      if (s.resyncsAsked === 0 && now - h.establishedAt! >= PEERS_RESYNC_TIMEOUT_MS) {
+        if (s.teachIsHeld) s.releaseTeach();
+        else if (s.caughtUp()) return done('unasked', `the successor did not ask for a resync within ${PEERS_RESYNC_TIMEOUT_MS} ms; the ${s.taught} local changes were taught and acknowledged`);
+      }
+    }
+    if (now >= deadline) return done('timeout', `not every update was acknowledged within ${deadline - h.startedAt} ms (${s.taught} taught, session ${s.state})`);
+    return undefined;
+  }
+
+  /**
+   * Soft stop of a reload, last step (call once this process no longer changes its tables: the
+   * workers are gone): resolves when every section's hand-over ended (see HandOverResult), at the
+   * latest `timeoutMs` after the call (the sessions are left to {@link stop}). Resolves with no
+   * results when no hand-over was started.
+   */
+  async finishHandOver(timeoutMs: number): Promise<HandOverResult[]> {
+    const list = this.handing ?? [];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = Date.now();
+      for (const h of list) {
+        if (h.result) continue;
+        this.guard(h.sec, () => {
+          h.result = this.handOverStep(h, now, deadline);
+        });
+      }
+      if (list.every((h) => h.result)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return list.map((h) => h.result!);
   }
 
   /** Closes every session and listener (soft stop). */

@@ -81,6 +81,12 @@ export interface PeerSessionOptions {
   readonly synced: () => boolean;
   /** Minor version to announce as initiator (0 after a 502, as HAProxy). */
   readonly minor?: 0 | 1;
+  /**
+   * Hold incremental teaching until the peer asks for a full resync (or {@link PeerSession.releaseTeach}):
+   * the sessions between an old process and its successor on a reload (the local peer), where the
+   * lesson is the full resync and an incremental pass before it would send every entry twice.
+   */
+  readonly holdTeach?: boolean;
   readonly now: number;
 }
 
@@ -91,6 +97,8 @@ interface Teach {
   acked: number;
   lastCounter: number;
   lastScan: number;
+  /** Update id of the last entry sent (what the peer acknowledges once it has everything), undefined before any. */
+  lastEntryId: number | undefined;
 }
 
 interface Learn {
@@ -132,6 +140,10 @@ export class PeerSession {
   rxHeartbeats = 0;
   /** Why it closed, once closed. */
   closeReason = '';
+  /** Full resyncs the peer asked for on this session. */
+  resyncsAsked = 0;
+  /** Incremental teaching held (see PeerSessionOptions.holdTeach). */
+  private teachHeld: boolean;
 
   constructor(opts: PeerSessionOptions) {
     this.opts = opts;
@@ -141,6 +153,7 @@ export class PeerSession {
     this.decoder = new PeerDecoder({ conn: opts.conn });
     this.encoder = new PeerEncoder({ conn: opts.conn });
     this.lastRx = this.lastTx = opts.now;
+    this.teachHeld = opts.holdTeach ?? false;
     this.st = opts.role === 'initiator' ? 'connecting' : 'wait-hello';
     this.trans('sess', 'new', this.st, opts.role);
     if (opts.role === 'acceptor') {
@@ -288,7 +301,7 @@ export class PeerSession {
     this.setState('established', `handshake succeeded with ${this.remotePeer} (protocol 2.${this.minor})`);
     this.opts.tables.forEach((t, i) => {
       const from = this.opts.teachFrom(this.remotePeer, t.name);
-      this.teaches.push({ t, id: i + 1, lastSent: from, acked: from, lastCounter: NaN, lastScan: -Infinity });
+      this.teaches.push({ t, id: i + 1, lastSent: from, acked: from, lastCounter: NaN, lastScan: -Infinity, lastEntryId: undefined });
     });
     this.evs.push({ kind: 'established', peer: this.remotePeer, minor: this.minor });
     this.lastTx = now;
@@ -315,6 +328,8 @@ export class PeerSession {
           this.rxHeartbeats++;
           this.evs.push({ kind: 'heartbeat' });
         } else if (m.type === 'resync-request') {
+          this.resyncsAsked++;
+          this.teachHeld = false;
           this.setTeach('full', 'peer asked for a full resync');
           this.evs.push({ kind: 'resync-asked' });
         } else if (m.type === 'resync-finished' || m.type === 'resync-partial') {
@@ -393,7 +408,7 @@ export class PeerSession {
     }
     if (this.st !== 'established') return;
     if (this.teach === 'full') this.teachFull(now);
-    else this.teachIncremental(now);
+    else if (!this.teachHeld) this.teachIncremental(now);
     if (now - this.lastTx >= PEER_HEARTBEAT_MS) {
       this.txHeartbeats++;
       this.send({ kind: 'control', type: 'heartbeat' }, now);
@@ -413,6 +428,7 @@ export class PeerSession {
       this.send(entryToUpdate(x.t, x.id, e, timed), now);
       this.taught++;
     }
+    x.lastEntryId = entries[entries.length - 1]!.updateId | 0;
   }
 
   private teachFull(now: number): void {
@@ -439,6 +455,27 @@ export class PeerSession {
       x.lastCounter = counter;
       x.lastScan = now;
     }
+  }
+
+  /** Ends the hold of incremental teaching (PeerSessionOptions.holdTeach): the next poll teaches the local changes. */
+  releaseTeach(): void {
+    this.teachHeld = false;
+  }
+
+  /** Whether incremental teaching is held (PeerSessionOptions.holdTeach, no resync asked yet). */
+  get teachIsHeld(): boolean {
+    return this.teachHeld;
+  }
+
+  /**
+   * Whether the peer has everything this session had to teach: established, not in the middle of
+   * a full resync, incremental teaching not held, every table scanned since its last change, and
+   * the last update sent of each table acknowledged. The old process of a reload waits for this
+   * before it closes the session to its successor.
+   */
+  caughtUp(): boolean {
+    if (this.st !== 'established' || this.teach !== 'incremental' || this.teachHeld) return false;
+    return this.teaches.every((x) => x.lastCounter === x.t.table.updateCounter && (x.lastEntryId === undefined || x.acked === x.lastEntryId));
   }
 
   /** Closes the session (the driver then ends the connection and calls release()). */

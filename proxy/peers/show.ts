@@ -9,7 +9,9 @@
  * `learn=<...> teach=<...>` on each session line; after a failed attempt, `last_error="<why>"` on
  * the peer's line (with `last_status=SSLERR` when its TLS handshake failed), and on the local
  * peer's line `ssl_accept_err=<n> last_error="<address>: <why>"` when incoming TLS handshakes
- * failed (before any hello, so the peer is not known).
+ * failed (before any hello, so the peer is not known). The local peer's line turns
+ * `(local,active)` with a session line while a reload hands the tables over, and keeps its
+ * last status and `learned=`/`taught=` counts afterwards.
  */
 import type { PeersSection, PeerLink } from './sync.ts';
 
@@ -56,6 +58,26 @@ function peerLines(sec: PeersSection, l: PeerLink, i: number, s: number, now: nu
   return lines;
 }
 
+/**
+ * The local peer's lines: `(local,inactive)` and zeros, as HAProxy shows it, until a reload makes
+ * it active: the session with the old process (in the successor) or with the successor (in the
+ * old process), its last status, handshake time, and the updates learned from it or taught to it.
+ */
+function localLines(sec: PeersSection, s: number, now: number, at: { host: string; port: number } | undefined): string[] {
+  const l = sec.localLink;
+  const sess = l.session;
+  const acceptErr = sec.tlsAcceptErrors ? ` ssl_accept_err=${sec.tlsAcceptErrors} last_error=${JSON.stringify(sec.lastAcceptError ?? '')}` : l.lastError ? ` last_error=${JSON.stringify(l.lastError)}` : '';
+  const lines = [
+    `  0x${(s * 0x100 + 1).toString(16)}: id=${sec.localPeer}(local,${sess ? 'active' : 'inactive'}) addr=${at ? `${at.host}:${at.port}` : '-'} last_status=${l.lastStatus} last_hdshk=${l.lastHandshake ? humanDelay(now - l.lastHandshake) : '<NEVER>'}${acceptErr}`,
+    `        reconnect=<NEVER> heartbeat=<NEVER> confirm=${sess?.teachState === 'wait-confirm' ? 1 : 0} tx_hbt=${l.txHeartbeats + (sess?.txHeartbeats ?? 0)} rx_hbt=${l.rxHeartbeats} no_hbt=0 new_conn=${l.newConns} proto_err=0 coll=0`,
+  ];
+  if (sess) {
+    const learn = sec.learnerSession === sess ? (sess.released ? 'released' : sess.learnStateUnchecked) : 'none';
+    lines.push(`        flags=0x0 appctx:0x${sess.conn.toString(16)} st0=${sess.state} learn=${learn} teach=${sess.teachState} learned=${l.learned + sess.learned} taught=${l.taught + sess.taught}`);
+  } else lines.push(l.newConns > 0 ? `        flags=0x0 learned=${l.learned} taught=${l.taught}` : '        flags=0x0');
+  return lines;
+}
+
 /** The `show peers` text for `sections` at time `now`; `listen` gives each local peer's address. */
 export function formatShowPeers(sections: readonly PeersSection[], now: number, listen: ReadonlyMap<PeersSection, { host: string; port: number }>): string {
   const out: string[] = [];
@@ -63,9 +85,7 @@ export function formatShowPeers(sections: readonly PeersSection[], now: number, 
     const timeout = sec.synced(now) ? '<PAST>' : humanDelay(sec.startedAt + 5000 - now);
     out.push(`0x${(s + 1).toString(16)}: [${date(sec.startedAt)}] id=${sec.name} disabled=0 flags=0x0 resync_timeout=${timeout} task_calls=0 resync=${resync(sec)}`);
     const at = listen.get(sec);
-    out.push(`  0x${(s * 0x100 + 1).toString(16)}: id=${sec.localPeer}(local,inactive) addr=${at ? `${at.host}:${at.port}` : '-'} last_status=NONE last_hdshk=<NEVER>${sec.tlsAcceptErrors ? ` ssl_accept_err=${sec.tlsAcceptErrors} last_error=${JSON.stringify(sec.lastAcceptError ?? '')}` : ''}`);
-    out.push(`        reconnect=<NEVER> heartbeat=<NEVER> confirm=0 tx_hbt=0 rx_hbt=0 no_hbt=0 new_conn=0 proto_err=0 coll=0`);
-    out.push('        flags=0x0');
+    out.push(...localLines(sec, s, now, at));
     sec.links.forEach((l, i) => out.push(...peerLines(sec, l, i, s, now)));
     out.push('');
   });

@@ -21,6 +21,15 @@
  * was cut in the middle of the resync, resets the learn state so another session is asked (seed
  * crash 3). The fault site `peers.learn-released-session` re-creates the original defect: the step
  * then reads the released session, which is a BUG_ON naming that session.
+ *
+ * Reload (HAProxy configuration manual 3.5 "Peers": "during a soft restart, the old process
+ * connects to the new one using such a TCP connection to push all its entries before the new
+ * process tries to connect to other peers"): the section also has a {@link PeerLink} for the local
+ * peer itself (`localLink`). The old process, on a soft stop (`handingOver`), connects to its own
+ * address, where only the successor listens now ({@link PeersSection.connectLocal}), and teaches
+ * on request; the successor accepts a hello carrying its own name as the old local process, asks
+ * it for a full resync before any remote peer ({@link syncLocalLearnState}), and, when started
+ * with `-sf/-st` (`waitLocal`), waits up to {@link PEERS_RESYNC_TIMEOUT_MS} for that lesson.
  */
 import { declareFaultSite } from '../../diag/fault-sites.ts';
 import { PEER_STATUS, type PeerHello, type PeerStatus } from './peers.types.ts';
@@ -34,8 +43,12 @@ export const FS_LEARN_RELEASED_SESSION = declareFaultSite(
   'the peers learn step keeps and reads the session asked for a resync after its connection was cut (seed crash 3: use after release)',
 );
 
-/** Learn state of a section. */
-export type SectionLearnState = 'needed' | 'assigned' | 'finished' | 'partial';
+/**
+ * Learn state of a section: `local` waits for the lesson of the old process this one replaces
+ * (a reload: HAProxy's PEERS_RESYNC_FROMLOCAL), `needed` for a remote peer's, `assigned` while a
+ * peer (remote or local) teaches, `finished`/`partial` once taught.
+ */
+export type SectionLearnState = 'local' | 'needed' | 'assigned' | 'finished' | 'partial';
 
 /** After this long without a complete resync, the local tables are announced as complete anyway (HAProxy PEERS_RESYNC_TIMEOUT). */
 export const PEERS_RESYNC_TIMEOUT_MS = 5000;
@@ -99,6 +112,13 @@ export interface PeersSectionOptions {
   readonly nextConn?: () => number;
   /** Clock (ms) for the decisions sessions ask about (default Date.now). */
   readonly clock?: () => number;
+  /** The local peer's own address (its `peer <me>` line): where an old process connects to its successor. */
+  readonly local?: { readonly host: string; readonly port: number };
+  /**
+   * This process replaces old ones (`run -sf/-st <pid>`, HAProxy's nb_oldpids): learn from the old
+   * local process first, waiting up to {@link PEERS_RESYNC_TIMEOUT_MS} for it before the remote peers.
+   */
+  readonly waitLocal?: boolean;
 }
 
 let connSeq = 0x7000000;
@@ -122,6 +142,17 @@ export class PeersSection {
   tlsAcceptErrors = 0;
   /** The last of them: `<address>: <error>`. */
   lastAcceptError: string | undefined;
+  /**
+   * The local peer (this instance's own name and address) as a link: on a reload, the session
+   * between the old process (initiator, teaching) and its successor (acceptor, learning).
+   */
+  readonly localLink: PeerLink;
+  /** Old process: soft stop in progress, the tables are being handed over to the successor. */
+  handingOver = false;
+  /** New process: a local session is established and has not been asked for its lesson yet. */
+  localLessonPending = false;
+  /** New process: the learn state to go back to once the local lesson is over. */
+  afterLocal: SectionLearnState = 'needed';
   private readonly pid: number;
   private readonly random: () => number;
   private readonly nextConn: () => number;
@@ -140,8 +171,14 @@ export class PeersSection {
       const first = o.localPeer < r.name ? o.now : o.now + 1000 + Math.floor(this.random() * 1000);
       return new PeerLink(r.name, r.host, r.port, i + 1, first);
     });
-    this.learn = this.links.length === 0 || this.tables.length === 0 ? 'finished' : 'needed';
+    this.localLink = new PeerLink(o.localPeer, o.local?.host ?? '', o.local?.port ?? 0, this.links.length + 1, Infinity);
+    this.learn = this.tables.length === 0 ? 'finished' : o.waitLocal ? 'local' : this.remoteLearnStart();
     this.note(`learn new -> ${this.learn}: ${this.links.length} remote peers, ${this.tables.length} tables`);
+  }
+
+  /** Where learning starts with the remote peers: `needed`, or `finished` when there is none. */
+  remoteLearnStart(): SectionLearnState {
+    return this.links.length === 0 || this.tables.length === 0 ? 'finished' : 'needed';
   }
 
   /** Records a section transition (trace `resync` event). */
@@ -164,9 +201,16 @@ export class PeersSection {
     return this.learn === 'finished' || this.learn === 'partial' || now - this.startedAt >= PEERS_RESYNC_TIMEOUT_MS;
   }
 
-  /** The link of peer `name`. */
+  /** The link of remote peer `name`. */
   link(name: string): PeerLink | undefined {
     return this.links.find((l) => l.name === name);
+  }
+
+  /** The link `session` is the current session of: a remote peer's, or the local peer's (reload). */
+  linkOf(session: PeerSession): PeerLink | undefined {
+    if (this.localLink.session === session) return this.localLink;
+    const l = this.link(session.remotePeer);
+    return l && l.session === session ? l : undefined;
   }
 
   private sessionOptions(now: number) {
@@ -174,8 +218,8 @@ export class PeersSection {
       localPeer: this.localPeer,
       pid: this.pid,
       tables: this.tables,
-      sourceOf: (peer: string) => this.link(peer)?.source ?? 0x3fffffff,
-      teachFrom: (peer: string, table: string) => this.link(peer)?.acked.get(table) ?? 0,
+      sourceOf: (peer: string) => (peer === this.localPeer ? this.localLink.source : (this.link(peer)?.source ?? 0x3fffffff)),
+      teachFrom: (peer: string, table: string) => (peer === this.localPeer ? this.localLink : this.link(peer))?.acked.get(table) ?? 0,
       synced: () => this.synced(this.clock()),
       now,
     };
@@ -187,6 +231,7 @@ export class PeersSection {
    */
   dueConnects(now: number, only?: string): { link: PeerLink; session: PeerSession }[] {
     const out: { link: PeerLink; session: PeerSession }[] = [];
+    if (this.handingOver) return out; // a stopping process talks to its successor only
     for (const link of this.links) {
       if (link.session || now < link.reconnectAt || (only !== undefined && link.name !== only)) continue;
       const session = new PeerSession({ ...this.sessionOptions(now), role: 'initiator', remotePeer: link.name, minor: link.minor, conn: this.nextConn() });
@@ -207,6 +252,7 @@ export class PeersSection {
   incoming(now: number): PeerSession {
     let session: PeerSession;
     const decide = (hello: PeerHello): PeerStatus => {
+      if (hello.localPeer === this.localPeer) return this.acceptLocal(session);
       const link = this.link(hello.localPeer);
       if (!link) return PEER_STATUS.REMOTE_PEER_MISMATCH;
       const old = link.session;
@@ -225,10 +271,44 @@ export class PeersSection {
     return session;
   }
 
+  /**
+   * A hello from a peer carrying this instance's own name: the old process of a reload handing its
+   * tables over (HAProxy's local peer). Accepted (a previous local session is closed); the
+   * session is asked for a full resync once established, and does not teach (holdTeach).
+   */
+  private acceptLocal(session: PeerSession): PeerStatus {
+    const l = this.localLink;
+    if (this.handingOver) return PEER_STATUS.TRY_AGAIN;
+    const old = l.session;
+    if (old && old !== session) old.close(`the old local process connected again, its new session wins`, this.clock(), 'COLLISION');
+    l.session = session;
+    l.newConns++;
+    if (PTP.link.on) PTP.link.emit(session.conn, 0, 0, 0, 0, `${this.name}/${l.name}: the old local process connected (reload), it will teach its tables`);
+    return PEER_STATUS.SUCCESS;
+  }
+
+  /**
+   * Old process, soft stop: the initiator session to the local peer's address, where the successor
+   * now listens (this process closed its own listener). It teaches on request (full resync).
+   */
+  connectLocal(now: number): PeerSession {
+    const l = this.localLink;
+    const session = new PeerSession({ ...this.sessionOptions(now), role: 'initiator', remotePeer: this.localPeer, holdTeach: true, conn: this.nextConn() });
+    l.session = session;
+    l.lastStatus = 'CONN';
+    l.newConns++;
+    if (PTP.link.on) PTP.link.emit(session.conn, 0, 0, 0, 0, `${this.name}/${l.name}: soft stop, connecting to the successor at ${l.host}:${l.port} to teach it the tables`);
+    return session;
+  }
+
   /** Handles the events of a session of this section (the driver passes every event). */
   onEvent(session: PeerSession, ev: ReturnType<PeerSession['takeEvents']>[number], now: number): void {
-    const link = this.link(session.remotePeer);
-    if (!link || link.session !== session) return;
+    const link = this.linkOf(session);
+    if (!link) return;
+    if (link === this.localLink) {
+      this.onLocalEvent(session, ev, now);
+      return;
+    }
     switch (ev.kind) {
       case 'established':
         link.lastStatus = 'ESTA';
@@ -253,6 +333,19 @@ export class PeersSection {
     syncPeerLearnState(this, link, now);
   }
 
+  private onLocalEvent(session: PeerSession, ev: ReturnType<PeerSession['takeEvents']>[number], now: number): void {
+    const l = this.localLink;
+    if (ev.kind === 'established') {
+      l.lastStatus = 'ESTA';
+      l.lastError = undefined;
+      l.lastHandshake = now;
+      if (session.role === 'acceptor') this.localLessonPending = true;
+    } else if (ev.kind === 'refused') l.lastStatus = statusName(ev.status);
+    else if (ev.kind === 'acked') l.acked.set(ev.table, ev.updateId);
+    else if (ev.kind === 'heartbeat') l.rxHeartbeats++;
+    syncLocalLearnState(this, now);
+  }
+
   /**
    * The driver dropped the connection of `session` (closed by either side, cut, refused): the
    * session is released, the link's reconnect timer set, and the learn step run, which resets
@@ -264,9 +357,28 @@ export class PeersSection {
       session.close(why, now, session.state === 'connecting' ? 'CONNREFUSED' : 'CLOSED');
       session.release();
     }
+    if (this.localLink.session === session) {
+      const l = this.localLink;
+      l.session = undefined;
+      l.learned += session.learned;
+      l.taught += session.taught;
+      l.txHeartbeats += session.txHeartbeats;
+      const established = session.transitions.some((t) => t.includes('-> established'));
+      if (status !== undefined) {
+        l.lastStatus = status;
+        l.lastError = why;
+      } else if (!established) {
+        l.lastStatus = l.lastStatus === 'CONN' ? 'CONNREFUSED' : l.lastStatus === 'ESTA' ? 'CLOSED' : l.lastStatus;
+        l.lastError = why;
+      }
+      if (PTP.link.on) PTP.link.emit(session.conn, 0, 0, 0, 0, `${this.name}/${l.name}: local session released (${why})`);
+      syncLocalLearnState(this, now);
+      return;
+    }
     const link = this.link(session.remotePeer);
     if (!link || link.session !== session) {
       if (link && this.learnerSession === session) syncPeerLearnState(this, link, now);
+      if (this.learner === this.localLink && this.learnerSession === session) syncLocalLearnState(this, now);
       return;
     }
     link.session = undefined;
@@ -299,8 +411,9 @@ export class PeersSection {
     syncPeerLearnState(this, link, now);
   }
 
-  /** Runs the learn step for every link (timers, after input). */
+  /** Runs the learn step for every link (timers, after input), the local peer's first. */
   step(now: number): void {
+    syncLocalLearnState(this, now);
     for (const link of this.links) syncPeerLearnState(this, link, now);
   }
 
@@ -353,5 +466,50 @@ export function syncPeerLearnState(sec: PeersSection, link: PeerLink, now: numbe
   } else if (st === 'none' && s.state === 'closed') {
     sec.unassign();
     sec.setLearn('needed', `learner ${link.name}'s session closed before answering (${s.closeReason})`);
+  }
+}
+
+/**
+ * The learn step for the local peer (HAProxy's PEERS_RESYNC_FROMLOCAL phase, sync_peer_app_state()
+ * for a local peer whose connection was accepted), run before the remote peers' step:
+ *
+ * - an established local session (the old process of a reload, connected to this successor) not
+ *   yet asked is asked for a full resync as soon as no other peer is teaching, and becomes the
+ *   learner; meanwhile the remote peers are not asked;
+ * - when its answer comes (finished or partial), or its session is cut, the learn state goes back
+ *   to where it was, `local` becoming `needed` (the remote peers are asked next, as HAProxy does
+ *   after the local resync) or `finished` without remote peers;
+ * - in state `local` (started as a successor, `run -sf/-st`), after {@link PEERS_RESYNC_TIMEOUT_MS}
+ *   without a lesson from an old process, learning moves on to the remote peers.
+ */
+export function syncLocalLearnState(sec: PeersSection, now: number): void {
+  const l = sec.localLink;
+  if (sec.learner === l) {
+    const s = sec.learnerSession!;
+    if (s.released || s.state === 'closed') {
+      sec.unassign();
+      sec.setLearn(sec.afterLocal, `the old local process's session (conn ${s.conn}) ended before its lesson was over, after ${s.learned} updates (${s.closeReason}); going on with the remote peers`);
+      return;
+    }
+    const st = learnStateOf(s, sec.name);
+    if (st === 'finished' || st === 'partial') {
+      sec.unassign();
+      sec.setLearn(sec.afterLocal, `the old local process taught its tables (${s.learned} updates, resync ${st})`);
+    }
+    return;
+  }
+  if (sec.learner) return; // a remote peer is teaching: the local lesson waits for its end
+  const s = l.session;
+  if (sec.localLessonPending && s && s.state === 'established') {
+    sec.localLessonPending = false;
+    sec.afterLocal = sec.learn === 'local' ? sec.remoteLearnStart() : sec.learn;
+    sec.learner = l;
+    sec.learnerSession = s;
+    s.requestResync(now);
+    sec.setLearn('assigned', `resync requested from the old local process ${l.name} (conn ${s.conn})`);
+    return;
+  }
+  if (sec.learn === 'local' && now - sec.startedAt >= PEERS_RESYNC_TIMEOUT_MS) {
+    sec.setLearn(sec.remoteLearnStart(), `no lesson from an old local process within ${PEERS_RESYNC_TIMEOUT_MS} ms; asking the remote peers`);
   }
 }
