@@ -20,6 +20,8 @@ const decoder = new TextDecoder();
  * calls it too, which bounds how stale a time can be on a path that forgot to.
  */
 let clockNow = performance.now();
+/** Set by useLiveClock(): every read refreshes the clock first. */
+let liveClock = false;
 /** performance.timeOrigin, read once: the getter costs more than the rest of clockEpochMs(). */
 const timeOrigin = performance.timeOrigin;
 
@@ -28,8 +30,18 @@ export function tickClock(): void {
   clockNow = performance.now();
 }
 
+/**
+ * Makes this thread's recorder read the clock on every record instead of using the cached time:
+ * for a thread whose events are few and whose I/O callbacks do not tick the clock (the supervisor:
+ * peers, checks, watchdog), where a cached time would stamp a second of events with one date.
+ */
+export function useLiveClock(): void {
+  liveClock = true;
+}
+
 /** The recorder's clock in epoch milliseconds (as of the last tickClock()). */
 export function clockEpochMs(): number {
+  if (liveClock) clockNow = performance.now();
   return timeOrigin + clockNow;
 }
 
@@ -38,6 +50,7 @@ export function clockEpochMs(): number {
  * the date the current I/O callback started (HAProxy's now_ms). For the timers of streams and logs.
  */
 export function nowMs(): number {
+  if (liveClock) clockNow = performance.now();
   return Math.floor(timeOrigin + clockNow);
 }
 
@@ -99,6 +112,7 @@ export class RingWriter {
     const f64 = this.f64;
     const i32 = this.i32;
     f64[w + 1] = 0; // invalidate while writing
+    if (liveClock) clockNow = performance.now();
     f64[w] = clockNow;
     i32[2 * w + 4] = connId;
     i32[2 * w + 5] = streamId;

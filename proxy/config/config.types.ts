@@ -138,6 +138,11 @@ export interface BindConfig extends SourceRef {
    * HTTP/3 over QUIC (then `ssl` is present and its `alpn` is `['h3']`); absent for TCP.
    */
   quic?: 'quic4' | 'quic6';
+  /**
+   * `quic-force-retry` (HAProxy configuration manual 5.1), QUIC binds only: every client Initial
+   * without a valid address-validation token is answered with a Retry (RFC 9000 §8.1.2).
+   */
+  quicForceRetry?: boolean;
 }
 
 /**

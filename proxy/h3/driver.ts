@@ -17,8 +17,10 @@
  * - Lifetimes (seed crash 2): a request stream reaches its connection only through `conn`, and every
  *   call it makes first checks that the stream is still open and the connection not released; the
  *   connection ends every stream it still has when it is released, so no stream acts after GOAWAY or
- *   close on state that is gone. Events the engine produces while a stream is being written to are
- *   queued and handled on the next turn, never re-entrantly.
+ *   close on state that is gone (the fault site `h3.stream-outlives-conn` re-creates the original
+ *   defect: the streams are left running and the first to close hits a BUG_ON in h3Close). Events
+ *   the engine produces while a stream is being written to are queued and handled on the next
+ *   turn, never re-entrantly.
  * - Graceful stop (`drain()`): GOAWAY with the first request id not yet seen (RFC 9114 §5.2); open
  *   requests complete; the connection is then closed with H3_NO_ERROR.
  * - Backpressure: a response body is written to the QUIC stream while less than 1 MB of it waits
@@ -33,9 +35,11 @@ import type { H1ResponseHeadEvent } from '../h1/response.types.ts';
 import { errorResponse } from '../h1/errors.ts';
 import type { QuicConnection } from '../quic/connection.ts';
 import type { ConnectionEvent } from '../quic/connection.types.ts';
+import type { QuicAppShow } from '../quic/show.types.ts';
 import type { FieldLine } from '../qpack/qpack.types.ts';
 import type { LcHandle } from '../../diag/lifecycle.ts';
-import { setCurrentObject } from '../../diag/invariants.ts';
+import { currentObject, panic, setCurrentObject } from '../../diag/invariants.ts';
+import { declareFaultSite } from '../../diag/fault-sites.ts';
 import { redactUrl } from '../../diag/redact.ts';
 import { nowMs, tickClock } from '../../diag/ring.ts';
 import type { ConnectionFacts } from '../acl/context.ts';
@@ -72,6 +76,17 @@ export interface H3DriverHooks {
   kick(): void;
 }
 
+
+/**
+ * Fault site re-creating seed crash 2 (HAProxy 3.0.0-3.0.2: `h3s->h3c` NULL in `h3_close()` after
+ * GOAWAY): when armed, the next release of a connection that still has request streams releases
+ * its HTTP/3 context but leaves those streams running (the original lifetime defect); the first of
+ * them to close reaches the released context in h3Close, a BUG_ON naming the stream.
+ */
+export const FS_STREAM_OUTLIVES_CONN = declareFaultSite(
+  'h3.stream-outlives-conn',
+  'a released HTTP/3 connection leaves its open streams running; the first to close reaches the released context in h3Close (seed crash 2: h3s->h3c after GOAWAY)',
+);
 
 /** HTTP/3 connections open per frontend on this thread (`%fc` of their log lines). */
 const feConns = new FrontendConns();
@@ -122,7 +137,7 @@ class H3Stream implements ClientSide, ClientMessageSink {
   }
 
   private get open(): boolean {
-    return !this.ended && !this.conn.released;
+    return !this.ended && (!this.conn.released || this.conn.streamsLeftBehind);
   }
 
   // ClientSide: the response never comes as bytes (message mode); reading is paced by QUIC flow control.
@@ -164,6 +179,9 @@ export class H3ClientConnection {
   readonly connId: number;
   /** Set once released: streams check it before acting. */
   released = false;
+  /** Set when a release left streams running (fault site h3.stream-outlives-conn only). */
+  streamsLeftBehind = false;
+  private releasedWhy = '';
   private readonly ctx: H1Context;
   private readonly hooks: H3DriverHooks;
   private readonly lc: LcHandle;
@@ -205,6 +223,22 @@ export class H3ClientConnection {
     return this.streams.size;
   }
 
+  /** `show quic`: the connection's ids, frontend and request streams (proxy/quic/show.ts). */
+  show(): QuicAppShow {
+    return {
+      id: this.connId,
+      frontend: this.fe.name,
+      mux: this.released ? 'released' : this.h3 ? 'ready' : 'null',
+      goaway: this.draining,
+      requests: this.requests,
+      streams: [...this.streams.values()].map((s) => ({
+        id: s.id,
+        lcId: s.lc.id,
+        request: `${s.reqHead.method} ${redactUrl(s.reqHead.target, { queries: this.ctx.redactQueries })} HTTP/3.0`,
+      })),
+    };
+  }
+
   /** Handles the QUIC connection's events and the HTTP/3 engine's output; call after every input. */
   onEvents(): void {
     if (this.released) return;
@@ -233,11 +267,17 @@ export class H3ClientConnection {
   release(why: string): void {
     if (this.released) return;
     this.released = true;
-    for (const s of [...this.streams.values()]) {
-      s.term ??= s.fwd?.responseStarted ? 'CD' : 'CR';
-      s.fwd?.abort(`client connection ${why}`);
-      this.endStream(s);
+    this.releasedWhy = why;
+    if (this.streams.size > 0 && FS_STREAM_OUTLIVES_CONN.armed && FS_STREAM_OUTLIVES_CONN.fire()) {
+      this.streamsLeftBehind = true; // seed crash 2's defect: the streams outlive their connection context
+    } else {
+      for (const s of [...this.streams.values()]) {
+        s.term ??= s.fwd?.responseStarted ? 'CD' : 'CR';
+        s.fwd?.abort(`client connection ${why}`);
+        this.endStream(s);
+      }
     }
+    this.h3 = undefined; // the HTTP/3 connection context: no stream reaches it any more
     feConns.closed(this.fe.name);
     CTR.close(this.fk);
     this.ctx.lifecycle.event(this.lc, 'close');
@@ -407,7 +447,8 @@ export class H3ClientConnection {
     const start = nowMs();
     const head = headOf(req, bodyless);
     const requestLine = `${req.method} ${req.path ?? req.authority ?? '/'} HTTP/3.0`;
-    const lc = ctx.lifecycle.create('stream', this.connId, `${req.method} ${redactUrl(head.target, { queries: ctx.redactQueries })} HTTP/3.0`);
+    // `sid=`: the QUIC stream id, first so that a long target cannot push it out of the 80-byte description (show sess).
+    const lc = ctx.lifecycle.create('stream', this.connId, `sid=${streamId} ${req.method} ${redactUrl(head.target, { queries: ctx.redactQueries })} HTTP/3.0`);
     const s = new H3Stream(this, streamId, lc, head, requestLine, start, fe.timeouts.client);
     this.streams.set(streamId, s);
     this.requests++;
@@ -517,7 +558,11 @@ export class H3ClientConnection {
   sendHead(s: H3Stream, status: number, headers: readonly H1Header[], interim: boolean): boolean {
     if (!this.h3) return false;
     const fields: FieldLine[] = headers.map(([name, value]) => ({ name: name.toLowerCase(), value }));
+    const was = currentObject();
+    const [c0, s0] = [was.connId, was.streamId];
+    setCurrentObject(this.connId, s.lc.id); // a fault while sending names this stream
     const r = this.h3.h3RespHeadersSend(s.id, status, fields, false);
+    setCurrentObject(c0, s0);
     this.applyOnly();
     if (r.status === 'sent') return true;
     if (r.status === 'invalid' && interim) return true; // e.g. a 101 never reaches an HTTP/3 client (§4.5): dropped
@@ -564,8 +609,24 @@ export class H3ClientConnection {
       stk.endStream(s.status, s.term === 'PR');
     }
     if (this.httplog) this.logStream(s);
+    this.h3Close(s);
     this.ctx.lifecycle.release(s.lc);
     this.streams.delete(s.id);
+  }
+
+  /**
+   * Detaches ended stream `s` from the connection's HTTP/3 context (HAProxy `h3_close()`): its
+   * response bytes not yet acknowledged are remembered for a graceful close. A release ends every
+   * stream before the context goes, so reaching a released context here is a lifetime defect
+   * (seed crash 2, re-created by the fault site h3.stream-outlives-conn): a BUG_ON naming the stream.
+   */
+  private h3Close(s: H3Stream): void {
+    if (this.h3 === undefined && this.released) {
+      setCurrentObject(this.connId, s.lc.id);
+      panic('bug', `BUG_ON: h3_close: stream ${s.id} of connection ${this.connId} reached the connection's HTTP/3 context after it was released (${this.releasedWhy})`, {
+        details: { h3Stream: s.id, conn: this.connId, released: this.releasedWhy.slice(0, 80), request: s.requestLine.slice(0, 80) },
+      });
+    }
     if (!this.released && this.quic.streamBuffered(s.id) > 0) this.unacked.add(s.id);
   }
 

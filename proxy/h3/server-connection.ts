@@ -37,7 +37,19 @@ import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
 import { DEFAULT_H3_SETTINGS } from './settings.ts';
 import { checkRequestHeaders, checkTrailers, fieldSectionSize, responseFieldLines } from './message.ts';
 import { decodeVarint, encodeVarint } from '../quic/varint.ts';
+import { declareFaultSite } from '../../diag/fault-sites.ts';
+import { panic } from '../../diag/invariants.ts';
 import { H3TP } from './trace.ts';
+
+/**
+ * Fault site re-creating seed crash 1 (HAProxy 2.8.5): when armed, the next response whose encoded
+ * HEADERS frame does not fit `maxResponseHeadersFrame` (tune.bufsize) is a BUG_ON in
+ * h3RespHeadersSend instead of failing that stream alone.
+ */
+export const FS_RESP_HEADERS_OVERFLOW = declareFaultSite(
+  'h3.resp-headers-overflow',
+  'h3RespHeadersSend asserts (BUG_ON) when the encoded response headers do not fit the buffer, instead of failing the stream (seed crash 1, HAProxy 2.8.5)',
+);
 
 /** Options of a server connection. */
 export interface H3ServerOptions {
@@ -206,7 +218,8 @@ export class H3ServerConnection {
    * with H3_EXCESSIVE_LOAD; an encoded HEADERS frame larger than `maxResponseHeadersFrame` (our
    * buffer) fails it with H3_INTERNAL_ERROR. Either way only this stream is reset (RESET_STREAM and,
    * if the request is still arriving, STOP_SENDING), the failure is traced (`h3 resp_err`) and the
-   * other streams go on: seed crash 1 asserted here instead.
+   * other streams go on: seed crash 1 asserted here instead (as it does again when the fault site
+   * `h3.resp-headers-overflow` is armed).
    */
   h3RespHeadersSend(streamId: number, status: number, headers: readonly FieldLine[], fin = false): H3SendOutcome {
     const s = this.requests.get(streamId);
@@ -216,7 +229,18 @@ export class H3ServerConnection {
     if (status === 101) return { status: 'invalid', reason: 'status 101 is not supported by HTTP/3 (RFC 9114 §4.5)' };
     const interim = status < 200;
     if (interim && fin) return { status: 'invalid', reason: `an interim ${status} response cannot end the stream` };
-    return this.sendFieldSection(s, responseFieldLines(status, headers), status, fin, interim ? 'interim' : 'body');
+    const enc = this.encodeFieldSection(s, responseFieldLines(status, headers), status);
+    if (enc.kind === 'failed') return enc.outcome;
+    if (enc.frame.length > this.maxRespFrame) {
+      if (FS_RESP_HEADERS_OVERFLOW.armed && FS_RESP_HEADERS_OVERFLOW.fire()) {
+        // The original defect: assert instead of failing the stream.
+        panic('bug', `BUG_ON: h3_resp_headers_send: encoded HEADERS frame of ${enc.frame.length} bytes does not fit the ${this.maxRespFrame}-byte buffer (response ${status} on stream ${streamId})`, {
+          details: { h3Stream: streamId, status, frameBytes: enc.frame.length, bufferBytes: this.maxRespFrame },
+        });
+      }
+      return this.headersOverflow(s, status, enc.frame.length);
+    }
+    return this.commitFieldSection(s, enc.frame, status, fin, interim ? 'interim' : 'body');
   }
 
   /**
@@ -227,7 +251,10 @@ export class H3ServerConnection {
     const s = this.requests.get(streamId);
     if (this.failed || !s) return { status: 'invalid', reason: `stream ${streamId} is not an open request stream` };
     if (s.send !== 'body') return { status: 'invalid', reason: `stream ${streamId}: trailers need final response headers first and an open stream` };
-    return this.sendFieldSection(s, responseFieldLines(0, trailers).slice(1), 0, true, 'done');
+    const enc = this.encodeFieldSection(s, responseFieldLines(0, trailers).slice(1), 0);
+    if (enc.kind === 'failed') return enc.outcome;
+    if (enc.frame.length > this.maxRespFrame) return this.headersOverflow(s, 0, enc.frame.length);
+    return this.commitFieldSection(s, enc.frame, 0, true, 'done');
   }
 
   /** Sends response body bytes as one DATA frame (RFC 9114 §7.2.1); `fin` ends the stream. */
@@ -495,15 +522,24 @@ export class H3ServerConnection {
 
   // ---- send side ----
 
-  private sendFieldSection(s: RequestStream, fields: FieldLine[], status: number, fin: boolean, next: SendState): H3SendOutcome {
+  /**
+   * The HEADERS frame of a response header or trailer section, or the stream failed with
+   * H3_EXCESSIVE_LOAD when the section is larger than the peer accepts (RFC 9114 §4.2.2).
+   */
+  private encodeFieldSection(s: RequestStream, fields: FieldLine[], status: number): { kind: 'frame'; frame: Uint8Array } | { kind: 'failed'; outcome: H3SendOutcome } {
     const size = fieldSectionSize(fields);
     const limit = this.peerSettings.maxFieldSectionSize;
-    if (size > limit) return this.failResponse(s, status, 'H3_EXCESSIVE_LOAD', size, limit, `field section of ${size} bytes exceeds the peer's SETTINGS_MAX_FIELD_SECTION_SIZE ${limit} (RFC 9114 §4.2.2)`);
+    if (size > limit) return { kind: 'failed', outcome: this.failResponse(s, status, 'H3_EXCESSIVE_LOAD', size, limit, `field section of ${size} bytes exceeds the peer's SETTINGS_MAX_FIELD_SECTION_SIZE ${limit} (RFC 9114 §4.2.2)`) };
     const section = this.encoder.encodeFieldSection(fields);
-    const frame = concat(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section);
-    if (frame.length > this.maxRespFrame) {
-      return this.failResponse(s, status, 'H3_INTERNAL_ERROR', frame.length, this.maxRespFrame, `encoded HEADERS frame of ${frame.length} bytes does not fit the ${this.maxRespFrame}-byte buffer (raise tune.bufsize)`);
-    }
+    return { kind: 'frame', frame: concat(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section) };
+  }
+
+  /** A HEADERS frame larger than our buffer: this stream alone fails with H3_INTERNAL_ERROR (seed crash 1). */
+  private headersOverflow(s: RequestStream, status: number, bytes: number): H3SendOutcome {
+    return this.failResponse(s, status, 'H3_INTERNAL_ERROR', bytes, this.maxRespFrame, `encoded HEADERS frame of ${bytes} bytes does not fit the ${this.maxRespFrame}-byte buffer (raise tune.bufsize)`);
+  }
+
+  private commitFieldSection(s: RequestStream, frame: Uint8Array, status: number, fin: boolean, next: SendState): H3SendOutcome {
     this.send(s.id, frame, fin);
     if (H3TP.respHeaders.on) H3TP.respHeaders.emit(this.conn, s.id, status, frame.length);
     s.send = fin ? 'done' : next;

@@ -18,8 +18,12 @@
  * control (streams.ts); 1-RTT key update (key-update.ts, RFC 9001 §6); connection ids issued up to
  * the peer's active_connection_id_limit and the peer's ids with retire_prior_to (local-cids.ts,
  * peer-cids.ts, RFC 9000 §5.1); migration and NAT rebinding with path validation (path-validation.ts,
- * RFC 9000 §8.2, §9). Not yet: Retry, version negotiation, 0-RTT, sending stateless resets,
- * preferred_address, a key update forced by the AEAD confidentiality limit (RFC 9001 §6.6).
+ * RFC 9000 §8.2, §9); the server side of a Retry through `retry` (the transport parameters of §7.3;
+ * the listener sends the Retry and checks its token, address-token.ts). Version negotiation and
+ * stateless resets are answered by the listener (udp/listener.ts); a stateless reset from the peer
+ * is recognised by its token and drains the connection (§10.3.1). A client follows one Retry
+ * (RFC 9000 §17.2.5.2: integrity tag checked, new Initial keys and DCID, token in every later Initial,
+ * loss recovery of the Initial space reset, RFC 9002 §6.3). Not yet: 0-RTT, preferred_address, a key update forced by the AEAD confidentiality limit (RFC 9001 §6.6).
  */
 import { ClientHandshake, type ClientHandshakeConfig, type ClientHandshakeOptions } from '../tls13/client.ts';
 import type { EncryptionLevel, HandshakeEvent } from '../tls13/handshake.types.ts';
@@ -35,7 +39,7 @@ import type { ConnectionCloseFrame, Frame } from './frame.types.ts';
 import { parsePacketHeader, splitDatagram } from './header.ts';
 import { deriveInitialKeys, derivePacketKeys } from './keys.ts';
 import { packetNumberLength } from './packet-number.ts';
-import { MAX_CID_LENGTH, QUIC_V1, type LongHeaderPacket, type ShortHeaderPacket } from './packet.types.ts';
+import { MAX_CID_LENGTH, QUIC_V1, type LongHeaderPacket, type RetryPacket, type ShortHeaderPacket } from './packet.types.ts';
 import { headerSize, minPayloadForSample, PacketBuilder, sealPacket, type SendPacketType } from './packetizer.ts';
 import { unprotectPacket, unprotectPacketWith, type UnprotectResult } from './protection.ts';
 import { KeyPhase, type KeyChoice } from './key-update.ts';
@@ -43,6 +47,8 @@ import { LocalCids, type CidChanges, type IssuedCid } from './local-cids.ts';
 import { PeerCids } from './peer-cids.ts';
 import { hostOf, PathValidation, samePath } from './path-validation.ts';
 import { Recovery, type TimeoutOutcome } from './recovery.ts';
+import { endsWithResetToken } from './reset-token.ts';
+import { verifyRetry } from './retry.ts';
 import { SendBuffer } from './send-buffer.ts';
 import type { SentRecord } from './sent-record.ts';
 import { SPACE_IDS, type SentPacket, type SpaceId } from './spaces.ts';
@@ -105,12 +111,20 @@ export interface QuicConnectionOptions {
   readonly maxDatagramSize?: number;
   /** Key of the stateless reset tokens of the ids we issue (default: this process's, reset-token.ts). */
   readonly resetSecret?: Uint8Array;
+  /**
+   * Server, after a Retry (RFC 9000 §8.1.2, §17.2.5): the DCID of the client's very first Initial
+   * (from the validated token) and the Source Connection ID of our Retry (the DCID of the Initial
+   * that starts this connection). They become original_destination_connection_id and
+   * retry_source_connection_id (§7.3), and the client's address counts as validated (§8.1).
+   */
+  readonly retry?: { readonly originalDcid: Uint8Array; readonly retryScid: Uint8Array };
 }
 
 type Keys = { read?: PacketKeys; write?: PacketKeys };
 type Packet = LongHeaderPacket | ShortHeaderPacket;
 
 const PEER: Record<Role, Role> = { client: 'server', server: 'client' };
+const EMPTY = new Uint8Array(0);
 const MAX_DEFERRED = 16;
 /** Probing frames (RFC 9000 §9.1): a packet of only these does not move the connection to its path. */
 const PROBING_FRAMES: ReadonlySet<Frame['type']> = new Set(['path_challenge', 'path_response', 'new_connection_id', 'padding']);
@@ -176,6 +190,10 @@ export class QuicConnection {
   private addressValidated: boolean;
   /** 1-RTT key phase (RFC 9001 §6), once both 1-RTT keys are installed. */
   private ku: KeyPhase | undefined;
+  /** Server: the connection ids of the Retry exchange, when one preceded this connection (RFC 9000 §7.3). */
+  private readonly retried: QuicConnectionOptions['retry'];
+  /** Client: the Retry it followed: its token (sent in every later Initial) and Source Connection ID. */
+  private retryFollowed: { readonly token: Uint8Array; readonly scid: Uint8Array } | undefined;
 
   constructor(o: QuicConnectionOptions) {
     this.role = o.tls.role;
@@ -192,7 +210,9 @@ export class QuicConnection {
     this.peerCids = new PeerCids(new Uint8Array(0), Math.max(2, this.settings.activeConnectionIdLimit));
     const traceId = o.traceId ?? 0;
     this.recovery = new Recovery<SentRecord[]>({ isServer: this.role === 'server', maxDatagramSize: this.maxDatagramSize, connId: traceId, now: o.now });
-    this.addressValidated = this.role === 'client';
+    this.retried = this.role === 'server' ? o.retry : undefined;
+    this.addressValidated = this.role === 'client' || this.retried !== undefined;
+    if (this.retried) this.recovery.onAddressValidated(o.now); // RFC 9000 §8.1.2: the Retry token validated the address
     this.cryptoRx = { initial: newCryptoRx(traceId), handshake: newCryptoRx(traceId), application: newCryptoRx(traceId) };
     this.streams = new StreamSet(this.role, this.settings, (e) => this.events.push(e));
     if (this.role === 'client') {
@@ -395,8 +415,13 @@ export class QuicConnection {
       return;
     }
     const split = splitDatagram(datagram, LOCAL_CID_LENGTH);
+    const processedBefore = this.stats.packetsIn;
     let ours = false;
     for (const p of split.packets) {
+      if (p.form === 'retry') {
+        if (!this.followRetry(datagram, p, now)) this.stats.dropped++;
+        return;
+      }
       if (p.form !== 'long' && p.form !== 'short') {
         this.stats.dropped++;
         continue;
@@ -418,8 +443,46 @@ export class QuicConnection {
       if (this.closingOrClosed()) break;
     }
     if (split.error || split.ignored.length > 0) this.stats.dropped++;
+    // RFC 9000 §10.3.1: a datagram none of whose packets could be processed may be a stateless reset.
+    if (this.stats.packetsIn === processedBefore && !this.closingOrClosed() && endsWithResetToken(datagram, this.peerCids.resetTokens())) {
+      this.onStatelessReset(now);
+      return;
+    }
     if (!ours) return;
     this.retryDeferred(now);
+  }
+
+  /** The peer reset the connection (RFC 9000 §10.3.1): draining at once, nothing more is sent. */
+  private onStatelessReset(now: number): void {
+    this.stateValue = 'draining';
+    this.reason = { by: 'peer', app: false, errorCode: TRANSPORT_ERROR.NO_ERROR, frameType: 0, reason: 'stateless reset' };
+    this.closeEnd = now + 3 * this.ptoPeriod();
+    this.events.push({ kind: 'closed', reason: this.reason });
+    this.release();
+  }
+
+  /**
+   * Client: a Retry (RFC 9000 §17.2.5.2) is followed once, before any server packet was processed,
+   * when its integrity tag is valid for our original DCID (RFC 9001 §5.8) and its SCID differs from
+   * that DCID. The next Initials carry its token, go to its SCID under the Initial keys of that id
+   * (RFC 9001 §5.2), and repeat the CRYPTO data; packet numbers go on (§17.2.5.3) and the Initial
+   * space's loss recovery restarts (RFC 9002 §6.3).
+   */
+  private followRetry(datagram: Uint8Array, p: RetryPacket, now: number): boolean {
+    if (this.role !== 'client' || this.retryFollowed || this.peerCidKnown || this.discarded.initial) return false;
+    if (p.version !== QUIC_V1 || cidEquals(p.scid, this.originalDcid) || !verifyRetry(datagram, p, this.originalDcid)) return false;
+    this.retryFollowed = { token: p.token.slice(), scid: p.scid.slice() };
+    this.peerCids.setFirst(this.retryFollowed.scid);
+    const k = deriveInitialKeys(this.retryFollowed.scid);
+    this.keys.initial = { read: k.server, write: k.client };
+    this.recovery.discardSpace('initial', now);
+    this.cryptoTx.initial.onLost(0, this.cryptoTx.initial.end, false);
+    return true;
+  }
+
+  /** The token of our Initial packets: the Retry's, once one was followed (RFC 9000 §17.2.2). */
+  private initialToken(): Uint8Array {
+    return this.retryFollowed?.token ?? EMPTY;
   }
 
   /** Server: the first datagram must be an acceptable client Initial; it fixes the original DCID and Initial keys. */
@@ -714,7 +777,10 @@ export class QuicConnection {
       if (!p.originalDestinationConnectionId || !cidEquals(p.originalDestinationConnectionId, this.originalDcid)) {
         return bad('original_destination_connection_id differs from the DCID of our first Initial');
       }
-      if (p.retrySourceConnectionId) return bad('retry_source_connection_id without a Retry');
+      const rs = this.retryFollowed?.scid;
+      if (rs ? !p.retrySourceConnectionId || !cidEquals(p.retrySourceConnectionId, rs) : p.retrySourceConnectionId) {
+        return bad(rs ? 'retry_source_connection_id differs from the Source Connection ID of the Retry' : 'retry_source_connection_id without a Retry');
+      }
     }
     this.peerParams = p;
     this.recovery.maxAckDelay = p.maxAckDelay;
@@ -739,7 +805,9 @@ export class QuicConnection {
       activeConnectionIdLimit: Math.max(2, s.activeConnectionIdLimit),
       initialSourceConnectionId: this.localCid,
       // RFC 9000 §18.2: the server's first id has its stateless reset token; migration is allowed (§9).
-      ...(this.role === 'server' ? { originalDestinationConnectionId: this.originalDcid, statelessResetToken: this.localCids.firstToken } : {}),
+      ...(this.role === 'server' ? { originalDestinationConnectionId: this.retried?.originalDcid ?? this.originalDcid, statelessResetToken: this.localCids.firstToken } : {}),
+      // RFC 9000 §7.3: after a Retry, the server names the Retry's Source Connection ID.
+      ...(this.retried ? { retrySourceConnectionId: this.retried.retryScid } : {}),
     };
     return encodeTransportParameters(p);
   }
@@ -948,14 +1016,15 @@ export class QuicConnection {
       const sp = this.recovery.spaces[space];
       const pn = sp.nextPn;
       const pnLength = packetNumberLength(pn, sp.largestAcked < 0 ? undefined : sp.largestAcked);
-      const budget = remaining - headerSize(type, this.dcid.length, this.localCid.length, 0, pnLength) - AEAD_TAG_LENGTH;
+      const tokenLength = type === 'initial' ? this.initialToken().length : 0;
+      const budget = remaining - headerSize(type, this.dcid.length, this.localCid.length, tokenLength, pnLength) - AEAD_TAG_LENGTH;
       if (budget < 24) break;
       const b = new PacketBuilder(budget);
       this.fillSpace(space, b, ackOnly, now);
       if (b.empty) continue;
       b.pad(minPayloadForSample(pnLength) - b.length);
       built.push({ space, type, b, pn, pnLength });
-      remaining -= headerSize(type, this.dcid.length, this.localCid.length, 0, pnLength) + b.length + AEAD_TAG_LENGTH;
+      remaining -= headerSize(type, this.dcid.length, this.localCid.length, tokenLength, pnLength) + b.length + AEAD_TAG_LENGTH;
     }
     if (built.length === 0) return null;
     // RFC 9000 §14.1: datagrams with a client Initial, or a server's ack-eliciting Initial, are at least 1200 bytes.
@@ -969,7 +1038,7 @@ export class QuicConnection {
     for (const x of built) {
       const pn = this.recovery.nextPacketNumber(x.space);
       const bytes = sealPacket({
-        type: x.type, keys: this.keys[x.space].write!, dcid: this.dcid, scid: this.localCid, token: new Uint8Array(0), pn, pnLength: x.pnLength, payload: x.b.payload(),
+        type: x.type, keys: this.keys[x.space].write!, dcid: this.dcid, scid: this.localCid, token: this.initialToken(), pn, pnLength: x.pnLength, payload: x.b.payload(),
         keyPhase: x.space === 'application' ? this.keyPhase : 0,
       });
       parts.push(bytes);
@@ -1072,10 +1141,10 @@ export class QuicConnection {
       if (hasInitial && this.role === 'client' && space === SPACE_IDS.filter((id) => this.keys[id].write).at(-1)) {
         const used = parts.reduce((n, x) => n + x.length, 0);
         const type: SendPacketType = space === 'application' ? '1rtt' : space;
-        b.pad(MIN_INITIAL_DATAGRAM - used - headerSize(type, this.dcid.length, this.localCid.length, 0, pnLength) - b.length - AEAD_TAG_LENGTH);
+        b.pad(MIN_INITIAL_DATAGRAM - used - headerSize(type, this.dcid.length, this.localCid.length, type === 'initial' ? this.initialToken().length : 0, pnLength) - b.length - AEAD_TAG_LENGTH);
       }
       parts.push(sealPacket({
-        type: space === 'application' ? '1rtt' : space, keys, dcid: this.dcid, scid: this.localCid, token: new Uint8Array(0), pn, pnLength, payload: b.payload(),
+        type: space === 'application' ? '1rtt' : space, keys, dcid: this.dcid, scid: this.localCid, token: this.initialToken(), pn, pnLength, payload: b.payload(),
         keyPhase: space === 'application' ? this.keyPhase : 0,
       }));
     }

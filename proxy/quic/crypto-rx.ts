@@ -8,7 +8,11 @@
  * asserted there (BUG_ON in quic_get_ncbuf); here `quicGetNcbuf` returns null and
  * `qcHandleCryptoFrm` turns it into a `no-memory` outcome on which the caller closes the
  * connection (INTERNAL_ERROR) cleanly. The failure is counted by the pool (`show pools`) and traced.
+ * The fault site `quic.ncbuf-alloc-assert` re-creates the original defect: armed, the next refusal
+ * of the pool is a BUG_ON in quicGetNcbuf (called by qcHandleCryptoFrm), as in 3.0.9.
  */
+import { declareFaultSite } from '../../diag/fault-sites.ts';
+import { BUG_ON, currentObject } from '../../diag/invariants.ts';
 import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import { decodeError, type QuicDecodeError } from './errors.ts';
 import { FRAME_TYPE, type CryptoFrame } from './frame.types.ts';
@@ -20,6 +24,16 @@ export const NCBUF_DEFAULT_SIZE = 16384;
 
 let ncbufPool: Pool<Uint8Array> | null = null;
 const SITE_GET = declarePoolSite('quicGetNcbuf');
+
+/**
+ * Fault site re-creating seed crash 4: when armed, the next time the `quic_ncbuf` pool refuses a
+ * buffer, quicGetNcbuf asserts (BUG_ON) instead of returning null. It does not make the pool fail:
+ * the refusal comes from `-m`, `tune.fail-alloc` or `-dMfail`, as in the original report.
+ */
+export const FS_NCBUF_ALLOC_ASSERT = declareFaultSite(
+  'quic.ncbuf-alloc-assert',
+  'quicGetNcbuf asserts (BUG_ON) when the quic_ncbuf pool refuses a CRYPTO reassembly buffer (seed crash 4, HAProxy 3.0.9)',
+);
 
 /**
  * Declares the `quic_ncbuf` buffer pool with buffers of `size` bytes (the worker passes
@@ -54,17 +68,23 @@ export function newCryptoRx(owner = 0): CryptoRx {
 /**
  * Returns the stream's reassembly buffer, taking one from `quic_ncbuf` if it has none. Returns
  * null when the pool cannot give one (memory cap `-m`, injected failure `tune.fail-alloc`): the
- * caller must handle it (HAProxy 3.0.9 asserted here: seed crash 4).
+ * caller must handle it (HAProxy 3.0.9 asserted here: seed crash 4; so does the armed fault site
+ * FS_NCBUF_ALLOC_ASSERT). The buffer's pool tag names the stream's owner, or, when the stream has
+ * none (0), the connection this thread is handling (setCurrentObject).
  */
 export function quicGetNcbuf(rx: CryptoRx): Ncbuf | null {
   if (rx.ncbuf !== null) return rx.ncbuf;
   const pool = declareNcbufPool(ncbufPool?.size ?? NCBUF_DEFAULT_SIZE);
-  const buf = pool.alloc(rx.owner, SITE_GET);
+  const owner = rx.owner !== 0 ? rx.owner : currentObject().connId;
+  const buf = pool.alloc(owner, SITE_GET);
   if (buf === null) {
-    if (QTR.ncbuf.on) QTR.ncbuf.emit(rx.owner, 0, 3, pool.size, rx.offset);
+    if (QTR.ncbuf.on) QTR.ncbuf.emit(owner, 0, 3, pool.size, rx.offset);
+    if (FS_NCBUF_ALLOC_ASSERT.armed && FS_NCBUF_ALLOC_ASSERT.fire()) {
+      BUG_ON(true, `quic_get_ncbuf: ncbuf allocation failed (pool quic_ncbuf, ${pool.size}-byte buffers, CRYPTO offset ${rx.offset}, connection ${owner})`);
+    }
     return null;
   }
-  if (QTR.ncbuf.on) QTR.ncbuf.emit(rx.owner, 0, 1, pool.size, rx.offset);
+  if (QTR.ncbuf.on) QTR.ncbuf.emit(owner, 0, 1, pool.size, rx.offset);
   rx.ncbuf = new Ncbuf(buf, pool, rx.offset);
   return rx.ncbuf;
 }
@@ -74,7 +94,7 @@ export function quicFreeNcbuf(rx: CryptoRx): void {
   const nb = rx.ncbuf;
   if (nb === null) return;
   rx.ncbuf = null;
-  if (QTR.ncbuf.on) QTR.ncbuf.emit(rx.owner, 0, 2, nb.capacity, rx.offset);
+  if (QTR.ncbuf.on) QTR.ncbuf.emit(rx.owner !== 0 ? rx.owner : currentObject().connId, 0, 2, nb.capacity, rx.offset);
   nb.release();
 }
 
@@ -128,6 +148,6 @@ export function qcHandleCryptoFrm(rx: CryptoRx, frame: CryptoFrame): CryptoRxOut
 }
 
 function fail(kind: 'error' | 'no-memory', rx: CryptoRx, error: QuicDecodeError): CryptoRxOutcome {
-  if (QTR.error.on) QTR.error.emit(rx.owner, 0, error.code, error.frameType, error.offset, error.message);
+  if (QTR.error.on) QTR.error.emit(rx.owner !== 0 ? rx.owner : currentObject().connId, 0, error.code, error.frameType, error.offset, error.message);
   return { kind, error };
 }

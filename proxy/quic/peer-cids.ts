@@ -115,6 +115,11 @@ export class PeerCids {
     this.queueRetire(seq);
   }
 
+  /** Stateless reset tokens of the active ids (RFC 9000 §10.3.1: never those of retired ids). */
+  resetTokens(): (Uint8Array | undefined)[] {
+    return [...this.ids.values()].map((c) => c.token);
+  }
+
   private queueRetire(seq: number): void {
     if (!this.retire.includes(seq)) this.retire.push(seq);
   }

@@ -1,7 +1,8 @@
 /**
  * The `quic` trace source (HAProxy has one of the same name): packets sent, received and declared
  * lost, ACK frames received and sent, probe timeouts, congestion-control state changes and CRYPTO
- * reassembly outcomes (including `quic_ncbuf` allocation failures, seed crash 4). Records carry the
+ * reassembly outcomes (including `quic_ncbuf` allocation failures, seed crash 4), and what the UDP
+ * listener answers without a connection (Retry, Version Negotiation, stateless reset). Records carry the
  * connection id the engine was created with (0 when none) and no stream id. The integrator adds
  * `import './quic/trace.ts'` to proxy/trace-sources.ts.
  */
@@ -18,6 +19,9 @@ export const QUIC_EVENTS = [
   { name: 'cc_state', desc: 'congestion controller state change' },
   { name: 'ncbuf', desc: 'CRYPTO reassembly buffer event (allocation, release, failure)' },
   { name: 'quic_err', desc: 'QUIC connection error detected by recovery or reassembly' },
+  { name: 'retry', desc: 'Retry sent, or its address-validation token checked (quic-force-retry)' },
+  { name: 'version_neg', desc: 'Version Negotiation sent for an unsupported version' },
+  { name: 'stateless_reset', desc: 'stateless reset sent for an unknown connection id (or rate-limited)' },
 ] as const;
 
 /** The `quic` trace source. */
@@ -46,4 +50,10 @@ export const QTR = {
   ncbuf: QUIC.point('ncbuf', 'state', 'quicGetNcbuf', 'ncbuf op {0}: size {1}, offset {2}'),
   /** {0}: transport error code; {1}: frame type; {2}: offset; {s}: message. */
   error: QUIC.point('quic_err', 'error', 'qcHandleCryptoFrm', 'error {0} frame {1} at {2}: {s}'),
+  /** {0}: 1 Retry sent, 2 token validated, 3 token refused; {1}: thread; {2}: datagram bytes; {s}: client address and ODCID, or why refused. */
+  retry: QUIC.point('retry', 'proto', 'quicRetry', 'retry op {0} on thread {1} ({2} bytes): {s}'),
+  /** {0}: the version the client offered; {1}: datagram bytes; {2}: VN packet bytes; {s}: client address. */
+  versionNeg: QUIC.point('version_neg', 'proto', 'quicVersionNegotiation', 'version negotiation for version {0} ({1} bytes), answered with {2} bytes: {s}'),
+  /** {0}: 1 sent, 2 rate-limited, 3 trigger too small; {1}: trigger bytes; {2}: reset bytes; {s}: client address and DCID. */
+  statelessReset: QUIC.point('stateless_reset', 'proto', 'quicStatelessReset', 'stateless reset op {0}: trigger {1} bytes, reset {2} bytes: {s}'),
 } as const;

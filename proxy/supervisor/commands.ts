@@ -17,6 +17,7 @@ import { registerBackendCommands } from './backend-commands.ts';
 import { registerStickCommands } from '../stick/runtime.ts';
 import { registerPeersCommands } from '../peers/runtime.ts';
 import { findFaultSite } from '../../diag/fault-sites.ts';
+import { registerQuicCommands, showSessQuicDetail } from '../quic/show-cli.ts';
 
 /** Removes the trailing newline: the runtime server ends every response itself. */
 const out = (s: string) => s.replace(/\n+$/, '');
@@ -36,6 +37,7 @@ export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void
   registerBackendCommands(reg, sup);
   registerStickCommands(reg, sup.stickTables);
   registerPeersCommands(reg, sup.peers);
+  registerQuicCommands(reg, sup);
   reg.register({
     words: ['show', 'info'],
     level: 'user',
@@ -62,7 +64,13 @@ export function registerSupervisorCommands(reg: Registry, sup: Supervisor): void
     level: 'operator',
     usage: 'show sess [all|<id>]',
     help: 'report the list of current streams or dump this exact stream',
-    handler: (args) => userErrors(() => renderShowSess(sup.source(), args)),
+    handler: async (args) => {
+      const src = sup.source();
+      const text = userErrors(() => renderShowSess(src, args));
+      // A QUIC connection or an HTTP/3 stream: its live QUIC state from the worker that owns it.
+      const quic = await showSessQuicDetail(sup, src.objects(true), args);
+      return quic.length > 0 ? `${text}\n${quic.join('\n')}` : text;
+    },
   });
   reg.register({
     words: ['show', 'conns'],

@@ -11,12 +11,13 @@
  * their synchronisation with the peers (`peers` sections, proxy/peers/runtime.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/config.types.ts';
 import type { FaultKind, FaultRecord, RawFrame } from '../../diag/fault.types.ts';
 import type { ProcessMemory, RecorderSizes, ThreadMemory } from '../../diag/recorder.types.ts';
 import type { PoolOptions } from '../../diag/pool.types.ts';
-import type { FromWorker, ToWorker, WorkerInit } from '../worker/worker.types.ts';
+import type { FromWorker, ToWorker, WorkerInit, WorkerQuery, WorkerQueryAnswer } from '../worker/worker.types.ts';
 import { createProcessMemory, createThreadMemory, attachRecorder, DEFAULT_SIZES } from '../../diag/recorder.ts';
 import { ThreadState, TS, THREAD_STATUS } from '../../diag/thread-state.ts';
 import { TraceControl } from '../../diag/trace-control.ts';
@@ -32,7 +33,7 @@ import { startChecks, type Checker } from '../checks/checker.ts';
 import { startDemoOrigin, type DemoOrigin } from '../demo/origin.ts';
 import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
-import { tickClock } from '../../diag/ring.ts';
+import { tickClock, useLiveClock } from '../../diag/ring.ts';
 import { StickExpiry, StickTableRegistry, createStickTableBuffers } from '../stick/registry.ts';
 import { PeersRuntime } from '../peers/runtime.ts';
 
@@ -60,6 +61,11 @@ export interface SupervisorOptions {
   /** `-d`: error-level traces go to stderr too. */
   debug: boolean;
   argv: string[];
+  /**
+   * Pids of the old processes this one replaces (`run -sf/-st`): the peers sections learn from
+   * the old local process first (proxy/peers/runtime.ts `waitLocal`).
+   */
+  reloadOf?: readonly number[];
   /** Where operator-facing log lines go (default stderr). */
   log?: (line: string) => void;
 }
@@ -101,6 +107,8 @@ export class Supervisor {
    * the workers start, and handed to each worker (and its replacements) in WorkerInit.stickTables.
    */
   private readonly stickBuffers: SharedArrayBuffer[];
+  /** Secret of QUIC Retry and stateless reset tokens, the same for every worker and its replacements (WorkerInit.quicSecret). */
+  private readonly quicSecret = new Uint8Array(randomBytes(32));
   /** The supervisor's views of the tables, for `show/clear/set table`. */
   readonly stickTables: StickTableRegistry;
   /** The expiry owner of every table (proxy/stick/registry.ts StickExpiry), while running. */
@@ -114,8 +122,12 @@ export class Supervisor {
   demoOrigin: DemoOrigin | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** A soft stop (stop() with handOver) is in progress: the process ends after the hand-over. */
+  private handingOver = false;
   private exitCode = 0;
   private pending = new Map<number, (r: { ok: boolean; text: string }) => void>();
+  /** Queries waiting for a worker's answer (queryWorkers), by request id. */
+  private queries = new Map<number, { thread: number; done: (a: WorkerQueryAnswer) => void }>();
   private nextReq = 1;
   workerRestarts = 0;
   snapshotsWritten = 0;
@@ -135,6 +147,7 @@ export class Supervisor {
     this.control = new TraceControl(this.proc.traceControl);
     this.control.setDebugStderr(opts.debug);
     this.ownMem = createThreadMemory(0, { rings: { flight: 256 << 10 }, liveSlots: 16 });
+    useLiveClock();
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
     this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread, true);
@@ -146,6 +159,7 @@ export class Supervisor {
       tables: this.stickTables,
       log: (l) => this.log(l),
       onPanic: (fault) => this.writeSnapshotSafe(fault.kind, fault),
+      waitLocal: (opts.reloadOf?.length ?? 0) > 0,
     });
   }
 
@@ -195,6 +209,7 @@ export class Supervisor {
       servers: this.backends.sab,
       counters: this.backends.countersSab,
       stickTables: this.stickBuffers,
+      quicSecret: this.quicSecret,
       pools: this.opts.pools,
       heartbeatMs: HEARTBEAT_MS,
     };
@@ -220,7 +235,7 @@ export class Supervisor {
         else if (m.type === 'debug-result') {
           this.pending.get(m.id)?.({ ok: m.ok, text: m.text });
           this.pending.delete(m.id);
-        }
+        } else if (m.type === 'query-result') this.queries.get(m.id)?.done({ thread, result: m });
       });
       worker.on('error', (err: Error & { code?: string }) => {
         if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') slot.oom = true;
@@ -237,7 +252,8 @@ export class Supervisor {
     if (this.slots.get(slot.thread) !== slot) return;
     if (slot.stopping || this.stopping) {
       this.slots.delete(slot.thread);
-      if (this.stopping && this.slots.size === 0) this.finish();
+      // a soft stop still hands the tables over once the workers are gone: stop() finishes then
+      if (this.stopping && this.slots.size === 0 && !this.handingOver) this.finish();
       return;
     }
     if (!slot.ready) {
@@ -258,6 +274,7 @@ export class Supervisor {
       cb({ ok: false, text: `worker ${slot.thread} died` });
       this.pending.delete(id);
     }
+    for (const q of [...this.queries.values()]) if (q.thread === slot.thread) q.done({ thread: slot.thread, error: `worker ${slot.thread} died` });
     if (this.config.global.workerOnDeath === 'exit') {
       this.log(`worker-on-death exit: stopping`);
       void this.stop('a worker died', 1);
@@ -323,15 +340,22 @@ export class Supervisor {
     await slot.worker.terminate();
   }
 
-  /** Live view of every thread's recorder, for the runtime commands. */
+  /**
+   * Live view of every thread's recorder, for the runtime commands: the supervisor's own (thread 0:
+   * its `flight` ring with the peers, supervisor and check traces, its peer objects) first, as in a
+   * snapshot, then the workers.
+   */
   source(): RecorderSource {
     return createLiveSource({
       info: () => this.info(),
-      threads: () => [...this.slots.values()].sort((a, b) => a.thread - b.thread).map((s) => ({
-        mem: s.mem,
-        restarts: s.restarts,
-        status: THREAD_STATUS[new ThreadState(s.mem.state).f64[TS.status]] ?? 'starting',
-      })),
+      threads: () => [
+        { mem: this.ownMem, restarts: 0, status: 'running' },
+        ...[...this.slots.values()].sort((a, b) => a.thread - b.thread).map((s) => ({
+          mem: s.mem,
+          restarts: s.restarts,
+          status: THREAD_STATUS[new ThreadState(s.mem.state).f64[TS.status]] ?? 'starting',
+        })),
+      ],
       proc: this.proc,
     });
   }
@@ -439,10 +463,42 @@ export class Supervisor {
   }
 
   /**
-   * Graceful stop: every worker closes its listeners and finishes in-flight requests; after
-   * `hard-stop-after` the remaining ones are terminated. Resolves `done` with `code`.
+   * Asks every worker (or only worker `only`) for live information that only it holds (WorkerQuery,
+   * e.g. `quic` for `show quic`) and resolves, after at most `timeoutMs`, with one answer per
+   * configured thread in thread order: the worker's result, or why there is none (`not running`,
+   * `worker N died`, `no answer within <n> ms`). Never rejects: a stalled worker cannot hold a
+   * runtime command longer than `timeoutMs`.
    */
-  async stop(why: string, code = 0): Promise<void> {
+  queryWorkers(what: WorkerQuery['what'], timeoutMs = 1000, only?: number): Promise<WorkerQueryAnswer[]> {
+    const threads = only !== undefined ? [only] : Array.from({ length: this.nbthread }, (_, i) => i + 1);
+    return Promise.all(
+      threads.map(
+        (thread) =>
+          new Promise<WorkerQueryAnswer>((resolve) => {
+            const slot = this.slots.get(thread);
+            if (!slot || !slot.ready || slot.stopping) return resolve({ thread, error: slot?.stopping ? 'stopping' : 'not running' });
+            const id = this.nextReq++;
+            const done = (a: WorkerQueryAnswer) => {
+              clearTimeout(timer);
+              this.queries.delete(id);
+              resolve(a);
+            };
+            const timer = setTimeout(() => done({ thread, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+            this.queries.set(id, { thread, done });
+            slot.worker.postMessage({ type: 'query', id, what } satisfies ToWorker);
+          }),
+      ),
+    );
+  }
+
+  /**
+   * Graceful stop: every worker closes its listeners and finishes in-flight requests; after
+   * `hard-stop-after` the remaining ones are terminated. Resolves `done` with `code`. With
+   * `handOver` (the soft stop of a reload, SIGUSR1 / `-sf`), the stick-tables are taught to the
+   * successor through the local peer while the workers drain, and the process ends once the
+   * successor acknowledged them (bounded: proxy/peers/runtime.ts finishHandOver).
+   */
+  async stop(why: string, code = 0, opts: { handOver?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.exitCode = code;
@@ -450,7 +506,9 @@ export class Supervisor {
     clearInterval(this.watchdog);
     this.checker?.stop();
     this.stickExpiry?.stop();
-    await this.peers.stop();
+    this.handingOver = !!opts.handOver;
+    if (opts.handOver) this.peers.startHandOver();
+    else await this.peers.stop();
     this.backends.close();
     const grace = this.config.global.hardStopAfter;
     const exits = [...this.slots.values()].map(
@@ -467,6 +525,12 @@ export class Supervisor {
     }, grace);
     await Promise.all(exits);
     clearTimeout(timer);
+    if (opts.handOver) {
+      for (const r of await this.peers.finishHandOver(Math.max(5000, grace))) {
+        this.log(`${r.outcome === 'complete' || r.outcome === 'unasked' ? '[NOTICE]' : '[WARNING]'} peers '${r.section}': tables handed over to the successor: ${r.outcome} (${r.reason})`);
+      }
+      await this.peers.stop();
+    }
     this.slots.clear();
     this.stacks?.close();
     await this.demoOrigin?.close();

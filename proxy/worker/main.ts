@@ -27,6 +27,7 @@ import { createLogger, type Logger } from '../log/sink.ts';
 import { attachStickTables } from '../stick/registry.ts';
 import { QuicListener } from '../quic/udp/listener.ts';
 import { H3ClientConnection } from '../h3/driver.ts';
+import { declareNcbufPool } from '../quic/crypto-rx.ts';
 import { loadCrts } from '../tls/certs.ts';
 import { loadServerCredentials } from '../tls13/certificate-chain.ts';
 import type { BindConfig, BindSslConfig, FrontendConfig } from '../config/config.types.ts';
@@ -77,6 +78,8 @@ process.on('uncaughtException', (err) => uncaught('uncaught', err));
 process.on('unhandledRejection', (err) => uncaught('uncaught', err));
 
 const bufferPool = declarePool<Uint8Array>('buffer', { kind: 'buffer', size: cfg.global.tune.bufsize });
+// QUIC CRYPTO reassembly buffers are tune.bufsize too (HAProxy takes them from the buffer pool); -m caps them with the rest.
+declareNcbufPool(cfg.global.tune.bufsize);
 configurePools({
   ...init.pools,
   thread: init.thread,
@@ -152,6 +155,7 @@ function quicListener(b: BindConfig & { ssl: BindSslConfig; quic: 'quic4' | 'qui
     bind: b,
     thread: init.thread,
     nbthread: init.nbthread,
+    secret: init.quicSecret,
     tls: { role: 'server', config: { credentials: creds.value, alpn: b.ssl.alpn ?? ['h3'] } },
     forward: (d) =>
       port.postMessage(
@@ -240,6 +244,13 @@ port.on('message', (m: ToWorker) => {
     if (open.size === 0 && quicDraining === 0) finishStop();
   } else if (m.type === 'quic-dgram') {
     quicListeners.get(m.listener)?.inject(new Uint8Array(m.data), m.remoteAddress, m.remotePort);
+  } else if (m.type === 'query') {
+    // `show quic`: a record of every QUIC connection of this thread (proxy/quic/show.ts).
+    try {
+      send({ type: 'query-result', id: m.id, thread: init.thread, quic: [...quicListeners.values()].flatMap((l) => l.showConnections()) });
+    } catch (e) {
+      send({ type: 'query-result', id: m.id, thread: init.thread, error: e instanceof Error ? e.message : String(e) });
+    }
   } else if (m.type === 'debug') {
     // Answer first for commands that end or block the thread, so the operator sees what happens.
     const [cmd] = m.args;

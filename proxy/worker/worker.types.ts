@@ -4,6 +4,7 @@
 import type { Config } from '../config/config.types.ts';
 import type { ProcessMemory, ThreadMemory } from '../../diag/recorder.types.ts';
 import type { PoolOptions } from '../../diag/pool.types.ts';
+import type { QuicConnRecord } from '../quic/show.types.ts';
 
 /** workerData of a worker thread. */
 export interface WorkerInit {
@@ -22,6 +23,12 @@ export interface WorkerInit {
   pools: Partial<PoolOptions>;
   /** Heartbeat period in ms (the watchdog compares against watchdog-timeout). */
   heartbeatMs: number;
+  /**
+   * 32 random bytes drawn once by the supervisor, the same for every worker and its replacements:
+   * keys of QUIC Retry tokens and stateless reset tokens derive from it (proxy/quic/udp/listener.ts).
+   * Never written to snapshots.
+   */
+  quicSecret?: Uint8Array;
 }
 
 /**
@@ -40,10 +47,38 @@ export interface QuicDatagramMessage {
   remotePort: number;
 }
 
+/**
+ * Live information only a worker holds, asked by the supervisor for a runtime command and answered
+ * with a {@link WorkerQueryResult} of the same id (Supervisor.queryWorkers waits a bounded time):
+ * `quic`: a record of every QUIC connection of the worker (`show quic`, `show sess <id>`).
+ */
+export interface WorkerQuery {
+  type: 'query';
+  id: number;
+  what: 'quic';
+}
+
+/** A worker's answer to a {@link WorkerQuery}: the records, or the error it met collecting them. */
+export interface WorkerQueryResult {
+  type: 'query-result';
+  id: number;
+  thread: number;
+  quic?: QuicConnRecord[];
+  error?: string;
+}
+
+/** What Supervisor.queryWorkers gives for one thread: the worker's result, or why there is none. */
+export interface WorkerQueryAnswer {
+  thread: number;
+  result?: WorkerQueryResult;
+  error?: string;
+}
+
 /** Supervisor -> worker. */
 export type ToWorker =
   | { type: 'stop'; graceMs: number }
   | { type: 'debug'; id: number; args: string[] }
+  | WorkerQuery
   | QuicDatagramMessage;
 
 /** Worker -> supervisor. */
@@ -51,5 +86,6 @@ export type FromWorker =
   | { type: 'ready'; listening: string[] }
   | { type: 'listen-error'; message: string }
   | { type: 'debug-result'; id: number; ok: boolean; text: string }
+  | WorkerQueryResult
   | { type: 'stopped' }
   | QuicDatagramMessage;

@@ -85,6 +85,10 @@ describe('peers: two Flightbox instances', () => {
     expect(shown).toMatch(/st0=established learn=\S+ teach=incremental/);
     expect(shown).toMatch(/table:0x\w+ id=mesh\/t update=\d+/);
     expect(await a.cli('show peers nope')).toMatch(/No such peers section: 'nope'; peers sections: mesh/);
+    // The peers run in the supervisor: its ring is read live too, not only in snapshots.
+    const events = await a.cli('show events flight');
+    expect(events).toMatch(/\[00\|peers\|state\|[^\]]+\] peer_session_state\(\): session bravo sess \S+ -> established/);
+    expect(events).toMatch(/\[00\|peers\|proto\|[^\]]+\] peer_send_hellomsg\(\): hello sent: HAProxyS 2\.1 to=bravo from=alpha/);
   });
 
   it('a restarted instance asks for a full resync and gets every entry back', async () => {

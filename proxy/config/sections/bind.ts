@@ -14,6 +14,9 @@
  * syntax (configuration manual 11.1 "Address formats", 5.1 "alpn"). The bind is a UDP listener
  * (proxy/quic/udp/listener.ts); `ssl` and a loadable `crt` are required as for TCP, `alpn` defaults
  * to `h3` and must offer it (other names are dropped with a warning: only HTTP/3 is served on QUIC).
+ * `quic-force-retry` (HAProxy's bind option, configuration manual 5.1) makes the listener answer
+ * every client Initial without a valid address-validation token with a Retry (RFC 9000 §8.1.2);
+ * on a TCP bind it is ignored with a warning.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
@@ -80,7 +83,7 @@ const NOT_YET = [
   'transparent', 'uid', 'user', 'v4v6', 'v6only', 'verify',
 ];
 
-const OPTIONS_TEXT = "'name <name>', 'ssl', 'crt <pem-file-or-directory>' or 'alpn <list>'";
+const OPTIONS_TEXT = "'name <name>', 'ssl', 'crt <pem-file-or-directory>', 'alpn <list>' or 'quic-force-retry'";
 
 /** The options after the address of a bind line, as written. */
 interface BindOptions {
@@ -88,14 +91,20 @@ interface BindOptions {
   ssl: boolean;
   crt: string[];
   alpn: string | undefined;
+  quicForceRetry: boolean;
 }
 
 function parseOptions(ctx: KeywordContext<ProxyState>, spec: string): BindOptions {
-  const o: BindOptions = { name: undefined, ssl: false, crt: [], alpn: undefined };
+  const o: BindOptions = { name: undefined, ssl: false, crt: [], alpn: undefined, quicForceRetry: false };
   for (let i = 2; i < ctx.args.length; ) {
     const opt = ctx.args[i];
     if (opt === 'ssl') {
       o.ssl = true;
+      i += 1;
+      continue;
+    }
+    if (opt === 'quic-force-retry') {
+      o.quicForceRetry = true;
       i += 1;
       continue;
     }
@@ -190,7 +199,7 @@ function sslConfig(ctx: KeywordContext<ProxyState>, spec: string, o: BindOptions
   return { crt: o.crt, alpn };
 }
 
-/** `bind [quic4@|quic6@]<addr>:<port>[,...] [name <name>] [ssl] [crt <pem|dir>]... [alpn <list>]`. */
+/** `bind [quic4@|quic6@]<addr>:<port>[,...] [name <name>] [ssl] [crt <pem|dir>]... [alpn <list>] [quic-force-retry]`. */
 export const BIND_KEYWORD: KeywordDef<ProxyState> = {
   // Kept as HAProxy's short form (tests pin it); `quic4@`/`quic6@` prefixes are documented above.
   usage: 'bind <address>:<port>[,<address>:<port>...] [name <name>]',
@@ -202,9 +211,11 @@ export const BIND_KEYWORD: KeywordDef<ProxyState> = {
     if (quic) for (const a of addrs) checkQuicFamily(quic, a, spec);
     const opts = parseOptions(ctx, spec);
     const ssl = quic ? quicSslConfig(ctx, spec, opts) : sslConfig(ctx, spec, opts);
+    if (opts.quicForceRetry && !quic) ctx.warn(`'bind ${spec}' : 'quic-force-retry' applies only to QUIC binds ('quic4@' / 'quic6@' addresses); ignored on this TCP bind`);
     for (const a of addrs) {
       const b: BindConfig = { host: a.host, port: a.port, name: opts.name, file: ctx.file, line: ctx.line };
       if (quic) b.quic = quic;
+      if (quic && opts.quicForceRetry) b.quicForceRetry = true;
       if (ssl) b.ssl = { crt: [...ssl.crt], alpn: ssl.alpn && [...ssl.alpn] };
       ctx.state.binds.push(b);
     }

@@ -32,10 +32,17 @@
  *   anything; it ends at its idle timeout.
  * - Messages between threads go through the supervisor (proxy/supervisor/supervisor.ts relays
  *   `quic-dgram` messages to the worker of that thread number), which survives worker restarts.
+ * - A long header of a version other than v1 never reaches a connection: in a datagram of 1200 bytes
+ *   or more it is answered, by the thread that got it, with Version Negotiation (`negotiate`,
+ *   version-negotiation.ts, RFC 9000 §6.1); otherwise it is dropped (never a VN for a VN).
+ * - A short header dropped for an unknown connection id (`unknown-cid`, `owner-gone`) is what the
+ *   listener answers with a stateless reset (RFC 9000 §10.3): the owner thread is the one that
+ *   answers, since the datagram was handed to it first.
  */
 import { cidHex, cryptoRandom, LOCAL_CID_LENGTH, type RandomSource } from '../cid.ts';
 import { QuicConnection } from '../connection.ts';
-import { MAX_CID_LENGTH } from '../packet.types.ts';
+import { MAX_CID_LENGTH, QUIC_V1 } from '../packet.types.ts';
+import { longHeaderVersion, versionNegotiation } from '../version-negotiation.ts';
 
 /** Largest thread number a connection id can carry (one byte). */
 export const MAX_CID_THREAD = 255;
@@ -81,16 +88,32 @@ export type DispatchDecision<C> =
   | { readonly kind: 'new'; readonly odcid: Uint8Array }
   /** It belongs to a connection of thread `thread`: hand it over. */
   | { readonly kind: 'forward'; readonly thread: number }
+  /** A long header of an unsupported version `version`: send `packet`, a Version Negotiation (RFC 9000 §6.1). */
+  | { readonly kind: 'negotiate'; readonly packet: Uint8Array; readonly version: number }
   /** Nothing takes it; `why` says what (counted by the listener). */
-  | { readonly kind: 'drop'; readonly why: 'not-quic' | 'unknown-cid' | 'owner-gone' };
+  | { readonly kind: 'drop'; readonly why: DropReason };
 
-/** Counters of a dispatcher (`show quic` and tests). */
+/** Why a datagram is dropped: `unsupported-version` covers datagrams too small for Version Negotiation and VN packets. */
+export type DropReason = 'not-quic' | 'unknown-cid' | 'owner-gone' | 'unsupported-version';
+
+/**
+ * Counters of a dispatcher (`show quic` and tests). `created` counts client Initials that may start
+ * a connection (before the listener's Retry check); the listener counts what it answers without a
+ * connection: Retry packets sent, tokens validated and refused (RFC 9000 §8.1.2), Version
+ * Negotiation packets sent (§6.1), stateless resets sent and those the rate limit held back (§10.3).
+ */
 export interface DispatchStats {
   local: number;
   created: number;
   forwarded: number;
   received: number;
   dropped: number;
+  retrySent: number;
+  retryValidated: number;
+  retryFailed: number;
+  vnSent: number;
+  resetSent: number;
+  resetLimited: number;
 }
 
 /**
@@ -103,7 +126,9 @@ export class QuicDispatcher<C> {
   readonly thread: number;
   /** Number of worker threads: a connection id naming a thread outside 1..nbthread is not ours. */
   readonly nbthread: number;
-  readonly stats: DispatchStats = { local: 0, created: 0, forwarded: 0, received: 0, dropped: 0 };
+  readonly stats: DispatchStats = {
+    local: 0, created: 0, forwarded: 0, received: 0, dropped: 0, retrySent: 0, retryValidated: 0, retryFailed: 0, vnSent: 0, resetSent: 0, resetLimited: 0,
+  };
   private readonly table = new Map<string, C>();
 
   constructor(thread: number, nbthread: number) {
@@ -134,12 +159,18 @@ export class QuicDispatcher<C> {
 
   /**
    * Decides where `datagram` goes. `forwarded`: it was handed over by another thread (never handed
-   * over again). Order: a connection of this thread (by DCID); a connection id naming another
-   * thread (handed over, unless already handed over); a client Initial acceptable as a first
-   * datagram (a new connection here); otherwise dropped.
+   * over again). Order: a long header of another version than v1 (Version Negotiation or
+   * dropped); a connection of this thread (by DCID); a connection id naming another thread (handed
+   * over, unless already handed over); a client Initial acceptable as a first datagram (a new
+   * connection here); otherwise dropped.
    */
   route(datagram: Uint8Array, forwarded = false): DispatchDecision<C> {
     if (forwarded) this.stats.received++;
+    const version = longHeaderVersion(datagram);
+    if (version !== null && version !== QUIC_V1) {
+      const vn = versionNegotiation(datagram);
+      return vn.kind === 'answer' ? { kind: 'negotiate', packet: vn.packet, version: vn.version } : this.drop('unsupported-version');
+    }
     const h = datagramDcid(datagram);
     if (!h) return this.drop('not-quic');
     const conn = this.table.get(cidHex(h.dcid));
@@ -162,7 +193,7 @@ export class QuicDispatcher<C> {
     return this.drop(forwarded && owner === this.thread ? 'owner-gone' : 'unknown-cid');
   }
 
-  private drop(why: 'not-quic' | 'unknown-cid' | 'owner-gone'): DispatchDecision<C> {
+  private drop(why: DropReason): DispatchDecision<C> {
     this.stats.dropped++;
     return { kind: 'drop', why };
   }

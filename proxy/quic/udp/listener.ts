@@ -14,13 +14,41 @@
  * Graceful stop (`stop()`): no new connection is accepted, every connection is asked to drain
  * (HTTP/3 GOAWAY), the socket keeps serving the ones still open, and `onIdle` is called once none is
  * left (the socket is then closed).
+ *
+ * Answers without a connection (each traced on the `quic` source and counted in the dispatcher's stats):
+ * - Version Negotiation for a long header of an unsupported version (RFC 9000 §6.1; dispatcher.ts).
+ * - Retry (`quic-force-retry` on the bind, RFC 9000 §8.1.2, §17.2.5): a client Initial without a
+ *   token gets a Retry whose token (address-token.ts) is bound to the client's address and to the
+ *   connection id chosen in the Retry; the Initial that brings a valid token back starts the
+ *   connection with the Retry's transport parameters (§7.3); an invalid or expired token is closed
+ *   at once with INVALID_TOKEN in an Initial packet, without creating any state (§8.1.2, §10.2).
+ * - Stateless reset (RFC 9000 §10.3) for a short-header datagram whose connection id is unknown
+ *   (its connection ended, or this thread was restarted), with the token the connection advertised
+ *   for that id, rate-limited (§10.3.3).
+ * The keys of Retry tokens and stateless reset tokens derive from `secret`, which every worker
+ * thread receives from the supervisor, so any thread validates any token and recomputes any reset
+ * token, also after a worker restart.
  */
+import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { BindConfig, BindSslConfig } from '../../config/config.types.ts';
+import { setCurrentObject } from '../../../diag/invariants.ts';
+import { openRetryToken, retryTokenKey, sealRetryToken } from '../address-token.ts';
+import { cidHex, LOCAL_CID_LENGTH, type RandomSource } from '../cid.ts';
 import { QuicConnection, type QuicTlsSetup } from '../connection.ts';
 import type { QuicPath } from '../connection.types.ts';
-import { QuicDispatcher, threadCidSource, type DispatchStats } from './dispatcher.ts';
+import { TRANSPORT_ERROR } from '../errors.ts';
+import { encodeFrame } from '../frame.ts';
+import { parsePacketHeader } from '../header.ts';
+import { deriveInitialKeys } from '../keys.ts';
+import { sealPacket } from '../packetizer.ts';
+import { buildStatelessReset, resetKeyFromSecret, ResetLimiter, statelessResetToken } from '../reset-token.ts';
+import { buildRetry } from '../retry.ts';
+import { QTR } from '../trace.ts';
+import { datagramDcid, QuicDispatcher, threadCidSource, type DispatchStats } from './dispatcher.ts';
+import { collectQuicConn } from '../show.ts';
+import type { QuicAppShow, QuicConnRecord } from '../show.types.ts';
 
 /** What a connection's application (HTTP/3 driver) provides to the listener. */
 export interface QuicApp {
@@ -32,6 +60,10 @@ export interface QuicApp {
   drain(): void;
   /** The connection is gone: release everything it holds. */
   release(why: string): void;
+  /** Lifecycle id of the connection's object: set as the current object while it is handled, so a fault names it. */
+  readonly connId?: number;
+  /** What `show quic` adds from the application: ids, frontend, request streams (proxy/quic/show.ts). */
+  show?(): QuicAppShow;
 }
 
 /** A datagram handed over to another thread (its bytes are a fresh ArrayBuffer, to be transferred). */
@@ -57,7 +89,16 @@ export interface QuicListenerOptions {
   /** A connection was created / released (counters of the worker). */
   onOpen?(): void;
   onClose?(): void;
+  /**
+   * 32 bytes shared by every worker thread (drawn once by the supervisor, WorkerInit.quicSecret):
+   * keys of Retry tokens and stateless reset tokens derive from it. Default: random per listener
+   * (then a token is only good on the thread that made it).
+   */
+  readonly secret?: Uint8Array;
 }
+
+/** The connection ids of a Retry exchange, for the connection it leads to (QuicConnectionOptions.retry). */
+type RetryIds = { readonly originalDcid: Uint8Array; readonly retryScid: Uint8Array };
 
 /** A connection of this listener. */
 interface Entry {
@@ -93,10 +134,18 @@ export class QuicListener {
   private stopping = false;
   private onIdle: (() => void) | undefined;
   private closed = false;
+  private readonly cidSource: RandomSource;
+  private readonly resetKey: Uint8Array;
+  private readonly tokenKey: Uint8Array;
+  private readonly resetLimiter = new ResetLimiter();
 
   constructor(o: QuicListenerOptions) {
     this.o = o;
     this.dispatcher = new QuicDispatcher<Entry>(o.thread, o.nbthread);
+    this.cidSource = threadCidSource(o.thread);
+    const secret = o.secret ?? new Uint8Array(randomBytes(32));
+    this.resetKey = resetKeyFromSecret(secret);
+    this.tokenKey = retryTokenKey(secret);
     this.sock = createSocket({ type: o.bind.quic === 'quic6' ? 'udp6' : 'udp4', reuseAddr: true, reusePort: true });
     this.sock.on('message', (msg: Buffer, r: RemoteInfo) => this.input(msg, r.address, r.port, false));
   }
@@ -109,6 +158,12 @@ export class QuicListener {
   /** Connections open on this listener. */
   get connections(): number {
     return this.entries.size;
+  }
+
+  /** `show quic`: a record of every connection of this listener, closing and draining ones included. */
+  showConnections(): QuicConnRecord[] {
+    const now = clock();
+    return [...this.entries].map((e) => collectQuicConn(e.quic, { thread: this.o.thread, id: e.app?.connId, app: e.app?.show?.() }, now));
   }
 
   /** Binds the socket; rejects with what, where and why. */
@@ -166,13 +221,21 @@ export class QuicListener {
     switch (d.kind) {
       case 'local':
         if (d.conn.gone) return;
+        setCurrentObject(d.conn.app?.connId ?? 0, 0);
         d.conn.quic.receive(now, data, path);
         d.conn.app?.serviceDrains?.();
         this.service(d.conn);
+        setCurrentObject(0, 0);
         return;
-      case 'new':
+      case 'new': {
         if (this.stopping) return;
-        this.create(now, data, path, d.odcid, remoteAddress, remotePort);
+        const retry = this.o.bind.quicForceRetry ? this.quicRetry(data, remoteAddress, remotePort) : undefined;
+        if (retry === null) return; // answered with a Retry or INVALID_TOKEN
+        this.create(now, data, path, d.odcid, remoteAddress, remotePort, retry);
+        return;
+      }
+      case 'negotiate':
+        this.quicVersionNegotiation(d.packet, d.version, data.length, remoteAddress, remotePort);
         return;
       case 'forward': {
         const copy = new ArrayBuffer(data.length);
@@ -181,12 +244,81 @@ export class QuicListener {
         return;
       }
       case 'drop':
+        if (d.why === 'unknown-cid' || d.why === 'owner-gone') this.quicStatelessReset(data, remoteAddress, remotePort);
         return;
     }
   }
 
-  private create(now: number, data: Uint8Array, path: QuicPath, odcid: Uint8Array, remoteAddress: string, remotePort: number): void {
-    const quic = new QuicConnection({ tls: this.o.tls, path, now, random: threadCidSource(this.o.thread) });
+  /** Sends one datagram that belongs to no connection. */
+  private sendRaw(data: Uint8Array, host: string, port: number): void {
+    this.counts.sent++;
+    this.sock.send(data, port, host);
+  }
+
+  /** Answers an unsupported version with Version Negotiation (RFC 9000 §6.1). */
+  private quicVersionNegotiation(packet: Uint8Array, version: number, trigger: number, host: string, port: number): void {
+    this.dispatcher.stats.vnSent++;
+    if (QTR.versionNeg.on) QTR.versionNeg.emit(0, 0, version, trigger, packet.length, `${host}:${port}`);
+    this.sendRaw(packet, host, port);
+  }
+
+  /**
+   * `quic-force-retry` (RFC 9000 §8.1.2): the connection ids to start the connection with when the
+   * Initial carries a valid Retry token; null when the Initial was answered instead (a Retry when it
+   * has no token, INVALID_TOKEN when its token does not open) and no connection is created.
+   */
+  private quicRetry(data: Uint8Array, host: string, port: number): RetryIds | null {
+    const h = parsePacketHeader(data, 0, LOCAL_CID_LENGTH);
+    if (!h.ok || h.packet.form !== 'long' || h.packet.type !== 'initial') return null;
+    const { dcid, scid, token } = h.packet;
+    const st = this.dispatcher.stats;
+    if (token.length === 0) {
+      const retryScid = this.cidSource(LOCAL_CID_LENGTH);
+      const t = sealRetryToken(this.tokenKey, { address: host, retryScid }, dcid, Date.now());
+      const retry = buildRetry({ dcid: scid, scid: retryScid, token: t, odcid: dcid });
+      st.retrySent++;
+      if (QTR.retry.on) QTR.retry.emit(0, 0, 1, this.o.thread, data.length, `${host}:${port} odcid ${cidHex(dcid)} -> ${cidHex(retryScid)}`);
+      this.sendRaw(retry, host, port);
+      return null;
+    }
+    const c = openRetryToken(this.tokenKey, token, { address: host, retryScid: dcid }, Date.now());
+    if (c.ok) {
+      st.retryValidated++;
+      if (QTR.retry.on) QTR.retry.emit(0, 0, 2, this.o.thread, data.length, `${host}:${port} odcid ${cidHex(c.odcid)}`);
+      return { originalDcid: c.odcid, retryScid: dcid.slice() };
+    }
+    st.retryFailed++;
+    if (QTR.retry.on) QTR.retry.emit(0, 0, 3, this.o.thread, data.length, `${host}:${port} token ${c.why}`);
+    // §8.1.2: close at once with INVALID_TOKEN; no state exists, so no closing period.
+    const close = encodeFrame({ type: 'connection_close', kind: 'transport', errorCode: TRANSPORT_ERROR.INVALID_TOKEN, frameType: 0, reason: new Uint8Array(Buffer.from(`address validation token ${c.why}`)) });
+    const packet = sealPacket({ type: 'initial', keys: deriveInitialKeys(dcid).server, dcid: scid, scid: this.cidSource(LOCAL_CID_LENGTH), token: new Uint8Array(0), pn: 0, pnLength: 1, payload: close });
+    this.sendRaw(packet, host, port);
+    return null;
+  }
+
+  /** Answers a short header for an unknown connection id with a stateless reset (RFC 9000 §10.3). */
+  private quicStatelessReset(data: Uint8Array, host: string, port: number): void {
+    const h = datagramDcid(data);
+    if (!h || h.long || (data[0] & 0x40) === 0) return; // §17.3.1: fixed bit clear: not a QUIC v1 packet
+    const st = this.dispatcher.stats;
+    const who = `${host}:${port} dcid ${cidHex(h.dcid)}`;
+    const reset = buildStatelessReset(statelessResetToken(h.dcid, this.resetKey), data.length);
+    if (!reset) {
+      if (QTR.statelessReset.on) QTR.statelessReset.emit(0, 0, 3, data.length, 0, who);
+      return;
+    }
+    if (!this.resetLimiter.allow(host, clock())) {
+      st.resetLimited++;
+      if (QTR.statelessReset.on) QTR.statelessReset.emit(0, 0, 2, data.length, 0, who);
+      return;
+    }
+    st.resetSent++;
+    if (QTR.statelessReset.on) QTR.statelessReset.emit(0, 0, 1, data.length, reset.length, who);
+    this.sendRaw(reset, host, port);
+  }
+
+  private create(now: number, data: Uint8Array, path: QuicPath, odcid: Uint8Array, remoteAddress: string, remotePort: number, retry?: RetryIds): void {
+    const quic = new QuicConnection({ tls: this.o.tls, path, now, random: this.cidSource, resetSecret: this.resetKey, ...(retry ? { retry } : {}) });
     const e: Entry = { quic, app: undefined, cids: [odcid, quic.localCid], timer: undefined, timerAt: 0, kicked: false, gone: false };
     for (const c of e.cids) this.dispatcher.add(c, e);
     this.entries.add(e);
@@ -196,8 +328,10 @@ export class QuicListener {
       now: clock,
       kick: () => this.kick(e),
     });
+    setCurrentObject(e.app.connId ?? 0, 0);
     quic.receive(now, data, path);
     this.service(e);
+    setCurrentObject(0, 0);
   }
 
   private kick(e: Entry): void {
@@ -261,8 +395,10 @@ export class QuicListener {
       e.timer = undefined;
       if (e.gone) return;
       const t = clock();
+      setCurrentObject(e.app?.connId ?? 0, 0);
       e.quic.onTimeout(t);
       this.service(e);
+      setCurrentObject(0, 0);
     }, Math.max(0, Math.ceil(at - now)));
   }
 

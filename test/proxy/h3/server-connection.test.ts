@@ -4,7 +4,8 @@
  * §6.2). Server output is parsed back per stream and response sections decoded with QpackDecoder.
  */
 import { describe, expect, it } from 'vitest';
-import { H3ServerConnection, type H3ServerOptions } from '../../../proxy/h3/server-connection.ts';
+import { FS_RESP_HEADERS_OVERFLOW, H3ServerConnection, type H3ServerOptions } from '../../../proxy/h3/server-connection.ts';
+import { PanicError } from '../../../diag/invariants.ts';
 import { buildFrame, concat, parseFrame } from '../../../proxy/h3/frame.ts';
 import { H3_ERROR_CODE } from '../../../proxy/h3/h3.types.ts';
 import type { H3Action, H3Event, H3Frame } from '../../../proxy/h3/h3.types.ts';
@@ -181,6 +182,35 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
     expect(streams.get(4)!.fin).toBe(true);
     expect(s.h3RespHeadersSend(0, 200, [])).toMatchObject({ status: 'invalid' });
     expect(s.openRequests).toBe(1); // stream 8 still waits for its response
+  });
+
+  it('seed 1 fault site armed: headers that do not fit are a BUG_ON in h3RespHeadersSend; trailers and fitting headers are untouched', () => {
+    const t = server({ maxResponseHeadersFrame: 512 }, bytes('00 04 00'));
+    for (const id of [0, 4, 8]) t.onStreamData(id, headers(GET), true);
+    t.take();
+    const big = Array.from({ length: 20 }, (_, i) => ({ name: `x-h${i}`, value: 'v'.repeat(40) }));
+    FS_RESP_HEADERS_OVERFLOW.arm(1);
+    try {
+      expect(t.h3RespHeadersSend(0, 200, [])).toMatchObject({ status: 'sent' }); // fits: the site does not fire
+      expect(t.h3RespTrailersSend(0, big)).toMatchObject({ status: 'failed', code: H3_ERROR_CODE.H3_INTERNAL_ERROR }); // trailers: not the seed's path
+      expect(FS_RESP_HEADERS_OVERFLOW.armed).toBe(true);
+      let err: unknown;
+      try {
+        t.h3RespHeadersSend(4, 299, big);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PanicError);
+      const f = (err as PanicError).fault;
+      expect(f.kind).toBe('bug');
+      expect(f.message).toMatch(/^BUG_ON: h3_resp_headers_send: encoded HEADERS frame of \d+ bytes does not fit the 512-byte buffer \(response 299 on stream 4\)$/);
+      expect(f.frames[0].fn).toMatch(/h3RespHeadersSend$/);
+      expect(f.context.details).toMatchObject({ h3Stream: 4, status: 299, bufferBytes: 512 });
+      // Disarmed after one hit: the next one fails its stream alone.
+      expect(t.h3RespHeadersSend(8, 200, big)).toMatchObject({ status: 'failed', code: H3_ERROR_CODE.H3_INTERNAL_ERROR });
+    } finally {
+      FS_RESP_HEADERS_OVERFLOW.disarm();
+    }
   });
 
   it('malformed requests are H3_MESSAGE_ERROR on that stream only (§4.1.2, §4.2, §4.3.1)', () => {

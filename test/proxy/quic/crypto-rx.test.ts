@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { configurePools, poolsView } from '../../../diag/pool.ts';
-import { PanicError } from '../../../diag/invariants.ts';
+import { PanicError, setCurrentObject } from '../../../diag/invariants.ts';
+import { inspectPoolItem } from '../../../diag/pool.ts';
 import {
   cryptoRxRelease,
   declareNcbufPool,
+  FS_NCBUF_ALLOC_ASSERT,
   newCryptoRx,
   qcHandleCryptoFrm,
   quicFreeNcbuf,
@@ -107,6 +109,50 @@ describe('CRYPTO stream receive (RFC 9000 §19.6) over quic_ncbuf', () => {
     expect(ncbufStat().failures).toBe(2);
     for (const rx of rxs) cryptoRxRelease(rx);
     expect(ncbufStat().used).toBe(0);
+  });
+
+  it('seed 4 fault site armed: the next refusal of the pool is a BUG_ON in quicGetNcbuf under qcHandleCryptoFrm, counted first', () => {
+    configurePools({ noMerge: true, memLimitBytes: 1024, seed: 1 });
+    FS_NCBUF_ALLOC_ASSERT.arm(1);
+    try {
+      // Granted: the site does not fire and stays armed.
+      const first = newCryptoRx(200);
+      expect(qcHandleCryptoFrm(first, frame(1, msg.subarray(1, 9))).kind).toBe('data');
+      expect(FS_NCBUF_ALLOC_ASSERT.armed).toBe(true);
+      // Refused (the 1024-byte cap holds one buffer): the original assert.
+      let err: unknown;
+      try {
+        qcHandleCryptoFrm(newCryptoRx(201), frame(3, msg.subarray(3, 9)));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PanicError);
+      const f = (err as PanicError).fault;
+      expect(f.kind).toBe('bug');
+      expect(f.message).toMatch(/^BUG_ON: quic_get_ncbuf: ncbuf allocation failed \(pool quic_ncbuf, 1024-byte buffers, CRYPTO offset 0, connection 201\)/);
+      expect(f.frames.map((x) => x.fn.replace(/^.*\./, '')).slice(0, 2)).toEqual(['quicGetNcbuf', 'qcHandleCryptoFrm']);
+      expect(ncbufStat().failures).toBe(1);
+      expect(FS_NCBUF_ALLOC_ASSERT.armed).toBe(false);
+      // Disarmed again: the next refusal is the handled no-memory outcome.
+      expect(qcHandleCryptoFrm(newCryptoRx(202), frame(3, msg.subarray(3, 9))).kind).toBe('no-memory');
+      expect(ncbufStat().failures).toBe(2);
+      cryptoRxRelease(first);
+    } finally {
+      FS_NCBUF_ALLOC_ASSERT.disarm();
+    }
+  });
+
+  it('a stream without an owner tags its buffer with the connection the thread is handling', () => {
+    const rx = newCryptoRx();
+    setCurrentObject(4242, 0);
+    try {
+      const nb = quicGetNcbuf(rx)!;
+      const storage = (nb as unknown as { storage: Uint8Array }).storage; // the pool item behind the buffer
+      expect(inspectPoolItem(storage)).toMatchObject({ declaredPool: 'quic_ncbuf', state: 'allocated', owner: 4242 });
+    } finally {
+      setCurrentObject(0, 0);
+      cryptoRxRelease(rx);
+    }
   });
 
   it('a double release of the buffer itself is a BUG_ON', () => {

@@ -7,7 +7,7 @@ import { Recovery } from '../../../proxy/quic/recovery.ts';
 describe('quic trace source', () => {
   it('is named quic and registers one point per event', () => {
     expect(QUIC.name).toBe('quic');
-    expect(QUIC_EVENTS.map((e) => e.name)).toEqual(['pkt_sent', 'pkt_rcvd', 'pkt_lost', 'ack_rcvd', 'ack_sent', 'pto', 'cc_state', 'ncbuf', 'quic_err']);
+    expect(QUIC_EVENTS.map((e) => e.name)).toEqual(['pkt_sent', 'pkt_rcvd', 'pkt_lost', 'ack_rcvd', 'ack_sent', 'pto', 'cc_state', 'ncbuf', 'quic_err', 'retry', 'version_neg', 'stateless_reset']);
     const mine = tracePoints().filter((p) => p.source === 'quic');
     expect(mine.map((p) => p.event)).toEqual(QUIC_EVENTS.map((e) => e.name));
     expect(QTR.ncbuf.info.fn).toBe('quicGetNcbuf');

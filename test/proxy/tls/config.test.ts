@@ -62,8 +62,8 @@ describe('bind ... ssl crt', () => {
     ['bind :443 ssl crt nokey.pem', `'bind :443' : unable to load SSL private key from PEM file '${'DIR'}/nokey.pem': it holds no private key (nor does '${'DIR'}/nokey.pem.key'); append the unencrypted private key to the PEM file (HAProxy style: certificate, chain, key).`],
     ['bind :443 ssl crt certs/a.pem alpn h2', "'bind :443' : ALPN list 'h2' does not offer 'http/1.1': Flightbox speaks only HTTP/1.1 on TCP, so a client could negotiate nothing it serves; use 'alpn http/1.1' (or add http/1.1 to the list)."],
     ['bind :443 ssl crt certs/a.pem alpn http/1.1,,h2', "'bind :443' : invalid ALPN list 'http/1.1,,h2': empty protocol name; write e.g. 'alpn http/1.1'."],
-    ['bind :443 ssl crt certs/a.pem ciphers HIGH', "'bind' : bind option 'ciphers' for ':443' is not supported yet; supported: 'name <name>', 'ssl', 'crt <pem-file-or-directory>' or 'alpn <list>'."],
-    ['bind :443 ssl crt certs/a.pem sslv3', "'bind' : unknown option 'sslv3' for ':443', expected 'name <name>', 'ssl', 'crt <pem-file-or-directory>' or 'alpn <list>' (other bind options are not supported yet)."],
+    ['bind :443 ssl crt certs/a.pem ciphers HIGH', "'bind' : bind option 'ciphers' for ':443' is not supported yet; supported: 'name <name>', 'ssl', 'crt <pem-file-or-directory>', 'alpn <list>' or 'quic-force-retry'."],
+    ['bind :443 ssl crt certs/a.pem sslv3', "'bind' : unknown option 'sslv3' for ':443', expected 'name <name>', 'ssl', 'crt <pem-file-or-directory>', 'alpn <list>' or 'quic-force-retry' (other bind options are not supported yet)."],
   ])('refuses %s at its line, saying what to do', (line, message) => {
     expect(alertsOf(feBad(line))).toEqual([`[ALERT] config : parsing [t.cfg:3] : ${message.replaceAll('DIR', pki.dir)}`]);
   });

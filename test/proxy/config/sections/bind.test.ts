@@ -43,7 +43,7 @@ describe('bind keyword', () => {
   });
   it.each([
     ['bind', "'bind' : missing address, expected 'bind <address>:<port>[,<address>:<port>...] [name <name>]'."],
-    ['bind :80 foo', "'bind' : unknown option 'foo' for ':80', expected 'name <name>', 'ssl', 'crt <pem-file-or-directory>' or 'alpn <list>' (other bind options are not supported yet)."],
+    ['bind :80 foo', "'bind' : unknown option 'foo' for ':80', expected 'name <name>', 'ssl', 'crt <pem-file-or-directory>', 'alpn <list>' or 'quic-force-retry' (other bind options are not supported yet)."],
     ['bind :80 name', "'bind' : missing value after 'name'."],
     ['bind :0', "'bind' : port 0 in ':0' is out of range, expected 1..65535."],
   ])('rejects %s at its line', (line, message) => {

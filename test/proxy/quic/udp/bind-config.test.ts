@@ -32,6 +32,18 @@ describe('bind quic4@ / quic6@', () => {
     expect(warnings(r).join('\n')).toContain("ALPN 'h3-29' not offered: Flightbox speaks only HTTP/3 (h3) over QUIC");
   });
 
+  it('quic-force-retry is recorded on a QUIC bind and ignored with a warning on a TCP bind', () => {
+    const q = parse(fe(`bind quic4@127.0.0.1:8443 ssl crt ${pem} alpn h3 quic-force-retry`));
+    expect(alerts(q)).toEqual([]);
+    expect(warnings(q).join('\n')).not.toContain('quic-force-retry');
+    expect(parseOk(fe(`bind quic4@127.0.0.1:8443 ssl crt ${pem} quic-force-retry`)).frontends[0].binds[0].quicForceRetry).toBe(true);
+    expect(parseOk(fe(`bind quic4@127.0.0.1:8443 ssl crt ${pem}`)).frontends[0].binds[0].quicForceRetry).toBeUndefined();
+    const t = parse(fe('bind 127.0.0.1:8080 quic-force-retry'));
+    expect(alerts(t)).toEqual([]);
+    expect(warnings(t).join('\n')).toContain("'bind 127.0.0.1:8080' : 'quic-force-retry' applies only to QUIC binds");
+    expect(parseOk(fe('bind 127.0.0.1:8080 quic-force-retry')).frontends[0].binds[0].quicForceRetry).toBeUndefined();
+  });
+
   it.each([
     ['bind quic4@:443 crt PEM', "QUIC bind 'quic4@:443' needs 'ssl' and 'crt <pem>' (QUIC always runs TLS 1.3)"],
     ['bind quic4@:443 ssl', 'no SSL certificate specified'],

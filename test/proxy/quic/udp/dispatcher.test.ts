@@ -225,4 +225,18 @@ describe('two dispatchers (threads 1 and 2) with real engines', () => {
     expect(d1.route(initial)).toEqual({ kind: 'local', conn: 'conn' }); // its retransmissions stay here
     expect(d1.route(new Uint8Array(40).fill(0x41))).toEqual({ kind: 'drop', why: 'unknown-cid' });
   });
+
+  it('a long header of another version is negotiated in 1200 bytes or more, dropped otherwise, never routed (RFC 9000 §6.1)', () => {
+    const d1 = new QuicDispatcher<string>(1, 2);
+    const other = client(1000).transmit(1000)!.data.slice();
+    other.set([0x1a, 0x2a, 0x3a, 0x4a], 1);
+    d1.add(datagramDcid(other)!.dcid, 'conn'); // even for a known DCID
+    const r = d1.route(other);
+    expect(r.kind === 'negotiate' && r.version).toBe(0x1a2a3a4a);
+    expect(d1.route(other.subarray(0, 1199))).toEqual({ kind: 'drop', why: 'unsupported-version' });
+    const vn = other.slice();
+    vn.set([0, 0, 0, 0], 1);
+    expect(d1.route(vn)).toEqual({ kind: 'drop', why: 'unsupported-version' });
+    expect(d1.route(other, true).kind).toBe('negotiate');
+  });
 });

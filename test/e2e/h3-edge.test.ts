@@ -1,0 +1,173 @@
+/**
+ * End to end: what Flightbox's QUIC listener answers without a connection, against the real
+ * gtlsclient (Debian `ngtcp2-client`; /work/shared/interop-quic.md §1), through `flightbox run` with
+ * two worker threads in front of a node:http origin:
+ *
+ * - `bind quic4@... quic-force-retry`: the client gets a Retry (its log: `type=Retry`), follows it,
+ *   checks original_destination_connection_id and retry_source_connection_id (RFC 9000 §7.3, §8.1.2)
+ *   and completes a GET; a bind without the option sends no Retry.
+ * - Version negotiation (RFC 9000 §6): a client offering version 0x1a2a3a4a gets a Version
+ *   Negotiation packet listing v1 (`type=VN`, `VN v=0x00000001`), selects v1 and completes a GET.
+ * - Stateless reset (RFC 9000 §10.3): a client whose connection's worker thread died (`debug dev
+ *   exit`) and was replaced by the supervisor sends its request after the restart (`--delay-stream`);
+ *   the replacement, which shares the supervisor's secret, answers with a stateless reset whose token
+ *   is the one advertised for that connection id; the client logs `SR token=...` and drains.
+ * Each is also checked on the `quic` trace source (`show events flight`).
+ *
+ * gtlsclient exits 0 even when it fails: every assertion is on what it prints. Every run is bounded
+ * by `--handshake-timeout`/`--timeout` and a kill timer. Skipped, with the reason, when gtlsclient is
+ * not installed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { buildConfig, freePort, pollUntil, run, startProxy, trackChild, type Proxy } from './harness.ts';
+import { listen, type Origin } from './origins.ts';
+
+const GTLSCLIENT = '/usr/bin/gtlsclient';
+const HAVE_CLIENT = existsSync(GTLSCLIENT);
+if (!HAVE_CLIENT) console.warn(`test/e2e/h3-edge.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+
+let p: Proxy;
+let origin: Origin;
+/** The QUIC bind with quic-force-retry, and the plain one. */
+let retryPort: number;
+let plainPort: number;
+
+const BASE = ['--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=8s'];
+
+/** Runs gtlsclient to completion against `port`; everything it printed (its ngtcp2 log included). */
+async function h3(port: number, path: string, extra: string[] = []): Promise<string> {
+  const r = await run(GTLSCLIENT, [...BASE, ...extra, '127.0.0.1', String(port), `https://127.0.0.1:${port}${path}`], { timeoutMs: 20_000 });
+  return r.stdout + r.stderr;
+}
+
+/** The body bytes of stream `id` from gtlsclient's hexdump lines (`00000000  68 65 ...  |hel...|`). */
+function bodyOf(out: string, streamHex: string): string {
+  const lines = out.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`http: stream ${streamHex} body`));
+  if (at < 0) return '';
+  let text = '';
+  for (const l of lines.slice(at + 1)) {
+    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(l);
+    if (!m) break;
+    text += Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1');
+  }
+  return text;
+}
+
+/** The `quic` trace lines of the flight ring. */
+async function quicEvents(): Promise<string[]> {
+  return (await p.cli('show events flight')).split('\n').filter((l) => l.includes('|quic|'));
+}
+
+describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retry, version negotiation, stateless reset', () => {
+  beforeAll(async () => {
+    origin = await listen(
+      createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('content-type', 'text/plain');
+          res.end(`origin ${req.method} ${req.url}\n`);
+        });
+      }),
+    );
+    plainPort = await freePort();
+    p = await startProxy({
+      config: (dir, port) => {
+        retryPort = port;
+        execFileSync('openssl', [
+          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        ], { stdio: 'ignore' });
+        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
+        return buildConfig(dir, { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
+          'frontend web': [
+            // The TCP bind on the same port number is what the harness waits for ("listening on").
+            `bind 127.0.0.1:${port}`,
+            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3 quic-force-retry`,
+            `bind quic4@127.0.0.1:${plainPort} ssl crt ${join(dir, 'site.pem')} alpn h3`,
+            'default_backend be',
+          ],
+          'backend be': [`server s1 127.0.0.1:${origin.port}`],
+        });
+      },
+    });
+    await p.cli('trace quic level state; trace quic start now');
+  }, 30_000);
+
+  afterAll(async () => {
+    if (p) await p.stop(); // also removes its temp dir once it exited
+    await origin?.close();
+  });
+
+  it('quic-force-retry: the client follows a Retry, checks the Retry transport parameters and completes a GET', async () => {
+    const out = await h3(retryPort, '/retry');
+    // ngtcp2 logs the Retry it received and the server's transport parameters.
+    const retry = /pkt rx pkn=0 dcid=0x[0-9a-f]+ scid=0x([0-9a-f]+) version=0x00000001 type=Retry/.exec(out);
+    expect(retry, out.slice(-3000)).not.toBeNull();
+    const firstDcid = /pkt tx pkn=0 dcid=0x([0-9a-f]+) scid=0x[0-9a-f]+ version=0x00000001 type=Initial/.exec(out)![1];
+    expect(out).toContain(`remote transport_parameters retry_source_connection_id=0x${retry![1]}`);
+    expect(out).toContain(`remote transport_parameters original_destination_connection_id=0x${firstDcid}`);
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    expect(bodyOf(out, '0x0')).toBe('origin GET /retry\n');
+    const ev = await pollUntil(quicEvents, (l) => l.some((x) => /retry op 2 /.test(x)));
+    expect(ev.some((x) => /retry op 1 on thread \d \(\d+ bytes\): 127\.0\.0\.1:\d+ odcid /.test(x))).toBe(true);
+    expect(ev.some((x) => x.includes(`odcid ${firstDcid}`))).toBe(true);
+  }, 30_000);
+
+  it('a bind without quic-force-retry sends no Retry', async () => {
+    const out = await h3(plainPort, '/plain');
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    expect(out).not.toContain('type=Retry');
+    expect(out).not.toContain('retry_source_connection_id');
+  }, 30_000);
+
+  it('version negotiation: an unknown version gets a VN listing v1; the client selects v1 and completes a GET', async () => {
+    const out = await h3(plainPort, '/vn', ['-v', '0x1a2a3a4a', '--preferred-versions', 'v1']);
+    expect(out).toMatch(/version=0x1a2a3a4a type=Initial/);
+    expect(out).toMatch(/version=0x00000000 type=VN/);
+    expect(out).toContain('pkt rx 0 VN v=0x00000001');
+    // A greasing version (0x?a?a?a?a, RFC 9000 §15) is listed too.
+    expect(out).toMatch(/pkt rx 0 VN v=0x[0-9a-f]a[0-9a-f]a[0-9a-f]a[0-9a-f]a\b/);
+    expect(out).toContain('Client selected version 0x1');
+    expect(out).toContain('the negotiated version is 0x00000001');
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
+    const ev = await pollUntil(quicEvents, (l) => l.some((x) => x.includes(`version negotiation for version ${0x1a2a3a4a} `)));
+    expect(ev.some((x) => new RegExp(`version negotiation for version ${0x1a2a3a4a} \\(\\d+ bytes\\), answered with \\d+ bytes`).test(x))).toBe(true);
+  }, 30_000);
+
+  it('stateless reset: after the owning worker thread died and was replaced, the client gets a reset with the advertised token', async () => {
+    let out = '';
+    const child = trackChild(spawn(GTLSCLIENT, [...BASE, '--delay-stream=3s', '127.0.0.1', String(plainPort), `https://127.0.0.1:${plainPort}/after-restart`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    try {
+      // The server's connection id names the thread that owns the connection (proxy/quic/udp/dispatcher.ts).
+      const owner = await pollUntil(() => /remote transport_parameters initial_source_connection_id=0x([0-9a-f]{2})/.exec(out), (m) => m !== null, { timeoutMs: 5000 });
+      expect(owner, out.slice(-3000)).not.toBeNull();
+      const thread = parseInt(owner![1], 16);
+      expect([1, 2]).toContain(thread);
+      const answer = await p.cli(`expert-mode on; debug dev exit 0 thread ${thread}`);
+      expect(answer).toContain(`thread ${thread}`);
+      await p.waitStderr(new RegExp(`worker ${thread} died`), 5000);
+      await exited;
+    } finally {
+      clearTimeout(kill);
+    }
+    const sr = /pkt rx 0 SR token=0x([0-9a-f]{32})/.exec(out);
+    expect(sr, out.slice(-3000)).not.toBeNull();
+    // The token is one the server advertised: stateless_reset_token of its first id or of a NEW_CONNECTION_ID.
+    expect(out).toMatch(new RegExp(`stateless_reset_token=0x${sr![1]}`));
+    expect(out).toContain('ERR_DRAINING');
+    expect(out).not.toContain('[:status: 200]');
+    // The replacement worker serves new connections.
+    expect(await h3(plainPort, '/again')).toContain('http: stream 0x0 [:status: 200]');
+    const ev = await pollUntil(quicEvents, (l) => l.some((x) => /stateless reset op 1: trigger \d+ bytes, reset \d+ bytes/.test(x)));
+    expect(ev.some((x) => /stateless reset op 1: /.test(x))).toBe(true);
+  }, 40_000);
+});
