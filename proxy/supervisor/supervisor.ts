@@ -251,6 +251,13 @@ export class Supervisor {
     tickClock();
     if (this.slots.get(slot.thread) !== slot) return;
     if (slot.stopping || this.stopping) {
+      // A worker that faulted while draining (seed crash 2 struck during the GOAWAY drain of a
+      // graceful stop) leaves its post-mortem too; a clean exit has no fault record.
+      const own = new ThreadState(slot.mem.state).read<FaultRecord>('fault');
+      if (own && !slot.handled) {
+        const path = this.writeSnapshotSafe(own.kind, own, slot);
+        this.log(`worker ${slot.thread} died while stopping: ${own.kind}: ${own.message}; ${path ? `snapshot written to ${path}` : 'no snapshot written'}`);
+      }
       this.slots.delete(slot.thread);
       // a soft stop still hands the tables over once the workers are gone: stop() finishes then
       if (this.stopping && this.slots.size === 0 && !this.handingOver) this.finish();

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProxy, flightbox, run, sleep, waitFor, type Proxy } from './harness.ts';
+import { buildConfig, startProxy, flightbox, run, sleep, waitFor, type Proxy } from './harness.ts';
+import { closeOrigins, httpOrigin } from './origins.ts';
 
 interface Frame {
   fn: string;
@@ -250,6 +251,35 @@ describe('pool integrity and fatal signals', () => {
     expect(j.summary.reason).toBe('signal');
     expect(j.threads.length).toBeGreaterThanOrEqual(3); // supervisor + 2 workers
     await p.stop();
+  });
+
+  it('a worker that faults while draining a graceful stop still leaves its snapshot', async () => {
+    // Seed crash 2 struck during the drain of a graceful stop: the post-mortem must not be skipped
+    // because the process is stopping anyway.
+    const slow = await httpOrigin((_req, res) => setTimeout(() => res.end('late\n'), 800));
+    const p = await startProxy({
+      config: (dir, port) =>
+        buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 5s'] }, {
+          'frontend web': [`bind 127.0.0.1:${port}`, 'default_backend be'],
+          'backend be': [`server s 127.0.0.1:${slow.port}`],
+        }),
+    });
+    try {
+      await armEverywhere(p, 'h1.stream-double-free', 1);
+      const inFlight = p.get('/slow');
+      await sleep(200); // the request waits for the origin
+      p.child.kill('SIGTERM');
+      await inFlight; // the response is written, then the stream freed twice: the worker dies
+      await p.exited;
+      const m = /worker 1 died while stopping: pool: FATAL: pool inconsistency .*double free.*; snapshot written to (\S+)/.exec(p.stderr());
+      expect(m, p.stderr()).not.toBeNull();
+      const j = await decode(m![1]);
+      expect(j.summary.reason).toBe('pool');
+      expect(topInApp(j)).toMatchObject({ fn: 'endStream', file: 'proxy/h1/conn.ts' });
+    } finally {
+      await p.stop();
+      await closeOrigins();
+    }
   });
 
   it('worker-on-death exit stops the process after the post-mortem', async () => {
