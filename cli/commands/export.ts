@@ -94,7 +94,7 @@ export function runExport(file: string, opts: ExportOptions, io: ExportIO): numb
     }
     if (!emit(q.text, opts, io)) return 2;
     if (opts.output !== undefined) io.out(`wrote ${opts.output}: qlog JSON-SEQ, ${q.connections} QUIC connection(s), ${q.records} records (open it in qvis)\n`);
-    if (q.unattributed > 0) io.err(`note: ${q.unattributed} quic/tls13 record(s) without a connection id fell in the lifetime of several QUIC connections and were left out\n`);
+    if (q.unattributed > 0) io.err(`note: ${q.unattributed} quic/tls13 record(s) without a connection id could not be given to a connection (a snapshot of an older build, several QUIC connections alive at once) and were left out\n`);
     return 0;
   }
   const ki = matchKnownIssue(d);

@@ -22,11 +22,18 @@
  * - And one `flightbox:connection_lifetime` event per connection at its creation: its description,
  *   state and termination log (what `show sess` prints).
  *
- * Which records belong to a connection: those whose connection id is the `quic_conn`'s (the h3,
- * qpack and lifecycle sources, the stream lifecycles of its requests), and those of the `quic` and
- * `tls13` sources recorded with connection id 0 (the engine was created without a trace id) on the
- * connection's thread while it was the only QUIC connection alive there; records of that kind that
- * fall in the lifetime of several connections are left out and counted in `unattributed`.
+ * Which records belong to a connection: those whose connection id is the `quic_conn`'s. Since the
+ * listener creates that object before the QUIC engine (proxy/quic/udp/listener.ts), this covers
+ * every source: quic, tls13, h3, qpack, the lifecycle records and the stream lifecycles of its
+ * requests. A `quic` record with connection id 0 is an answer that belongs to no connection
+ * (Version Negotiation, a Retry sent or refused, a stateless reset) and is not exported.
+ *
+ * Snapshots of older builds, whose engines traced with connection id 0, are recognised by having
+ * `quic`/`tls13` records but none tagged with a connection id. For them only, an untagged record of
+ * those sources (the connectionless answers above excepted) is given to the connection that was the
+ * only QUIC connection alive on its thread at the time; one that falls in the lifetime of several
+ * connections, or of none, is left out and counted in `unattributed`. A current snapshot counts
+ * there its untagged engine records, which should not exist.
  */
 import type { LiveObject } from '../lifecycle.types.ts';
 import type { RingRecord } from '../ring.types.ts';
@@ -40,8 +47,10 @@ export const QLOG_VERSION = '0.3';
 /** The record separator of JSON-SEQ (RFC 7464 §2.2). */
 export const RS = '\x1e';
 
-/** Sources whose records may carry connection id 0 although they belong to a QUIC connection. */
+/** Sources whose records carried connection id 0 in builds older than the trace-id fix although they belong to a QUIC connection. */
 const UNTAGGED_SOURCES = new Set(['quic', 'tls13']);
+/** `quic` events recorded for no connection (the listener's stateless answers): never attributed. */
+const CONNECTIONLESS_EVENTS = new Set(['retry', 'version_neg', 'stateless_reset']);
 /** Slack after a freed connection's last lifecycle event within which its untagged records still count (ms). */
 const END_SLACK_MS = 20;
 
@@ -53,7 +62,11 @@ export interface QlogExport {
   text: string;
   /** Records written, header included. */
   records: number;
-  /** Records of the quic/tls13 sources without a connection id that matched no single connection. */
+  /**
+   * Records of the quic/tls13 sources without a connection id (connectionless answers excepted)
+   * that were given to no connection: in a snapshot of an older build, those that matched no single
+   * connection; in a current one, all of them.
+   */
   unattributed: number;
 }
 
@@ -64,7 +77,29 @@ export function quicConnections(d: DecodedSnapshot): LiveObject[] {
 
 const hex = (id: number) => `0x${id.toString(16)}`;
 
-/** The connection an untagged quic/tls13 record belongs to: the only one alive on its thread then. */
+/** Whether a record of the quic/tls13 engines was recorded without a connection id (and is no connectionless answer). */
+function untaggedEngineRecord(r: RingRecord, p: TracePointInfo | undefined): boolean {
+  return r.connId === 0 && p !== undefined && UNTAGGED_SOURCES.has(p.source) && !(p.source === 'quic' && CONNECTIONLESS_EVENTS.has(p.event));
+}
+
+/**
+ * Whether the snapshot comes from a build whose QUIC engines traced with connection id 0: it has
+ * quic/tls13 records and none of them carries a connection id.
+ */
+function engineUntagged(d: DecodedSnapshot, point: (r: RingRecord) => TracePointInfo | undefined): boolean {
+  let engine = false;
+  for (const ring of d.rings) {
+    for (const r of ring.records) {
+      const p = point(r);
+      if (!p || !UNTAGGED_SOURCES.has(p.source)) continue;
+      if (r.connId !== 0) return false;
+      engine = true;
+    }
+  }
+  return engine;
+}
+
+/** Older builds: the connection an untagged quic/tls13 record belongs to, the only one alive on its thread then. */
 function ownerByTime(r: RingRecord, conns: readonly LiveObject[]): LiveObject | undefined {
   const alive = conns.filter((c) => c.thread === r.thread && c.created <= r.time && (c.live || r.time <= c.lastEvent + END_SLACK_MS));
   return alive.length === 1 ? alive[0] : undefined;
@@ -76,14 +111,15 @@ export function exportQlog(d: DecodedSnapshot): QlogExport {
   if (conns.length === 0) return { connections: 0, text: '', records: 0, unattributed: 0 };
   const byId = new Map(conns.map((c) => [c.id, c]));
   const point = (r: RingRecord): TracePointInfo | undefined => d.points.get(r.thread)?.[r.point];
+  const guess = engineUntagged(d, point);
   let unattributed = 0;
   const owned: { r: RingRecord; p: TracePointInfo | undefined; conn: LiveObject }[] = [];
   for (const ring of d.rings) {
     for (const r of ring.records) {
       const p = point(r);
       let conn = byId.get(r.connId);
-      if (!conn && r.connId === 0 && p && UNTAGGED_SOURCES.has(p.source)) {
-        conn = ownerByTime(r, conns);
+      if (!conn && untaggedEngineRecord(r, p)) {
+        conn = guess ? ownerByTime(r, conns) : undefined;
         if (!conn) unattributed++;
       }
       if (conn) owned.push({ r, p, conn });

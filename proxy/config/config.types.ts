@@ -88,6 +88,13 @@ export interface GlobalConfig {
    * global `localpeer <name>`, else the host name, as HAProxy. A `peers` section must list it.
    */
   localPeer: string;
+  /**
+   * HAProxy's `cluster-secret <secret>` (HAProxy 2.6+): the QUIC Retry and stateless reset tokens
+   * derive from it (proxy/quic/cluster-secret.ts), so they outlive the process and are shared by
+   * every instance with the same secret; undefined = a random secret per process. Never logged nor
+   * written to snapshots (diag/redact.ts removes it from the configuration text).
+   */
+  clusterSecret?: string;
 }
 
 /** Where the demo origin (`proxy/demo/origin.ts`) listens, and the line that asked for it. */

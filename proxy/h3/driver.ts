@@ -7,8 +7,9 @@
  * message through {@link ClientMessageSink}), the `http-response` rules, the traffic log line
  * (`HTTP/3.0` in the request line, as HAProxy logs it), `show stat` counters and lifecycle objects.
  *
- * Sans-socket: the QUIC listener (proxy/quic/udp/listener.ts) feeds datagrams to the QuicConnection,
- * calls `onEvents()` after every input, then sends what the connection transmits. When something
+ * Sans-socket: the QUIC listener (proxy/quic/udp/listener.ts) opens the connection's `quic_conn`
+ * object first ({@link openH3Connection}: the QuicConnection is then built with its id as trace id),
+ * feeds datagrams to the QuicConnection, calls `onEvents()` after every input, then sends what the connection transmits. When something
  * is written outside an input (a server's response arrives), `kick()` asks the listener to do so.
  *
  * - Response headers go through `h3RespHeadersSend`: one that does not fit (`tune.bufsize`) fails
@@ -36,6 +37,7 @@ import { errorResponse } from '../h1/errors.ts';
 import type { QuicConnection } from '../quic/connection.ts';
 import type { ConnectionEvent } from '../quic/connection.types.ts';
 import type { QuicAppShow } from '../quic/show.types.ts';
+import type { QuicAppOpening } from '../quic/udp/listener.ts';
 import type { FieldLine } from '../qpack/qpack.types.ts';
 import type { LcHandle } from '../../diag/lifecycle.ts';
 import { currentObject, panic, setCurrentObject } from '../../diag/invariants.ts';
@@ -76,6 +78,23 @@ export interface H3DriverHooks {
   kick(): void;
 }
 
+
+/**
+ * Opens the HTTP/3 application of a new QUIC connection for the listener (QuicListenerOptions.app):
+ * creates its `quic_conn` lifecycle object now, before the listener builds the QuicConnection, so
+ * that the engine is created with that id as its trace id and every `quic`/`tls13` record of the
+ * connection (the first Initial's included) carries the id `show sess`/`show conns` print; `start`
+ * then builds the {@link H3ClientConnection} around the connection with that same object.
+ */
+export function openH3Connection(fe: FrontendConfig, ctx: H1Context, info: H3ConnInfo, hooks: H3DriverHooks): QuicAppOpening {
+  const lc = createConnObject(fe, ctx, info);
+  return { connId: lc.id, start: (quic) => new H3ClientConnection(quic, fe, ctx, info, hooks, lc) };
+}
+
+/** The `quic_conn` lifecycle object of a connection (its description is what `show sess` prints). */
+function createConnObject(fe: FrontendConfig, ctx: H1Context, info: H3ConnInfo): LcHandle {
+  return ctx.lifecycle.create('quic_conn', 0, `${info.remoteAddress}:${info.remotePort} -> ${info.localAddress}:${info.localPort} quic fe=${fe.name}`);
+}
 
 /**
  * Fault site re-creating seed crash 2 (HAProxy 3.0.0-3.0.2: `h3s->h3c` NULL in `h3_close()` after
@@ -202,7 +221,11 @@ export class H3ClientConnection {
   /** Ended streams whose response bytes are not all acknowledged yet (a graceful close waits for them). */
   private readonly unacked = new Set<number>();
 
-  constructor(quic: QuicConnection, fe: FrontendConfig, ctx: H1Context, info: H3ConnInfo, hooks: H3DriverHooks) {
+  /**
+   * `lc`: the connection's `quic_conn` object when it was created before the QuicConnection
+   * ({@link openH3Connection}, whose id the engine's trace records carry); created here otherwise.
+   */
+  constructor(quic: QuicConnection, fe: FrontendConfig, ctx: H1Context, info: H3ConnInfo, hooks: H3DriverHooks, lc?: LcHandle) {
     this.quic = quic;
     this.fe = fe;
     this.ctx = ctx;
@@ -213,7 +236,7 @@ export class H3ClientConnection {
     this.tracking = threadStickTables().size > 0;
     this.fk = CTR.accept(fe);
     feConns.opened(fe.name);
-    this.lc = ctx.lifecycle.create('quic_conn', 0, `${info.remoteAddress}:${info.remotePort} -> ${info.localAddress}:${info.localPort} quic fe=${fe.name}`);
+    this.lc = lc ?? createConnObject(fe, ctx, info);
     this.connId = this.lc.id;
     this.facts = { src: info.remoteAddress, srcPort: info.remotePort, dstPort: info.localPort, ssl: true };
   }

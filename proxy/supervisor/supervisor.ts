@@ -11,7 +11,7 @@
  * their synchronisation with the peers (`peers` sections, proxy/peers/runtime.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
+import { quicSecretOf } from '../quic/cluster-secret.ts';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/config.types.ts';
 import type { FaultKind, FaultRecord, RawFrame } from '../../diag/fault.types.ts';
@@ -107,8 +107,12 @@ export class Supervisor {
    * the workers start, and handed to each worker (and its replacements) in WorkerInit.stickTables.
    */
   private readonly stickBuffers: SharedArrayBuffer[];
-  /** Secret of QUIC Retry and stateless reset tokens, the same for every worker and its replacements (WorkerInit.quicSecret). */
-  private readonly quicSecret = new Uint8Array(randomBytes(32));
+  /**
+   * Secret of QUIC Retry and stateless reset tokens, the same for every worker and its replacements
+   * (WorkerInit.quicSecret): derived from the global `cluster-secret` when set, random otherwise
+   * (proxy/quic/cluster-secret.ts).
+   */
+  private readonly quicSecret: Uint8Array;
   /** The supervisor's views of the tables, for `show/clear/set table`. */
   readonly stickTables: StickTableRegistry;
   /** The expiry owner of every table (proxy/stick/registry.ts StickExpiry), while running. */
@@ -138,6 +142,7 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     this.opts = opts;
     this.config = opts.config;
+    this.quicSecret = quicSecretOf(opts.config.global.clusterSecret);
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.nbthread = opts.config.global.nbthread ?? availableParallelism();
     const rings: Record<string, number> = { flight: DEFAULT_SIZES.rings.flight };

@@ -26,7 +26,7 @@ import { attachCounters } from '../stream/counters.ts';
 import { createLogger, type Logger } from '../log/sink.ts';
 import { attachStickTables } from '../stick/registry.ts';
 import { QuicListener } from '../quic/udp/listener.ts';
-import { H3ClientConnection } from '../h3/driver.ts';
+import { openH3Connection } from '../h3/driver.ts';
 import { declareNcbufPool } from '../quic/crypto-rx.ts';
 import { loadCrts } from '../tls/certs.ts';
 import { loadServerCredentials } from '../tls13/certificate-chain.ts';
@@ -162,7 +162,7 @@ function quicListener(b: BindConfig & { ssl: BindSslConfig; quic: 'quic4' | 'qui
         { type: 'quic-dgram', to: d.thread, from: init.thread, listener: key, data: d.data, remoteAddress: d.remoteAddress, remotePort: d.remotePort } satisfies FromWorker,
         [d.data],
       ),
-    app: (quic, path, hooks) => new H3ClientConnection(quic, fe, h1ctx, path, hooks),
+    app: (path, hooks) => openH3Connection(fe, h1ctx, path, hooks),
     onOpen: () => {
       state.f64[TS.connsCur]++;
       state.f64[TS.connsTotal]++;

@@ -12,6 +12,10 @@
  *   exit`) and was replaced by the supervisor sends its request after the restart (`--delay-stream`);
  *   the replacement, which shares the supervisor's secret, answers with a stateless reset whose token
  *   is the one advertised for that connection id; the client logs `SR token=...` and drains.
+ * - `cluster-secret` (global, HAProxy 2.6+): the same, across a restart of the whole process: a
+ *   client connected to a proxy with `cluster-secret` sends its request once that process was
+ *   killed and a new one, with the same secret, listens on the same port; the new process's
+ *   stateless reset carries the token the first one advertised.
  * Each is also checked on the `quic` trace source (`show events flight`).
  *
  * gtlsclient exits 0 even when it fails: every assertion is on what it prints. Every run is bounded
@@ -170,4 +174,82 @@ describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retr
     const ev = await pollUntil(quicEvents, (l) => l.some((x) => /stateless reset op 1: trigger \d+ bytes, reset \d+ bytes/.test(x)));
     expect(ev.some((x) => /stateless reset op 1: /.test(x))).toBe(true);
   }, 40_000);
+});
+
+/** A proxy with one worker whose QUIC bind is on `quicPort`, with `cluster-secret <secret>` when given. */
+function clusterProxy(quicPort: number, secret: string | undefined): Promise<Proxy> {
+  return startProxy({
+    config: (dir, port) => {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ], { stdio: 'ignore' });
+      writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
+      return buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 2s', ...(secret ? [`cluster-secret ${secret}`] : [])], timeouts: { client: '10s' } }, {
+        'frontend web': [
+          `bind 127.0.0.1:${port}`, // what the harness waits for ("listening on")
+          `bind quic4@127.0.0.1:${quicPort} ssl crt ${join(dir, 'site.pem')} alpn h3`,
+          'http-request return status 200 content-type text/plain string "served\\n"',
+        ],
+      });
+    },
+  });
+}
+
+describe.skipIf(!HAVE_CLIENT)('cluster-secret: stateless reset tokens survive a restart of the whole process', () => {
+  const proxies: Proxy[] = [];
+  afterAll(async () => {
+    for (const x of proxies) await x.stop('SIGKILL');
+  });
+
+  /**
+   * A client connects to a proxy configured with `secret`, which is then killed (supervisor and
+   * workers at once) and replaced by a new process on the same port with the same `secret`; the
+   * client sends its request (`--delay-stream`) once the replacement listens. Returns what the
+   * client printed and the replacement's `quic` trace lines.
+   */
+  async function restartUnder(secret: string | undefined): Promise<{ out: string; events: string[]; second: Proxy; quicPort: number }> {
+    const quicPort = await freePort();
+    const first = await clusterProxy(quicPort, secret);
+    proxies.push(first);
+    let out = '';
+    const child = trackChild(spawn(GTLSCLIENT, ['--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=8s', '--delay-stream=5s', '127.0.0.1', String(quicPort), `https://127.0.0.1:${quicPort}/after-process-restart`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    try {
+      const hs = await pollUntil(() => /remote transport_parameters stateless_reset_token=0x[0-9a-f]{32}/.test(out), (x) => x, { timeoutMs: 5000 });
+      expect(hs, out.slice(-3000)).toBe(true);
+      await first.stop('SIGKILL');
+      const second = await clusterProxy(quicPort, secret);
+      proxies.push(second);
+      await second.cli('trace quic level state; trace quic start now');
+      await exited;
+      const events = (await second.cli('show events flight')).split('\n').filter((l) => l.includes('|quic|'));
+      return { out, events, second, quicPort };
+    } finally {
+      clearTimeout(kill);
+    }
+  }
+
+  it('the process restarted on the same port with the same cluster-secret resets the old connection with the token the first one advertised', async () => {
+    const { out, events, quicPort } = await restartUnder('e2e-cluster-secret-7f3a');
+    const sr = /pkt rx 0 SR token=0x([0-9a-f]{32})/.exec(out);
+    expect(sr, out.slice(-3000)).not.toBeNull();
+    // The token is one the first process advertised (its first connection id's or a NEW_CONNECTION_ID's).
+    expect(out).toMatch(new RegExp(`stateless_reset_token=0x${sr![1]}`));
+    expect(out).toContain('ERR_DRAINING');
+    expect(out).not.toContain('[:status: 200]');
+    expect(events.some((x) => /stateless reset op 1: trigger \d+ bytes, reset \d+ bytes/.test(x))).toBe(true);
+    // And the new process serves new connections.
+    expect(await h3(quicPort, '/again')).toContain('http: stream 0x0 [:status: 200]');
+  }, 45_000);
+
+  it('without cluster-secret the restarted process still answers with a stateless reset, but one the client cannot recognise', async () => {
+    const { out, events } = await restartUnder(undefined);
+    expect(events.some((x) => /stateless reset op 1: /.test(x))).toBe(true);
+    expect(out).not.toMatch(/pkt rx 0 SR token=/);
+    expect(out).not.toContain('[:status: 200]');
+  }, 45_000);
 });

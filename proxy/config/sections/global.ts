@@ -152,6 +152,15 @@ export const GLOBAL_KEYWORDS: KeywordTable<GlobalState> = {
   'redact-query': nameList('redact-query <name> [<name>...]', (ctx, names) => {
     for (const n of names) if (!ctx.state.value.redactQueries.includes(n)) ctx.state.value.redactQueries.push(n);
   }),
+  // HAProxy 2.6+ (configuration manual 3.1): the secret the QUIC Retry and stateless reset tokens derive from.
+  'cluster-secret': single(
+    'cluster-secret <secret>',
+    (t) => {
+      if (t === '') throw new ConfigValueError('empty secret, expected a string shared by every instance of the cluster (e.g. the output of `openssl rand -hex 32`)');
+      return t;
+    },
+    (c, v) => (c.state.value.clusterSecret = v),
+  ),
   'pool-memory-limit': single('pool-memory-limit <size>', sizeAtLeast(1024 ** 2, '1m'), (c, v) => (c.state.value.poolMemoryLimit = v)),
   log: GLOBAL_LOG_KEYWORD,
   localpeer: {

@@ -9,7 +9,10 @@
  * proxy/h3/driver.ts) and one timer armed at `QuicConnection.deadline()`. After every input
  * (datagram, timer, a kick from the application) the listener lets the application handle the
  * events, then sends every datagram the connection transmits, then re-arms the timer. A connection
- * whose state is `closed` is removed from the table and released in the same turn.
+ * whose state is `closed` is removed from the table and released in the same turn. The
+ * application's lifecycle object (`quic_conn`) is created before the QuicConnection, whose trace
+ * records (`quic`, `tls13`) all carry its id; only the answers below, which belong to no
+ * connection, are recorded with connection id 0.
  *
  * Graceful stop (`stop()`): no new connection is accepted, every connection is asked to drain
  * (HTTP/3 GOAWAY), the socket keeps serving the ones still open, and `onIdle` is called once none is
@@ -20,7 +23,8 @@
  * - Retry (`quic-force-retry` on the bind, RFC 9000 §8.1.2, §17.2.5): a client Initial without a
  *   token gets a Retry whose token (address-token.ts) is bound to the client's address and to the
  *   connection id chosen in the Retry; the Initial that brings a valid token back starts the
- *   connection with the Retry's transport parameters (§7.3); an invalid or expired token is closed
+ *   connection with the Retry's transport parameters (§7.3; that `retry` record carries the new
+ *   connection's id); an invalid or expired token is closed
  *   at once with INVALID_TOKEN in an Initial packet, without creating any state (§8.1.2, §10.2).
  * - Stateless reset (RFC 9000 §10.3) for a short-header datagram whose connection id is unknown
  *   (its connection ended, or this thread was restarted), with the token the connection advertised
@@ -66,6 +70,18 @@ export interface QuicApp {
   show?(): QuicAppShow;
 }
 
+/**
+ * The application of a new connection, opened before its QuicConnection exists (QuicListenerOptions.app):
+ * its lifecycle object is created first, so that its id tags every trace record of the engine (the
+ * `quic` and `tls13` sources, through QuicConnectionOptions.traceId) from the very first Initial on.
+ */
+export interface QuicAppOpening {
+  /** Lifecycle id of the connection's object (`quic_conn`, what `show sess`/`show conns` print); 0 when it has none. */
+  readonly connId: number;
+  /** Builds the application around the connection; called once, right after the connection is built and before any input. */
+  start(conn: QuicConnection): QuicApp;
+}
+
 /** A datagram handed over to another thread (its bytes are a fresh ArrayBuffer, to be transferred). */
 export interface HandedDatagram {
   readonly thread: number;
@@ -84,8 +100,11 @@ export interface QuicListenerOptions {
   readonly tls: Extract<QuicTlsSetup, { role: 'server' }>;
   /** Hands a datagram to the thread owning its connection. */
   forward(d: HandedDatagram): void;
-  /** Creates the application of a new connection; `kick` asks for onEvents + transmit soon. */
-  app(conn: QuicConnection, path: { remoteAddress: string; remotePort: number; localAddress: string; localPort: number }, hooks: { now(): number; kick(): void }): QuicApp;
+  /**
+   * Opens the application of a new connection, before its QuicConnection is built (see
+   * QuicAppOpening); `kick` asks for onEvents + transmit soon.
+   */
+  app(path: { remoteAddress: string; remotePort: number; localAddress: string; localPort: number }, hooks: { now(): number; kick(): void }): QuicAppOpening;
   /** A connection was created / released (counters of the worker). */
   onOpen?(): void;
   onClose?(): void;
@@ -283,8 +302,7 @@ export class QuicListener {
     }
     const c = openRetryToken(this.tokenKey, token, { address: host, retryScid: dcid }, Date.now());
     if (c.ok) {
-      st.retryValidated++;
-      if (QTR.retry.on) QTR.retry.emit(0, 0, 2, this.o.thread, data.length, `${host}:${port} odcid ${cidHex(c.odcid)}`);
+      st.retryValidated++; // traced by create(), with the id of the connection it starts
       return { originalDcid: c.odcid, retryScid: dcid.slice() };
     }
     st.retryFailed++;
@@ -317,18 +335,29 @@ export class QuicListener {
     this.sendRaw(reset, host, port);
   }
 
+  /**
+   * A new connection: its application's lifecycle object first, then the engine tagged with its id
+   * (every `quic`/`tls13` record of the connection carries it, the first Initial's included).
+   */
   private create(now: number, data: Uint8Array, path: QuicPath, odcid: Uint8Array, remoteAddress: string, remotePort: number, retry?: RetryIds): void {
-    const quic = new QuicConnection({ tls: this.o.tls, path, now, random: this.cidSource, resetSecret: this.resetKey, ...(retry ? { retry } : {}) });
+    const local = splitHostPort(this.localPath);
+    let entry: Entry | undefined;
+    const opening = this.o.app({ remoteAddress, remotePort, localAddress: local.host, localPort: local.port }, {
+      now: clock,
+      kick: () => {
+        if (entry) this.kick(entry);
+      },
+    });
+    const traceId = opening.connId;
+    if (retry && QTR.retry.on) QTR.retry.emit(traceId, 0, 2, this.o.thread, data.length, `${remoteAddress}:${remotePort} odcid ${cidHex(retry.originalDcid)}`);
+    const quic = new QuicConnection({ tls: this.o.tls, path, now, random: this.cidSource, resetSecret: this.resetKey, traceId, ...(retry ? { retry } : {}) });
     const e: Entry = { quic, app: undefined, cids: [odcid, quic.localCid], timer: undefined, timerAt: 0, kicked: false, gone: false };
+    entry = e;
     for (const c of e.cids) this.dispatcher.add(c, e);
     this.entries.add(e);
     this.o.onOpen?.();
-    const local = splitHostPort(this.localPath);
-    e.app = this.o.app(quic, { remoteAddress, remotePort, localAddress: local.host, localPort: local.port }, {
-      now: clock,
-      kick: () => this.kick(e),
-    });
-    setCurrentObject(e.app.connId ?? 0, 0);
+    e.app = opening.start(quic);
+    setCurrentObject(traceId, 0);
     quic.receive(now, data, path);
     this.service(e);
     setCurrentObject(0, 0);

@@ -32,28 +32,30 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 /**
- * One HTTP/3 exchange as the proxy records it: the QUIC engine's and the TLS handshake's records carry
- * connection id 0 (the listener creates the engine without a trace id), the h3 and lifecycle records
- * the quic_conn's id. Then, after it ended, two connections alive at once and one untagged record.
+ * One HTTP/3 exchange as the proxy records it: every record, the QUIC engine's and the TLS
+ * handshake's included, carries the quic_conn's id (the listener creates that object before the
+ * engine). Then, after it ended, two connections alive at once, a packet of the second one, and a
+ * stateless reset sent for an unknown connection id (connection id 0: it belongs to none).
  */
 async function recordExchange(): Promise<{ d: DecodedSnapshot; q: number; busy: [number, number] }> {
   tickClock();
   const q = lc.create('quic_conn', 0, '127.0.0.1:51000 -> 127.0.0.1:8443 quic fe=web');
+  const c = q.id;
   tickClock();
-  QTR.pktRcvd.emit(0, 0, 0, 0, 1); // Initial pn 0, ack-eliciting
-  T13.rx.emit(0, 0, 1, 0, 280, 'server ClientHello');
-  T13.keys.emit(0, 0, 1, 0, 0x1301, 'server'); // handshake read key: the client's
-  T13.keys.emit(0, 0, 1, 1, 0x1301, 'server'); // handshake write key: ours
-  QTR.pktSent.emit(0, 0, 0, 0, 1200); // Initial pn 0, 1200 bytes in flight
-  QTR.pktSent.emit(0, 0, 1, 0, 0); // Handshake pn 0, not in flight (ACK only)
-  T13.keys.emit(0, 0, 2, 1, 0x1301, 'server');
-  T13.done.emit(0, 0, 0x1301, 29, 0, 'server alpn=h3 sni=localhost');
+  QTR.pktRcvd.emit(c, 0, 0, 0, 1); // Initial pn 0, ack-eliciting
+  T13.rx.emit(c, 0, 1, 0, 280, 'server ClientHello');
+  T13.keys.emit(c, 0, 1, 0, 0x1301, 'server'); // handshake read key: the client's
+  T13.keys.emit(c, 0, 1, 1, 0x1301, 'server'); // handshake write key: ours
+  QTR.pktSent.emit(c, 0, 0, 0, 1200); // Initial pn 0, 1200 bytes in flight
+  QTR.pktSent.emit(c, 0, 1, 0, 0); // Handshake pn 0, not in flight (ACK only)
+  T13.keys.emit(c, 0, 2, 1, 0x1301, 'server');
+  T13.done.emit(c, 0, 0x1301, 29, 0, 'server alpn=h3 sni=localhost');
   lc.event(q, 'state', 1, 'h3');
-  QTR.ackRcvd.emit(0, 0, 2, 3, 2);
-  QTR.ccState.emit(0, 0, 14720, 0, 2400, 'slow_start');
-  QTR.pktLost.emit(0, 0, 2, 4, 1252);
-  QTR.ccState.emit(0, 0, 7360, 7360, 1200, 'recovery');
-  QTR.pto.emit(0, 0, 2, 1, 0);
+  QTR.ackRcvd.emit(c, 0, 2, 3, 2);
+  QTR.ccState.emit(c, 0, 14720, 0, 2400, 'slow_start');
+  QTR.pktLost.emit(c, 0, 2, 4, 1252);
+  QTR.ccState.emit(c, 0, 7360, 7360, 1200, 'recovery');
+  QTR.pto.emit(c, 0, 2, 1, 0);
   H3TP.uniStream.emit(q.id, 2, 0); // the client's control stream
   H3TP.rcvFrame.emit(q.id, 0, 4, 0); // SETTINGS, recorded without its stream
   H3TP.settings.emit(q.id, 0, 0, 0, 0);
@@ -73,11 +75,25 @@ async function recordExchange(): Promise<{ d: DecodedSnapshot; q: number; busy: 
   tickClock();
   const a = lc.create('quic_conn', 0, '[::1]:51001 -> [::1]:8443 quic fe=web');
   const b = lc.create('quic_conn', 0, '127.0.0.1:51002 -> 127.0.0.1:8443 quic fe=web');
-  QTR.pktRcvd.emit(0, 0, 0, 0, 1); // whose? two are alive: not attributed
+  QTR.pktRcvd.emit(b.id, 0, 0, 0, 1); // b's first Initial: tagged, so b's although a is alive too
+  QTR.statelessReset.emit(0, 0, 1, 43, 42, '127.0.0.1:51003 dcid 01aa'); // for no connection
   const time = Date.now();
   const file = join(dir, 'q.fbsnap');
   writeSnapshotFile(file, collectSnapshot({ ...r.input(time), reason: 'on-demand', fault: undefined }), { maxSize: 1 << 20, createdAt: time });
   return { d: readSnapshotFile(file), q: q.id, busy: [a.id, b.id] };
+}
+
+/**
+ * The same snapshot as an older build recorded it: the QUIC engine and the TLS handshake traced
+ * with connection id 0 (the listener created the engine before the quic_conn object).
+ */
+function asOlderBuild(d: DecodedSnapshot): DecodedSnapshot {
+  const source = (thread: number, point: number) => d.points.get(thread)?.[point]?.source;
+  const rings = d.rings.map((ring) => ({
+    ...ring,
+    records: ring.records.map((rec) => (source(rec.thread, rec.point) === 'quic' || source(rec.thread, rec.point) === 'tls13' ? { ...rec, connId: 0 } : rec)),
+  }));
+  return { ...d, rings };
 }
 
 describe('qlog export', () => {
@@ -132,7 +148,7 @@ describe('qlog export', () => {
     expect(names.lastIndexOf('quic:connection_state_updated')).toBeGreaterThan(names.indexOf('quic:connection_closed'));
   });
 
-  it('maps packets, recovery and keys, attributing the untagged quic/tls13 records to the only connection alive', () => {
+  it('maps packets, recovery and keys from the quic/tls13 records tagged with the connection id', () => {
     expect(named('quic:packet_received')).toEqual([{ header: { packet_type: 'initial', packet_number: 0 } }]);
     expect(named('quic:packet_sent')).toEqual([
       { header: { packet_type: 'initial', packet_number: 0 }, raw: { length: 1200 } },
@@ -175,16 +191,30 @@ describe('qlog export', () => {
     expect(named('flightbox:connection_lifetime')[0]).toMatchObject({ info: '127.0.0.1:51000 -> 127.0.0.1:8443 quic fe=web', live: false });
   });
 
-  it('leaves out an untagged record when two connections are alive on its thread, and counts it', () => {
+  it('gives each tagged record to its connection with several alive, and none to a connectionless answer', () => {
     const out = exportQlog(d);
-    expect(out.unattributed).toBe(1);
+    expect(out.unattributed).toBe(0);
+    const [a, b] = busy;
+    expect(recs.filter((e) => e.group_id === hex(a)).map((e) => e.name)).toEqual(['quic:connection_started', 'flightbox:connection_lifetime']);
+    expect(recs.find((e) => e.group_id === hex(a))!.data).toEqual({ local: { ip_v6: '::1', port_v6: 8443 }, remote: { ip_v6: '::1', port_v6: 51001 } });
+    expect(recs.filter((e) => e.name === 'quic:packet_received').map((e) => e.group_id)).toEqual([hex(q), hex(b)]);
+    // The stateless reset (connection id 0) belongs to no connection: not exported.
+    expect(d.rings.some((ring) => ring.records.some((rec) => rec.text?.includes('dcid 01aa')))).toBe(true);
+    expect(exportQlog(d).text).not.toContain('dcid 01aa');
+  });
+
+  it('snapshots of older builds (untagged engine records): the only connection alive gets them, several alive leave them out', () => {
+    const old = exportQlog(asOlderBuild(d));
+    const oldRecs = parseJsonSeq(old.text);
+    // The exchange exports exactly as when its records were tagged.
+    expect(oldRecs.slice(1).filter((e) => e.group_id === hex(q))).toEqual(mine);
+    // b's packet came while a and b were alive: whose is unknown, so left out and counted; the
+    // stateless reset is never anybody's and not counted.
+    expect(old.unattributed).toBe(1);
     for (const id of busy) {
-      const evs = recs.filter((e) => e.group_id === hex(id));
-      expect(evs.map((e) => e.name)).toEqual(['quic:connection_started', 'flightbox:connection_lifetime']);
+      expect(oldRecs.filter((e) => e.group_id === hex(id)).map((e) => e.name)).toEqual(['quic:connection_started', 'flightbox:connection_lifetime']);
     }
-    expect(recs.find((e) => e.group_id === hex(busy[0]))!.data).toEqual({ local: { ip_v6: '::1', port_v6: 8443 }, remote: { ip_v6: '::1', port_v6: 51001 } });
-    // Every packet_received is the first connection's: the late one was not given to anybody.
-    expect(recs.filter((e) => e.name === 'quic:packet_received').map((e) => e.group_id)).toEqual([hex(q)]);
+    expect(oldRecs.filter((e) => e.name === 'quic:packet_received').map((e) => e.group_id)).toEqual([hex(q)]);
   });
 
   it('parses endpoints and builds custom events of unknown points', () => {

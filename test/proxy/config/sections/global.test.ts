@@ -79,6 +79,19 @@ describe('global keywords accepted', () => {
       "[WARNING] config : parsing [t.cfg:3] : 'demo-origin' was already set at t.cfg:2; this later value replaces it",
     );
   });
+  it('reads cluster-secret (HAProxy 2.6+), quoted or from the environment; unset without it', () => {
+    expect(parseOk(global('cluster-secret s3cr3t')).global.clusterSecret).toBe('s3cr3t');
+    expect(parseOk(global('cluster-secret "two words"')).global.clusterSecret).toBe('two words');
+    expect(parseOk(global('cluster-secret "${QS}"'), { env: { QS: 'from-env' } }).global.clusterSecret).toBe('from-env');
+    expect(parseOk(global()).global.clusterSecret).toBeUndefined();
+  });
+  it('warns when cluster-secret is set twice without repeating either value', () => {
+    const r = parse(global('cluster-secret first-secret', 'cluster-secret second-secret'));
+    expect(r.config?.global.clusterSecret).toBe('second-secret');
+    const mine = warnings(r).filter((w) => w.includes('cluster-secret'));
+    expect(mine).toEqual(["[WARNING] config : parsing [t.cfg:3] : 'cluster-secret' was already set at t.cfg:2; this later value replaces it"]);
+    expect(warnings(r).join('\n')).not.toMatch(/first-secret|second-secret/);
+  });
   it('resolves a relative snapshot-dir against the cwd', () => {
     expect(parseOk(global('snapshot-dir ./snaps'), { cwd: '/opt/app' }).global.snapshotDir).toBe('/opt/app/snaps');
   });
@@ -123,6 +136,9 @@ describe('global keywords: bad values are alerts at file:line', () => {
     ['redact-header "x y"', "'redact-header' : 'x y' is not a valid header name (RFC 9110 5.1)."],
     ['redact-query', "'redact-query' : missing argument, expected 'redact-query <name> [<name>...]'."],
     ['pool-memory-limit lots', "'pool-memory-limit' : invalid size 'lots', expected an integer number of bytes optionally followed by k, m or g (1024-based, e.g. '16k')."],
+    ['cluster-secret', "'cluster-secret' : missing argument, expected 'cluster-secret <secret>'."],
+    ['cluster-secret ""', "'cluster-secret' : empty secret, expected a string shared by every instance of the cluster (e.g. the output of `openssl rand -hex 32`)."],
+    ['cluster-secret a b', "'cluster-secret' : unexpected argument 'b', expected 'cluster-secret <secret>'."],
     ['demo-origin', "'demo-origin' : missing argument, expected 'demo-origin <address>:<port>'."],
     ['demo-origin 127.0.0.1', "'demo-origin' : missing port in '127.0.0.1', expected '<address>:<port>' (e.g. ':8080')."],
     ['demo-origin 127.0.0.1:70000', "'demo-origin' : port 70000 in '127.0.0.1:70000' is out of range, expected 1..65535."],

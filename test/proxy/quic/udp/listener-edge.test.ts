@@ -48,7 +48,7 @@ async function listener(o: { forceRetry?: boolean; port?: number; secret?: Uint8
     secret: o.secret ?? SECRET,
     tls: { role: 'server', config: { credentials: ecdsa, alpn: ['h3'] } },
     forward: () => {},
-    app: (quic) => ({ onEvents: () => void quic.pollEvents(), drain: () => {}, release: () => {} }),
+    app: () => ({ connId: 0, start: (quic) => ({ onEvents: () => void quic.pollEvents(), drain: () => {}, release: () => {} }) }),
   });
   await l.listen();
   opened.push(l);
