@@ -7,14 +7,13 @@
  */
 import { AEAD_TAG_LENGTH, type PacketKeys } from './crypto.types.ts';
 import { FRAME_RULES } from './frame-rules.ts';
-import type { Frame } from './frame.types.ts';
-import { writeFrame } from './frame.ts';
+import { FRAME_TYPE, STREAM_BITS, type Frame } from './frame.types.ts';
+import { encodeFrame } from './frame.ts';
 import { writeLongHeader, writeShortHeader } from './header.ts';
 import { truncatePacketNumber } from './packet-number.ts';
-import { protectPacket } from './protection.ts';
+import { allocPacketBytes, protectPacket } from './protection.ts';
 import type { FrameSink, SentRecord } from './sent-record.ts';
-import { varintLength } from './varint.ts';
-import { ByteWriter } from './writer.ts';
+import { varintLength, writeVarint } from './varint.ts';
 
 /** Packet types the engine sends (no 0-RTT). */
 export type SendPacketType = 'initial' | 'handshake' | '1rtt';
@@ -29,9 +28,44 @@ export function headerSize(type: SendPacketType, dcidLength: number, scidLength:
   return 1 + 4 + 1 + dcidLength + 1 + scidLength + token + LENGTH_FIELD_SIZE + pnLength;
 }
 
-/** Collects the frames of one packet within `budget` plaintext bytes. */
+/**
+ * The exact wire size of `f` (RFC 9000 §19) for the frames that dominate packets (STREAM, CRYPTO,
+ * PADDING, PING, HANDSHAKE_DONE, MAX_DATA, MAX_STREAM_DATA), computed without encoding; undefined
+ * for the other types (the caller encodes those to learn their size). Throws RangeError, as the
+ * encoder does, for a varint out of range.
+ */
+export function frameSize(f: Frame): number | undefined {
+  switch (f.type) {
+    case 'stream': {
+      const n = f.data.length;
+      return 1 + varintLength(f.streamId) + (f.offset > 0 ? varintLength(f.offset) : 0) + ((f.explicitLength ?? true) ? varintLength(n) : 0) + n;
+    }
+    case 'crypto':
+      return 1 + varintLength(f.offset) + varintLength(f.data.length) + f.data.length;
+    case 'padding':
+      return f.length;
+    case 'ping':
+    case 'handshake_done':
+      return 1;
+    case 'max_data':
+      return 1 + varintLength(f.maximum);
+    case 'max_stream_data':
+      return 1 + varintLength(f.streamId) + varintLength(f.maximum);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Collects the frames of one packet within `budget` plaintext bytes. Each frame is sized first
+ * (`frameSize`) and STREAM, CRYPTO and PADDING frames, which fill most packets, are encoded once,
+ * straight into the packet's buffer (allocated at the budget on the first frame, never grown);
+ * the other (small) types are encoded by `encodeFrame` and copied in. `payload()` is a view of the
+ * buffer, not a copy.
+ */
 export class PacketBuilder implements FrameSink {
-  private readonly w = new ByteWriter(1200);
+  private buf: Uint8Array | null = null;
+  private pos = 0;
   private readonly budget: number;
   readonly records: SentRecord[] = [];
   /** RFC 9000 §13.2: any frame other than ACK, PADDING, CONNECTION_CLOSE. */
@@ -47,26 +81,75 @@ export class PacketBuilder implements FrameSink {
 
   /** Plaintext bytes written. */
   get length(): number {
-    return this.w.length;
+    return this.pos;
   }
 
   /** Bytes left. */
   get room(): number {
-    return this.budget - this.w.length;
+    return this.budget - this.pos;
   }
 
   /** Whether no frame was added. */
   get empty(): boolean {
-    return this.w.length === 0;
+    return this.pos === 0;
+  }
+
+  /** The buffer with room for `n` more bytes (`pad` may go past the budget: the caller sized it). */
+  private reserve(n: number): Uint8Array {
+    const need = this.pos + n;
+    if (this.buf === null) this.buf = allocPacketBytes(Math.max(this.budget, need));
+    else if (need > this.buf.length) {
+      const next = new Uint8Array(need);
+      next.set(this.buf.subarray(0, this.pos));
+      this.buf = next;
+    }
+    return this.buf;
   }
 
   /** Encodes `frame` if it fits; keeps `record` for loss recovery. */
   add(frame: Frame, record: SentRecord | null): boolean {
-    const probe = new ByteWriter(64);
-    writeFrame(probe, frame);
-    const bytes = probe.finish();
-    if (bytes.length > this.room) return false;
-    this.w.bytes(bytes);
+    const size = frameSize(frame);
+    if (size === undefined) {
+      const bytes = encodeFrame(frame);
+      if (bytes.length > this.room) return false;
+      this.reserve(bytes.length).set(bytes, this.pos);
+      this.pos += bytes.length;
+    } else {
+      if (size > this.room) return false;
+      const out = this.reserve(size);
+      const end = this.pos + size;
+      let at = this.pos;
+      switch (frame.type) {
+        case 'stream': {
+          const len = frame.explicitLength ?? true;
+          out[at++] = FRAME_TYPE.STREAM | (frame.offset > 0 ? STREAM_BITS.OFF : 0) | (len ? STREAM_BITS.LEN : 0) | (frame.fin ? STREAM_BITS.FIN : 0);
+          at = writeVarint(out, at, frame.streamId);
+          if (frame.offset > 0) at = writeVarint(out, at, frame.offset);
+          if (len) at = writeVarint(out, at, frame.data.length);
+          out.set(frame.data, at);
+          at += frame.data.length;
+          break;
+        }
+        case 'crypto':
+          out[at++] = FRAME_TYPE.CRYPTO;
+          at = writeVarint(out, at, frame.offset);
+          at = writeVarint(out, at, frame.data.length);
+          out.set(frame.data, at);
+          at += frame.data.length;
+          break;
+        case 'padding':
+          out.fill(0, at, end);
+          at = end;
+          break;
+        default: {
+          const bytes = encodeFrame(frame);
+          out.set(bytes, at);
+          at += bytes.length;
+        }
+      }
+      if (at !== end) throw new Error(`PacketBuilder: ${frame.type} frame sized ${size} bytes but encoded to ${at - this.pos} (frameSize out of step with the encoder)`);
+      this.pos = end;
+    }
     if (record) this.records.push(record);
     const rule = FRAME_RULES[frame.type];
     if (rule.ackEliciting) this.ackEliciting = true;
@@ -78,13 +161,14 @@ export class PacketBuilder implements FrameSink {
   /** Appends `n` PADDING bytes (no check against the budget: the caller sized them). */
   pad(n: number): void {
     if (n <= 0) return;
-    for (let i = 0; i < n; i++) this.w.u8(0);
+    this.reserve(n).fill(0, this.pos, this.pos + n);
+    this.pos += n;
     this.inFlight = true;
   }
 
-  /** The plaintext payload. */
+  /** The plaintext payload: a view of the builder's buffer (valid until the next `add`/`pad`). */
   payload(): Uint8Array {
-    return this.w.finish();
+    return this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.pos);
   }
 }
 

@@ -11,9 +11,32 @@
  * 1-RTT receiver can read the Key Phase bit and pick keys); `openPayload` authenticates and
  * decrypts; `unprotectPacket` does both. None of them throws on hostile bytes.
  */
-import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipheriv, type CipherGCMTypes } from 'node:crypto';
 import { AEAD_TAG_LENGTH, HP_SAMPLE_LENGTH, type CipherSuiteInfo, type PacketKeys } from './crypto.types.ts';
 import { decodePacketNumber } from './packet-number.ts';
+
+/** Size of the slabs `allocPacketBytes` carves packet buffers from. */
+const SLAB_SIZE = 32 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * A zeroed Uint8Array of `n` bytes for a packet being built or protected, carved from a shared
+ * 32 KB slab (like node's Buffer pool) rather than given its own backing store: per-packet
+ * ArrayBuffer allocation and its GC bookkeeping showed in the bulk-transfer profile. Slabs are
+ * never reused, so the bytes start zeroed and a view stays valid as long as it is referenced
+ * (it keeps its slab alive). Requests over 4 KB get their own buffer.
+ */
+export function allocPacketBytes(n: number): Uint8Array {
+  if (n > SLAB_SIZE / 8) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return out;
+}
 
 /** The AEAD nonce: the IV with the packet number, left-padded to 12 bytes, XORed in (RFC 9001 §5.3). */
 export function packetNonce(iv: Uint8Array, pn: number): Uint8Array {
@@ -31,18 +54,89 @@ export function packetNonce(iv: Uint8Array, pn: number): Uint8Array {
   return nonce;
 }
 
+/** A reusable AES-ECB cipher for one header protection key (RFC 9001 §5.4.3). */
+interface EcbMasker {
+  readonly alg: CipherSuiteInfo['hp'];
+  readonly cipher: Cipheriv;
+}
+
+/**
+ * Header protection ciphers by key: AES-ECB has no state between 16-byte blocks, so one node:crypto
+ * cipher per key can `update` every sample (never `final`). Keyed by the key's bytes object (keys
+ * are derived once and never mutated); entries go with their keys.
+ */
+const ecbByKey = new WeakMap<Uint8Array, EcbMasker>();
+
+function ecbCipher(alg: CipherSuiteInfo['hp'], hp: Uint8Array): Cipheriv {
+  const cached = ecbByKey.get(hp);
+  if (cached && cached.alg === alg) return cached.cipher;
+  const cipher = createCipheriv(alg, hp, null);
+  cipher.setAutoPadding(false);
+  ecbByKey.set(hp, { alg, cipher });
+  return cipher;
+}
+
+/** A plain Uint8Array view of a node Buffer (no copy), so callers never see Buffer semantics. */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 /**
  * The 5-byte header protection mask for a 16-byte `sample` (RFC 9001 §5.4.3: AES-ECB of the
- * sample; §5.4.4: ChaCha20 keystream with counter = sample[0..3] little-endian and nonce =
- * sample[4..15], which is exactly node:crypto's 16-byte chacha20 IV).
+ * sample, with a cipher created once per key and reused; §5.4.4: ChaCha20 keystream with
+ * counter = sample[0..3] little-endian and nonce = sample[4..15], one block computed in
+ * `chacha20Mask` since a node:crypto cipher would be needed per sample).
  */
 export function headerProtectionMask(suite: CipherSuiteInfo, hp: Uint8Array, sample: Uint8Array): Uint8Array {
-  if (suite.hp === 'chacha20') {
-    return new Uint8Array(createCipheriv('chacha20', hp, sample).update(new Uint8Array(5)));
+  if (suite.hp === 'chacha20') return chacha20Mask(chachaKeyWords(hp), sample);
+  return view(ecbCipher(suite.hp, hp).update(sample)).subarray(0, 5);
+}
+
+/** ChaCha20 keys as eight little-endian words, by key bytes object (RFC 8439 §2.3). */
+const chachaKeys = new WeakMap<Uint8Array, Int32Array>();
+
+function chachaKeyWords(hp: Uint8Array): Int32Array {
+  let kw = chachaKeys.get(hp);
+  if (kw === undefined) {
+    if (hp.length !== 32) throw new RangeError(`ChaCha20 header protection key is ${hp.length} bytes, expected 32 (RFC 9001 §5.4.4)`);
+    kw = new Int32Array(8);
+    for (let i = 0; i < 8; i++) kw[i] = hp[4 * i] | (hp[4 * i + 1] << 8) | (hp[4 * i + 2] << 16) | (hp[4 * i + 3] << 24);
+    chachaKeys.set(hp, kw);
   }
-  const c = createCipheriv(suite.hp, hp, null);
-  c.setAutoPadding(false);
-  return new Uint8Array(c.update(sample)).subarray(0, 5);
+  return kw;
+}
+
+const rotl = (x: number, n: number): number => (x << n) | (x >>> (32 - n));
+
+/**
+ * The first 5 bytes of the ChaCha20 block (RFC 8439 §2.3) for key words `kw`, with counter =
+ * sample[0..3] and nonce = sample[4..15] little-endian, i.e. the mask of RFC 9001 §5.4.4 (the
+ * keystream XOR five zero bytes). Computed here rather than with a node:crypto cipher, which
+ * cannot be re-keyed with a new counter/nonce and cost ~2.5 us to create per packet against
+ * ~0.2 us for this block; the tests check it against node:crypto on random samples.
+ */
+function chacha20Mask(kw: Int32Array, s: Uint8Array): Uint8Array {
+  let x0 = 0x61707865, x1 = 0x3320646e, x2 = 0x79622d32, x3 = 0x6b206574;
+  let x4 = kw[0], x5 = kw[1], x6 = kw[2], x7 = kw[3], x8 = kw[4], x9 = kw[5], x10 = kw[6], x11 = kw[7];
+  let x12 = s[0] | (s[1] << 8) | (s[2] << 16) | (s[3] << 24);
+  let x13 = s[4] | (s[5] << 8) | (s[6] << 16) | (s[7] << 24);
+  let x14 = s[8] | (s[9] << 8) | (s[10] << 16) | (s[11] << 24);
+  let x15 = s[12] | (s[13] << 8) | (s[14] << 16) | (s[15] << 24);
+  for (let i = 0; i < 10; i++) {
+    // Column rounds.
+    x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 16); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 12); x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 8); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 7);
+    x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 16); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 12); x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 8); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 7);
+    x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 16); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 12); x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 8); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 7);
+    x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 16); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 12); x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 8); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 7);
+    // Diagonal rounds.
+    x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 16); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 12); x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 8); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 7);
+    x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 16); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 12); x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 8); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 7);
+    x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 16); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 12); x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 8); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 7);
+    x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 16); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 12); x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 8); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 7);
+  }
+  const w0 = (x0 + 0x61707865) | 0;
+  const w1 = (x1 + 0x3320646e) | 0;
+  return Uint8Array.of(w0 & 0xff, (w0 >>> 8) & 0xff, (w0 >>> 16) & 0xff, w0 >>> 24, w1 & 0xff);
 }
 
 /**
@@ -53,16 +147,24 @@ function aeadName(keys: PacketKeys): CipherGCMTypes {
   return keys.suite.aead as CipherGCMTypes;
 }
 
-/** AEAD-seals `plaintext` with `aad` (the unprotected header); returns ciphertext || 16-byte tag (RFC 9001 §5.3). */
-export function sealPayload(keys: PacketKeys, pn: number, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+/**
+ * Seals `plaintext` with `aad` into `out` at `at`: ciphertext then the 16-byte tag (RFC 9001 §5.3).
+ * node:crypto takes a new cipher per packet (the nonce changes); its output is copied once, into `out`.
+ */
+function sealInto(keys: PacketKeys, pn: number, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
   const c = createCipheriv(aeadName(keys), keys.key, packetNonce(keys.iv, pn), { authTagLength: AEAD_TAG_LENGTH });
   c.setAAD(aad, { plaintextLength: plaintext.length });
   const body = c.update(plaintext);
-  c.final();
-  const tag = c.getAuthTag();
-  const out = new Uint8Array(body.length + tag.length);
-  out.set(body, 0);
-  out.set(tag, body.length);
+  out.set(body, at);
+  const rest = c.final(); // empty for these stream-mode AEADs
+  if (rest.length > 0) out.set(rest, at + body.length);
+  out.set(c.getAuthTag(), at + body.length + rest.length);
+}
+
+/** AEAD-seals `plaintext` with `aad` (the unprotected header); returns ciphertext || 16-byte tag (RFC 9001 §5.3). */
+export function sealPayload(keys: PacketKeys, pn: number, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
+  sealInto(keys, pn, aad, plaintext, out, 0);
   return out;
 }
 
@@ -82,8 +184,8 @@ export function openPayload(keys: PacketKeys, pn: number, aad: Uint8Array, seale
     d.setAAD(aad, { plaintextLength: ctLength });
     d.setAuthTag(sealed.subarray(ctLength));
     const body = d.update(sealed.subarray(0, ctLength));
-    d.final();
-    return { ok: true, plaintext: new Uint8Array(body) };
+    const rest = d.final(); // empty for these stream-mode AEADs; throws on a bad tag
+    return { ok: true, plaintext: rest.length === 0 ? view(body) : view(Buffer.concat([body, rest])) };
   } catch {
     // node:crypto reports a bad tag by throwing from final(); that is an outcome here.
     return { ok: false, error: 'aead-failure' };
@@ -98,15 +200,15 @@ export function openPayload(keys: PacketKeys, pn: number, aad: Uint8Array, seale
  */
 export function protectPacket(keys: PacketKeys, header: Uint8Array, pnLength: 1 | 2 | 3 | 4, pn: number, plaintext: Uint8Array): Uint8Array {
   const pnOffset = header.length - pnLength;
-  const sealed = sealPayload(keys, pn, header, plaintext);
-  const sampleAt = 4 - pnLength; // in `sealed`: pnOffset + 4 - header.length
-  if (sampleAt + HP_SAMPLE_LENGTH > sealed.length) {
-    throw new RangeError(`protectPacket: ${plaintext.length} bytes of frames leave no 16-byte sample with a ${pnLength}-byte packet number; pad to ${plaintext.length + sampleAt + HP_SAMPLE_LENGTH - sealed.length} more`);
+  const sealedLength = plaintext.length + AEAD_TAG_LENGTH;
+  const sampleAt = pnOffset + 4;
+  if (sampleAt + HP_SAMPLE_LENGTH > header.length + sealedLength) {
+    throw new RangeError(`protectPacket: ${plaintext.length} bytes of frames leave no 16-byte sample with a ${pnLength}-byte packet number; pad to ${sampleAt + HP_SAMPLE_LENGTH - header.length - sealedLength} more`);
   }
-  const mask = headerProtectionMask(keys.suite, keys.hp, sealed.subarray(sampleAt, sampleAt + HP_SAMPLE_LENGTH));
-  const out = new Uint8Array(header.length + sealed.length);
+  const out = allocPacketBytes(header.length + sealedLength);
   out.set(header, 0);
-  out.set(sealed, header.length);
+  sealInto(keys, pn, header, plaintext, out, header.length);
+  const mask = headerProtectionMask(keys.suite, keys.hp, out.subarray(sampleAt, sampleAt + HP_SAMPLE_LENGTH));
   out[0] ^= mask[0] & ((out[0] & 0x80) !== 0 ? 0x0f : 0x1f);
   for (let i = 0; i < pnLength; i++) out[pnOffset + i] ^= mask[1 + i];
   return out;

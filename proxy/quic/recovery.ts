@@ -189,7 +189,8 @@ export class Recovery<T = unknown> {
     const s = this.spaces[space];
     s.recordSent({ pn, timeSent: now, ackEliciting: info.ackEliciting, inFlight: info.inFlight, bytes: info.bytes, payload: info.payload });
     this.amplification.onSent(info.bytes);
-    this.pacer.onSent(now, info.bytes, this.cc.congestionWindow, this.rtt.smoothedRtt);
+    // RFC 9002 §7.7: in-flight packets are paced; ACK-only packets are not, and spend no tokens.
+    if (info.inFlight) this.pacer.onSent(now, info.bytes, this.cc.congestionWindow, this.rtt.smoothedRtt);
     if (QTR.pktSent.on) QTR.pktSent.emit(this.connId, 0, TRACE_SPACE[space], pn, info.inFlight ? info.bytes : 0);
     if (info.inFlight) {
       this.cc.onPacketSent(info.bytes);

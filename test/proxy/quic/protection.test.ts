@@ -3,10 +3,12 @@
  * Initial), §A.4 (Retry integrity tag) and §A.5 (ChaCha20-Poly1305 short header), protected and
  * unprotected byte-exact against the RFC's hex; AES-256-GCM round trip; hostile inputs.
  */
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parsePacketHeader, writeLongHeader, writeShortHeader } from '../../../proxy/quic/header.ts';
 import { deriveInitialKeys, derivePacketKeys, updatePacketKeys } from '../../../proxy/quic/keys.ts';
 import {
+  allocPacketBytes,
   headerProtectionMask,
   openPayload,
   packetNonce,
@@ -208,5 +210,87 @@ describe('AES-256-GCM and hostile input', () => {
 
   it('protectPacket refuses a packet too short to sample (the caller must pad)', () => {
     expect(() => protectPacket(k, writeShortHeader({ dcid, keyPhase: 0, truncatedPn: 1, pnLength: 1 }), 1, 1, bytes('01'))).toThrow(/pad/);
+  });
+});
+
+describe('header protection cipher reuse and AEAD output', () => {
+  /** The mask computed the plain way, with a fresh node:crypto cipher (RFC 9001 §5.4.3). */
+  const freshEcbMask = (alg: string, hp: Uint8Array, sample: Uint8Array) => {
+    const c = createCipheriv(alg, hp, null);
+    c.setAutoPadding(false);
+    return hex(c.update(sample).subarray(0, 5));
+  };
+  const k256 = derivePacketKeys(CIPHER_SUITES.TLS_AES_256_GCM_SHA384, new Uint8Array(48).fill(0x33));
+
+  it('the per-key AES-ECB cipher gives the fresh-cipher mask for every sample, interleaved across keys', () => {
+    const samples = Array.from({ length: 50 }, (_, i) => Uint8Array.from({ length: 16 }, (_, j) => (i * 31 + j * 7) & 0xff));
+    for (const s of samples) {
+      for (const k of [keys.client, keys.server, k256]) {
+        expect(hex(headerProtectionMask(k.suite, k.hp, s))).toBe(freshEcbMask(k.suite.hp, k.hp, s));
+      }
+    }
+    // The RFC vectors still hold after all that reuse.
+    expect(hex(headerProtectionMask(keys.client.suite, keys.client.hp, bytes(A2.sample)))).toBe(A2.mask);
+    expect(hex(headerProtectionMask(keys.server.suite, keys.server.hp, bytes(A3.sample)))).toBe(A3.mask);
+  });
+
+  it('protects a thousand packets that all round-trip, with plain Uint8Array payloads out', () => {
+    const dcid = bytes('0a0b0c0d');
+    for (let pn = 0; pn < 1000; pn++) {
+      const plain = Uint8Array.from({ length: 20 + (pn % 1100) }, (_, i) => (pn + i) & 0xff);
+      plain[0] = 0x01; // PING first, the rest is opaque here
+      const packet = protectPacket(k256, writeShortHeader({ dcid, keyPhase: 0, truncatedPn: pn & 0xffff, pnLength: 2 }), 2, pn, plain);
+      expect(packet.length).toBe(1 + 4 + 2 + plain.length + 16);
+      const u = unprotectPacket(k256, packet, 5, pn - 1);
+      if (!u.ok) throw new Error(`packet ${pn}: ${u.message}`);
+      expect(u.pn).toBe(pn);
+      expect(u.payload.constructor).toBe(Uint8Array);
+      expect(Buffer.compare(u.payload, plain)).toBe(0);
+    }
+  });
+
+  it('sealPayload returns ciphertext || tag as one Uint8Array that openPayload accepts', () => {
+    const aad = bytes('4000');
+    const sealed = sealPayload(k256, 9, aad, bytes('0102030405'));
+    expect(sealed.constructor).toBe(Uint8Array);
+    expect(sealed.length).toBe(5 + 16);
+    const o = openPayload(k256, 9, aad, sealed);
+    expect(o.ok && hex(o.plaintext)).toBe('0102030405');
+    expect(openPayload(k256, 10, aad, sealed).ok).toBe(false);
+  });
+});
+
+describe('allocPacketBytes', () => {
+  it('hands out zeroed, non-overlapping views, across slab boundaries, and big buffers of their own', () => {
+    const views = Array.from({ length: 100 }, (_, i) => allocPacketBytes(1200 + (i % 9)));
+    views.forEach((v, i) => {
+      expect(v.length).toBe(1200 + (i % 9));
+      expect(v.every((x) => x === 0)).toBe(true);
+      v.fill(i + 1);
+    });
+    views.forEach((v, i) => expect(v.every((x) => x === i + 1)).toBe(true)); // nobody overwrote anybody
+    expect(new Set(views.map((v) => v.buffer)).size).toBeGreaterThan(1);
+    const big = allocPacketBytes(9000);
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBe(9000);
+  });
+});
+
+describe('ChaCha20 header protection block (RFC 9001 §5.4.4)', () => {
+  it('matches node:crypto chacha20 for random keys and samples, including counters with the top bit set', () => {
+    const suite = CIPHER_SUITES.TLS_CHACHA20_POLY1305_SHA256;
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let k = 0; k < 20; k++) {
+      const hp = Uint8Array.from({ length: 32 }, rnd);
+      for (let i = 0; i < 100; i++) {
+        const sample = Uint8Array.from({ length: 16 }, rnd);
+        if (i === 0) sample.fill(0xff, 0, 4);
+        const expected = hex(createCipheriv('chacha20', hp, sample).update(new Uint8Array(5)));
+        expect(hex(headerProtectionMask(suite, hp, sample))).toBe(expected);
+      }
+    }
+    const k = derivePacketKeys('TLS_CHACHA20_POLY1305_SHA256', bytes(A5.secret));
+    expect(hex(headerProtectionMask(k.suite, k.hp, bytes(A5.sample)))).toBe(A5.mask);
   });
 });

@@ -214,4 +214,46 @@ describe('anti-amplification (RFC 9000 §8.1) and pacing (RFC 9002 §7.7)', () =
     expect(p.delay(4, 1200, 12000, 100)).toBe(4);
     expect(p.delay(8, 1200, 12000, 100)).toBe(0);
   });
+
+  it('holds up to 2 ms of the rate when that exceeds ten datagrams, so a 1 ms timer does not cap the rate (RFC 9002 §7.7)', () => {
+    // Slow path (12000 bytes / 100 ms): 2 ms of the rate is 300 bytes, the bucket stays at the initial window.
+    expect(new Pacer(1200, 0).capacity(12000, 100)).toBe(12000);
+    // Fast path: cwnd 240000, srtt 1 ms: 300000 bytes/ms, so the bucket holds 600000 bytes (2 ms).
+    expect(Pacer.rate(240000, 1)).toBe(300000);
+    const p = new Pacer(1200, 0);
+    expect(p.capacity(240000, 1)).toBe(600000);
+    p.onSent(0, 240000, 240000, 1);
+    expect(p.available).toBe(12000 - 240000);
+    // A timer that fires 1.8 ms later finds 1.8 ms of the rate, not just ten datagrams.
+    expect(p.delay(1.8, 1200, 240000, 1)).toBe(0);
+    expect(p.available).toBeCloseTo(12000 - 240000 + 1.8 * 300000, 6);
+    // After a long idle period the burst is bounded by the capacity (2 ms of the rate).
+    expect(p.delay(1000, 1200, 240000, 1)).toBe(0);
+    expect(p.available).toBe(600000);
+    // A packet larger than the bucket never waits forever: a full bucket lets it go.
+    const q = new Pacer(1200, 0);
+    expect(q.delay(0, 20000, 12000, 100)).toBe(0);
+    // Throughput with a timer that fires every 1.3 ms: the sender keeps up with the rate.
+    const r = new Pacer(1200, 0);
+    let sent = 0;
+    for (let t = 0; t <= 100; t += 1.3) {
+      while (r.delay(t, 1200, 240000, 1) === 0 && sent < 1e9) {
+        r.onSent(t, 1200, 240000, 1);
+        sent += 1200;
+      }
+    }
+    const elapsed = Math.floor(100 / 1.3) * 1.3;
+    expect(sent / elapsed).toBeGreaterThan(0.95 * 300000);
+    expect(sent / elapsed).toBeLessThan(1.05 * 300000 + 600000 / elapsed);
+  });
+
+  it('ACK-only packets are not paced and spend no pacing tokens (RFC 9002 §7.7)', () => {
+    const r = new Recovery({ isServer: true, now: 1 });
+    r.onAddressValidated(1);
+    const before = r.pacer.available;
+    r.onPacketSent('application', r.nextPacketNumber('application'), { ackEliciting: false, inFlight: false, bytes: 50 }, 1);
+    expect(r.pacer.available).toBe(before);
+    r.onPacketSent('application', r.nextPacketNumber('application'), { ackEliciting: true, inFlight: true, bytes: 1200 }, 1);
+    expect(r.pacer.available).toBe(before - 1200);
+  });
 });
