@@ -26,8 +26,14 @@
  *   requests complete; the connection is then closed with H3_NO_ERROR.
  * - Backpressure: a response body is written to the QUIC stream while less than 1 MB of it waits
  *   for acknowledgement; above that the server socket is paused until it drops under 256 KB. The
- *   request body is bounded by QUIC flow control (the engine's stream windows); `pause()` on the
- *   client side does nothing.
+ *   request body goes the other way through QUIC flow control (RFC 9000 §4.1-4.2): when the server
+ *   socket does not keep up, the forward pauses the client side, which pauses delivery of the QUIC
+ *   stream (`QuicConnection.pauseRecv`): the engine holds what arrives within the stream window
+ *   already advertised and returns no credit, so the client stops sending; `resume()` (the server
+ *   socket drained) delivers what was held and returns the credit. The proxy thus holds at most
+ *   about two stream windows of a request body (one held by the engine, one handed to the socket),
+ *   whatever the origin's speed. A stream that ends while paused is resumed so that its QUIC stream
+ *   can finish.
  */
 import type { FrontendConfig, BackendConfig } from '../config/config.types.ts';
 import type { H1Context } from '../h1/conn.ts';
@@ -159,14 +165,19 @@ class H3Stream implements ClientSide, ClientMessageSink {
     return !this.ended && (!this.conn.released || this.conn.streamsLeftBehind);
   }
 
-  // ClientSide: the response never comes as bytes (message mode); reading is paced by QUIC flow control.
+  // ClientSide: the response never comes as bytes (message mode); reading the request body is
+  // paused and resumed through QUIC flow control (the engine's receive backpressure).
   write(): boolean {
     return true;
   }
   cork(): void {}
   uncork(): void {}
-  pause(): void {}
-  resume(): void {}
+  pause(): void {
+    this.conn.pauseBody(this);
+  }
+  resume(): void {
+    this.conn.resumeBody(this);
+  }
 
   // ClientMessageSink
   head(status: number, headers: readonly H1Header[], interim: boolean): boolean {
@@ -610,6 +621,21 @@ export class H3ClientConnection {
     this.applyOnly();
   }
 
+  /**
+   * The server of stream `s` does not take its request body fast enough: stop reading the QUIC
+   * stream (RFC 9000 §4.1: no more credit until it resumes; the other streams go on).
+   */
+  pauseBody(s: H3Stream): void {
+    if (this.released || s.ended) return;
+    this.quic.pauseRecv(s.id);
+  }
+
+  /** The server of stream `s` drained: deliver what the QUIC stream held and return its credit. */
+  resumeBody(s: H3Stream): void {
+    if (this.released) return;
+    if (this.quic.resumeRecv(s.id)) this.hooks.kick(); // the data comes as events, MAX_STREAM_DATA goes out
+  }
+
   /** Resumes servers paused for backpressure whose stream drained (call after acknowledgements). */
   serviceDrains(): void {
     for (const id of this.unacked) if (this.quic.streamBuffered(id) === 0) this.unacked.delete(id);
@@ -632,6 +658,7 @@ export class H3ClientConnection {
       stk.endStream(s.status, s.term === 'PR');
     }
     if (this.httplog) this.logStream(s);
+    this.resumeBody(s); // a stream paused for backpressure must not stay paused (its QUIC stream could never end)
     this.h3Close(s);
     this.ctx.lifecycle.release(s.lc);
     this.streams.delete(s.id);

@@ -385,6 +385,25 @@ export class QuicConnection {
   }
 
   /**
+   * Stops delivering a stream's data to the application (receive backpressure, RFC 9000 §4.1-4.2):
+   * what arrives is held within the window already advertised and no credit is returned for it,
+   * so the peer stops once it reaches that limit; other streams go on (streams.ts,
+   * PAUSED_CONN_SHARE). False when the stream receives nothing more or is paused already.
+   */
+  pauseRecv(streamId: number): boolean {
+    return !this.closingOrClosed() && this.streams.pauseRecv(streamId);
+  }
+
+  /**
+   * Delivers what a paused stream held (a `stream-data` event for the next `pollEvents`) and
+   * returns its credit (MAX_STREAM_DATA / MAX_DATA queued for the next `transmit`). False when it
+   * was not paused.
+   */
+  resumeRecv(streamId: number): boolean {
+    return !this.closingOrClosed() && this.streams.resumeRecv(streamId);
+  }
+
+  /**
    * Closes the connection (RFC 9000 §10.2): an application close (0x1d) by default, a transport
    * one with `app` false. The connection enters the closing state, sends CONNECTION_CLOSE, and is
    * `closed` three PTOs later.

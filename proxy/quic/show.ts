@@ -107,6 +107,7 @@ function streamsOf(c: QuicConnection, ctx: QuicShowContext): QuicShowStream[] {
                 limit: rx.window.limit,
                 ...(rx.finalSize !== undefined ? { finalSize: rx.finalSize } : {}),
                 ...(rx.stop ? { stopCode: rx.stop.code } : {}),
+                ...(rx.paused ? { pausedHeld: rx.held } : {}),
               },
             }
           : {}),
@@ -289,7 +290,7 @@ export function quicStreamLine(s: QuicShowStream): string {
     ? ` tx=${s.tx.state} off=${s.tx.sent} ack=${s.tx.acked} written=${s.tx.written} msd=${s.tx.limit}${s.tx.resetCode !== undefined ? ` reset=0x${s.tx.resetCode.toString(16)}` : ''}`
     : '';
   const rx = s.rx
-    ? ` rx=${s.rx.state} off=${s.rx.delivered} highest=${s.rx.highest} msd=${s.rx.limit}${s.rx.finalSize !== undefined ? ` fin=${s.rx.finalSize}` : ''}${s.rx.stopCode !== undefined ? ` stop=0x${s.rx.stopCode.toString(16)}` : ''}`
+    ? ` rx=${s.rx.state} off=${s.rx.delivered} highest=${s.rx.highest} msd=${s.rx.limit}${s.rx.finalSize !== undefined ? ` fin=${s.rx.finalSize}` : ''}${s.rx.stopCode !== undefined ? ` stop=0x${s.rx.stopCode.toString(16)}` : ''}${s.rx.pausedHeld !== undefined ? ` paused held=${s.rx.pausedHeld}` : ''}`
     : '';
   const req = s.lcId !== undefined ? ` sess=0x${s.lcId.toString(16)} "${s.request ?? ''}"` : '';
   return `  | stream=${String(s.id).padEnd(4)} ${kind}${tx}${rx}${req}`;

@@ -90,6 +90,8 @@ export interface QuicShowStream {
     readonly limit: number;
     readonly finalSize?: number;
     readonly stopCode?: number;
+    /** Delivery paused by the application (receive backpressure): the in-order bytes it holds undelivered. */
+    readonly pausedHeld?: number;
   };
   /** The request on it, when the application has one (HTTP/3 request streams). */
   readonly lcId?: number;

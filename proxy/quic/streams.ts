@@ -5,6 +5,15 @@
  * window, taken only while needed), and flow control at stream and connection level (§4.1,
  * FLOW_CONTROL_ERROR, FINAL_SIZE_ERROR §4.5, STREAM_LIMIT_ERROR, STREAM_STATE_ERROR §19.x).
  *
+ * Receive backpressure (RFC 9000 §4.1-4.2: credit follows what the application consumes): the
+ * application may pause a stream's delivery (`pauseRecv`); its in-order data then stays in the
+ * stream's reassembly buffer, which the stream window already bounds, no MAX_STREAM_DATA is
+ * returned for it, and `resumeRecv` delivers it (one `stream-data` event) and lets the window move
+ * again. The connection window is shared: paused streams may keep at most a quarter of it
+ * ({@link PAUSED_CONN_SHARE}) unreturned; the connection credit of held bytes beyond that share is
+ * returned as they arrive (each stream stays bounded by its own window), so that paused streams can
+ * never starve the others (RFC 9000 §4.1 lets the receiver choose how it computes MAX_DATA).
+ *
  * Sans-IO: frame handlers return null or the connection error to close with; events go to the
  * `emit` callback; `fill` puts the frames to send into a packet being assembled; `onAcked` and
  * `onLost` take back the records of sent packets.
@@ -58,6 +67,12 @@ export class RecvSide {
   ncbuf: Ncbuf | null = null;
   /** STOP_SENDING to send (pending) or sent. */
   stop: { code: number; pending: boolean } | undefined;
+  /** The application paused delivery (StreamSet.pauseRecv): in-order data is held in `ncbuf`. */
+  paused = false;
+  /** In-order bytes received and held while paused (readable from `ncbuf`, not yet delivered). */
+  held = 0;
+  /** Of `held`, bytes whose connection credit was already returned (beyond the paused share). */
+  lent = 0;
   constructor(window: number) {
     this.window = new RecvWindow(window);
   }
@@ -94,6 +109,13 @@ export interface LocalStreamLimits {
 /** Largest number of out-of-order ranges a stream's reassembly buffer tracks. */
 export const STREAM_NCBUF_MAX_RANGES = 1024;
 
+/**
+ * Share of the connection window that bytes held by paused streams may keep unreturned. Below one
+ * half: the window is moved forward once less than half of it remains unconsumed (flow-control.ts),
+ * so with at most a quarter held, streams that read always have a quarter of it as credit.
+ */
+export const PAUSED_CONN_SHARE = 0.25;
+
 type Lookup = { readonly stream: QuicStream } | { readonly closed: true } | { readonly error: QuicDecodeError };
 
 const stateError = (frameType: number, message: string): Lookup => ({ error: decodeError('STREAM_STATE_ERROR', frameType, 0, message) });
@@ -120,6 +142,9 @@ export class StreamSet {
   /** STREAMS_BLOCKED to send: the limit we hit, per type. */
   private readonly streamsBlocked: { bidi: number | undefined; uni: number | undefined } = { bidi: undefined, uni: undefined };
   private rr = 0;
+  /** Bytes held by paused streams, and of them those whose connection credit was returned early. */
+  private pausedHeld = 0;
+  private pausedLent = 0;
 
   constructor(role: Role, local: LocalStreamLimits, emit: (e: ConnectionEvent) => void) {
     this.role = role;
@@ -245,6 +270,7 @@ export class StreamSet {
   }
 
   private deliver(s: QuicStream, r: RecvSide, offset: number, data: Uint8Array): QuicDecodeError | null {
+    if (r.paused) return this.hold(r, offset, data);
     let out: Uint8Array;
     const end = offset + data.length;
     if (r.ncbuf === null && offset <= r.delivered) {
@@ -262,14 +288,55 @@ export class StreamSet {
         r.ncbuf = null;
       }
     }
+    this.handOver(s, r, out, 0);
+    return null;
+  }
+
+  /** Gives `out` (the next in-order bytes) to the application; `lent` of them had their connection credit returned already. */
+  private handOver(s: QuicStream, r: RecvSide, out: Uint8Array, lent: number): void {
     r.delivered += out.length;
     r.window.consume(out.length);
-    this.connWindow.consume(out.length);
+    this.connWindow.consume(out.length - lent);
     const fin = r.finalSize !== undefined && r.delivered === r.finalSize && r.state === 'size-known';
     if (fin) r.state = 'data-read';
     if (out.length > 0 || fin) this.emit({ kind: 'stream-data', streamId: s.id, data: out.slice(), fin });
     if (fin) this.maybeRemove(s);
+  }
+
+  /**
+   * Paused stream: stores the data in the reassembly buffer (which spans the stream window from the
+   * delivered offset, so anything the peer may send fits) without delivering or consuming it, and
+   * returns the connection credit of held bytes beyond the paused share (PAUSED_CONN_SHARE).
+   */
+  private hold(r: RecvSide, offset: number, data: Uint8Array): QuicDecodeError | null {
+    if (r.ncbuf === null) {
+      if (offset + data.length <= r.delivered) return null;
+      r.ncbuf = new Ncbuf(new Uint8Array(r.window.window), null, r.delivered, { frameType: FRAME_TYPE.STREAM, maxRanges: STREAM_NCBUF_MAX_RANGES });
+    }
+    const added = r.ncbuf.add(offset, data);
+    if (!added.ok) return added.error;
+    const grew = r.ncbuf.contiguous() - r.held;
+    if (grew <= 0) return null;
+    r.held += grew;
+    this.pausedHeld += grew;
+    const excess = this.pausedHeld - this.pausedLent - Math.floor(this.connWindow.window * PAUSED_CONN_SHARE);
+    if (excess > 0) {
+      // excess <= grew: the share was respected before these bytes, so r.lent stays <= r.held.
+      r.lent += excess;
+      this.pausedLent += excess;
+      this.connWindow.consume(excess);
+    }
     return null;
+  }
+
+  /** Forgets what paused stream `r` holds in the connection's paused accounting; returns its lent bytes. */
+  private unhold(r: RecvSide): number {
+    const lent = r.lent;
+    this.pausedHeld -= r.held;
+    this.pausedLent -= r.lent;
+    r.held = 0;
+    r.lent = 0;
+    return lent;
   }
 
   /** RESET_STREAM (RFC 9000 §19.4, §3.2, §4.5). */
@@ -285,8 +352,10 @@ export class StreamSet {
     if (r.done || r.state === 'reset-recvd') return null;
     const err = this.account(r, f.finalSize, FRAME_TYPE.RESET_STREAM, f.streamId);
     if (err) return err;
-    // The bytes never delivered still count against the connection window; give them back (§4.5).
-    this.connWindow.consume(f.finalSize - r.delivered);
+    // The bytes never delivered still count against the connection window; give them back (§4.5),
+    // except those a paused stream held whose credit was already returned.
+    const lent = this.unhold(r);
+    this.connWindow.consume(f.finalSize - r.delivered - lent);
     r.finalSize = f.finalSize;
     r.state = 'reset-read';
     if (r.ncbuf) {
@@ -382,6 +451,53 @@ export class StreamSet {
     if (!r || !r.wantsData || r.stop) return false;
     r.stop = { code, pending: true };
     return true;
+  }
+
+  /**
+   * Pauses delivery on stream `id` (receive backpressure, RFC 9000 §4.1-4.2): from now on its
+   * in-order data is held, not delivered nor consumed, so its window (MAX_STREAM_DATA) stops moving
+   * and the peer is blocked once it has sent up to the limit already advertised. False when the
+   * stream has no receiving part still expecting data, or is paused already.
+   */
+  pauseRecv(id: number): boolean {
+    const r = this.map.get(id)?.recv;
+    if (!r || !r.wantsData || r.paused) return false;
+    r.paused = true;
+    return true;
+  }
+
+  /**
+   * Resumes delivery on stream `id`: what was held is delivered at once (one `stream-data` event,
+   * with FIN when the whole stream was received) and consumed, which queues MAX_STREAM_DATA /
+   * MAX_DATA as the window rules say. False when the stream was not paused (or is gone).
+   */
+  resumeRecv(id: number): boolean {
+    const s = this.map.get(id);
+    const r = s?.recv;
+    if (!s || !r || !r.paused) return false;
+    r.paused = false;
+    if (r.done || r.state === 'reset-recvd') return true;
+    const lent = this.unhold(r);
+    let out: Uint8Array = new Uint8Array(0);
+    if (r.ncbuf) {
+      out = r.ncbuf.read();
+      if (r.ncbuf.empty) {
+        r.ncbuf.release();
+        r.ncbuf = null;
+      }
+    }
+    this.handOver(s, r, out, lent);
+    return true;
+  }
+
+  /** Whether delivery on stream `id` is paused. */
+  recvPaused(id: number): boolean {
+    return this.map.get(id)?.recv?.paused === true;
+  }
+
+  /** Bytes held by paused streams and, of them, those whose connection credit was returned early. */
+  get pausedBytes(): { held: number; lent: number } {
+    return { held: this.pausedHeld, lent: this.pausedLent };
   }
 
   /** Bytes written on `id` and not yet acknowledged (0 for unknown streams). */

@@ -110,6 +110,24 @@ describe('collectQuicConn', () => {
     expect(after.stats.bytesOut).toBeGreaterThan(50_000);
   });
 
+  it('shows a stream whose delivery is paused (receive backpressure) with the bytes it holds', () => {
+    const p = makePair({ seed: 5 });
+    expect(confirmHandshake(p)).toBe(true);
+    const id = p.client.openStream()!;
+    p.client.write(id, pattern(1000, 1));
+    p.flush();
+    p.runFor(100);
+    expect(p.server.pauseRecv(id)).toBe(true);
+    p.client.write(id, pattern(3000, 2));
+    p.flush();
+    p.runFor(100);
+    const rx = record(p, id).streams.find((x) => x.id === id)!.rx!;
+    expect(rx).toMatchObject({ delivered: 1000, highest: 4000, pausedHeld: 3000 });
+    expect(renderQuicSessDetail(record(p, id), 0x2a).join('\n')).toMatch(/ rx=recv off=1000 highest=4000 msd=\d+ paused held=3000 /);
+    p.server.resumeRecv(id);
+    expect(record(p, id).streams.find((x) => x.id === id)!.rx).not.toHaveProperty('pausedHeld');
+  });
+
   it('shows a handshake in progress as HDSHK without peer parameters', () => {
     const p = makePair({ seed: 5 });
     p.step(); // the client's Initial reached the server; its answer is on the way

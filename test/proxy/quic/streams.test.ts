@@ -181,3 +181,96 @@ describe('StreamSet sending', () => {
     expect(s.write(0, data(1))).toBe(false);
   });
 });
+
+describe('StreamSet receive backpressure (pauseRecv / resumeRecv, RFC 9000 §4.1-4.2)', () => {
+  const events = (evs: ConnectionEvent[]) => evs.filter((e) => e.kind === 'stream-data');
+  /** The peer opens stream `id` (an empty STREAM frame), so that it can be paused before its data. */
+  const open = (s: StreamSet, id: number) => expect(s.onStream(stream(id, 0, data(0)))).toBeNull();
+
+  it('holds data while paused without returning credit, then delivers it at once with FIN and returns the credit', () => {
+    const { s, events: evs } = server();
+    expect(s.onStream(stream(0, 0, data(100)))).toBeNull();
+    expect(s.pauseRecv(0)).toBe(true);
+    expect(s.pauseRecv(0)).toBe(false); // already paused
+    expect(s.recvPaused(0)).toBe(true);
+    // Out of order, then the gap: nothing is delivered, the stream window does not move.
+    expect(s.onStream(stream(0, 250, data(150, 250), true))).toBeNull();
+    expect(s.onStream(stream(0, 100, data(150, 100)))).toBeNull();
+    expect(events(evs)).toHaveLength(1);
+    const r = s.get(0)!.recv!;
+    expect([r.delivered, r.held, r.window.consumed, r.window.limit, r.state]).toEqual([100, 300, 100, 400, 'size-known']);
+    const sink = new Sink();
+    s.fill(sink);
+    expect(sink.frames.filter((f) => f.type === 'max_stream_data' || f.type === 'max_data')).toEqual([]);
+    // The peer cannot go beyond what was advertised: the held data is bounded by the stream window.
+    expect(s.onStream(stream(0, 400, data(1)))).toMatchObject({ name: 'FINAL_SIZE_ERROR' });
+    expect(s.resumeRecv(0)).toBe(true);
+    expect(s.resumeRecv(0)).toBe(false);
+    const got = events(evs);
+    expect(got).toHaveLength(2);
+    expect(got[1]).toMatchObject({ streamId: 0, fin: true });
+    expect(got[1].kind === 'stream-data' && [...got[1].data]).toEqual([...data(300, 100)]);
+    expect(r.ncbuf).toBeNull();
+    expect(s.pausedBytes).toEqual({ held: 0, lent: 0 });
+    expect(s.connWindow.consumed).toBe(400);
+  });
+
+  it('a paused stream returns MAX_STREAM_DATA only once resumed and consumed', () => {
+    const { s, events: evs } = server();
+    open(s, 0);
+    s.pauseRecv(0);
+    expect(s.onStream(stream(0, 0, data(400)))).toBeNull();
+    expect(s.onStream(stream(0, 400, data(1)))).toMatchObject({ name: 'FLOW_CONTROL_ERROR' });
+    expect(events(evs)).toEqual([]);
+    expect(s.hasPending()).toBe(false); // no credit goes back while the application does not read
+    const before = new Sink();
+    s.fill(before);
+    expect(before.frames.some((f) => f.type === 'max_stream_data')).toBe(false);
+    s.resumeRecv(0);
+    const after = new Sink();
+    s.fill(after);
+    expect(after.frames).toContainEqual({ type: 'max_stream_data', streamId: 0, maximum: 800 });
+    expect(s.onStream(stream(0, 400, data(400, 400)))).toBeNull();
+    expect(events(evs).map((e) => e.kind === 'stream-data' && e.data.length)).toEqual([400, 400]);
+  });
+
+  it('paused streams keep at most a quarter of the connection window: the others still get credit', () => {
+    const { s, events: evs } = server();
+    // Connection window 1000, stream windows 400: two paused streams hold 800 bytes.
+    open(s, 4);
+    expect([s.pauseRecv(0), s.pauseRecv(4)]).toEqual([true, true]);
+    expect(s.onStream(stream(0, 0, data(400)))).toBeNull();
+    expect(s.onStream(stream(4, 0, data(400)))).toBeNull();
+    expect(s.pausedBytes).toEqual({ held: 800, lent: 800 - 250 });
+    // Without the share the connection would be at 800 of 1000 with nothing consumed: 300 more on
+    // stream 2 would be a FLOW_CONTROL_ERROR, i.e. a peer blocked until a paused stream resumes.
+    expect(s.connWindow.consumed).toBe(550);
+    expect(s.onStream(stream(2, 0, data(300)))).toBeNull();
+    expect(events(evs).map((e) => e.kind === 'stream-data' && [e.streamId, e.data.length])).toEqual([[2, 300]]);
+    const sink = new Sink();
+    s.fill(sink);
+    // The credit lent beyond the share moved the connection window as if consumed (550 + 1000).
+    expect(sink.frames.find((f) => f.type === 'max_data')).toMatchObject({ maximum: 1550 });
+    // Resuming gives the held bytes; the connection counts each byte once.
+    s.resumeRecv(0);
+    s.resumeRecv(4);
+    expect(s.pausedBytes).toEqual({ held: 0, lent: 0 });
+    expect(s.connWindow.consumed).toBe(1100);
+    expect(events(evs).map((e) => e.kind === 'stream-data' && [e.streamId, e.data.length])).toEqual([[2, 300], [0, 400], [4, 400]]);
+  });
+
+  it('RESET_STREAM on a paused stream drops what it held and counts each byte once at connection level', () => {
+    const { s, events: evs } = server();
+    open(s, 0);
+    expect(s.pauseRecv(0)).toBe(true);
+    expect(s.onStream(stream(0, 0, data(300)))).toBeNull();
+    expect(s.pausedBytes).toEqual({ held: 300, lent: 50 });
+    expect(s.onResetStream({ type: 'reset_stream', streamId: 0, errorCode: 9, finalSize: 350 })).toBeNull();
+    expect(s.pausedBytes).toEqual({ held: 0, lent: 0 });
+    expect(s.connWindow.consumed).toBe(350);
+    expect(s.get(0)?.recv?.ncbuf).toBeNull();
+    s.resumeRecv(0);
+    expect(events(evs)).toEqual([]);
+    expect(evs.at(-1)).toMatchObject({ kind: 'stream-reset', streamId: 0, finalSize: 350 });
+  });
+});
