@@ -54,6 +54,6 @@ export const QTR = {
   retry: QUIC.point('retry', 'proto', 'quicRetry', 'retry op {0} on thread {1} ({2} bytes): {s}'),
   /** {0}: the version the client offered; {1}: datagram bytes; {2}: VN packet bytes; {s}: client address. */
   versionNeg: QUIC.point('version_neg', 'proto', 'quicVersionNegotiation', 'version negotiation for version {0} ({1} bytes), answered with {2} bytes: {s}'),
-  /** {0}: 1 sent, 2 rate-limited, 3 trigger too small; {1}: trigger bytes; {2}: reset bytes; {s}: client address and DCID. */
+  /** {0}: 1 sent, 2 rate-limited, 3 trigger too small, 4 withheld (draining or reloading); {1}: trigger bytes; {2}: reset bytes; {s}: client address and DCID. */
   statelessReset: QUIC.point('stateless_reset', 'proto', 'quicStatelessReset', 'stateless reset op {0}: trigger {1} bytes, reset {2} bytes: {s}'),
 } as const;

@@ -112,8 +112,12 @@ export interface DispatchStats {
   retryValidated: number;
   retryFailed: number;
   vnSent: number;
+  /** Version Negotiation answers withheld by the per-address / global rate limit. */
+  vnLimited: number;
   resetSent: number;
   resetLimited: number;
+  /** Stateless resets not sent because another process may serve the port (draining, or after a reload). */
+  resetSuppressed: number;
 }
 
 /**
@@ -127,7 +131,7 @@ export class QuicDispatcher<C> {
   /** Number of worker threads: a connection id naming a thread outside 1..nbthread is not ours. */
   readonly nbthread: number;
   readonly stats: DispatchStats = {
-    local: 0, created: 0, forwarded: 0, received: 0, dropped: 0, retrySent: 0, retryValidated: 0, retryFailed: 0, vnSent: 0, resetSent: 0, resetLimited: 0,
+    local: 0, created: 0, forwarded: 0, received: 0, dropped: 0, retrySent: 0, retryValidated: 0, retryFailed: 0, vnSent: 0, vnLimited: 0, resetSent: 0, resetLimited: 0, resetSuppressed: 0,
   };
   private readonly table = new Map<string, C>();
 

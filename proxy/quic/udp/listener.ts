@@ -38,6 +38,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { BindConfig, BindSslConfig } from '../../config/config.types.ts';
 import { setCurrentObject } from '../../../diag/invariants.ts';
+import { tickClock } from '../../../diag/ring.ts';
 import { openRetryToken, retryTokenKey, sealRetryToken } from '../address-token.ts';
 import { cidHex, LOCAL_CID_LENGTH, type RandomSource } from '../cid.ts';
 import { QuicConnection, type QuicTlsSetup } from '../connection.ts';
@@ -114,6 +115,13 @@ export interface QuicListenerOptions {
    * (then a token is only good on the thread that made it).
    */
   readonly secret?: Uint8Array;
+  /**
+   * Epoch ms before which no stateless reset is sent: set while a predecessor (reload, `run -sf`)
+   * may still be serving this port. Both processes' UDP sockets are in one SO_REUSEPORT group, so
+   * the kernel hands either of them datagrams of the other's connections; a reset keyed with a
+   * shared `cluster-secret` would kill them (RFC 9000 §10.3.2, §21.11).
+   */
+  readonly quietResetsUntil?: number;
 }
 
 /** The connection ids of a Retry exchange, for the connection it leads to (QuicConnectionOptions.retry). */
@@ -157,6 +165,8 @@ export class QuicListener {
   private readonly resetKey: Uint8Array;
   private readonly tokenKey: Uint8Array;
   private readonly resetLimiter = new ResetLimiter();
+  /** The same budget for Version Negotiation answers, apart so that a VN flood cannot starve resets. */
+  private readonly vnLimiter = new ResetLimiter();
 
   constructor(o: QuicListenerOptions) {
     this.o = o;
@@ -233,6 +243,7 @@ export class QuicListener {
   }
 
   private input(data: Uint8Array, remoteAddress: string, remotePort: number, forwarded: boolean): void {
+    tickClock(); // records of this datagram carry its time, not the last heartbeat's (diag/ring.ts)
     this.counts.received++;
     const d = this.dispatcher.route(data, forwarded);
     const now = clock();
@@ -254,6 +265,11 @@ export class QuicListener {
         return;
       }
       case 'negotiate':
+        // Bounded like stateless resets: an answer per datagram to any (spoofable) source otherwise (§6.1).
+        if (!this.vnLimiter.allow(remoteAddress, clock())) {
+          this.dispatcher.stats.vnLimited++;
+          return;
+        }
         this.quicVersionNegotiation(d.packet, d.version, data.length, remoteAddress, remotePort);
         return;
       case 'forward': {
@@ -305,6 +321,18 @@ export class QuicListener {
       st.retryValidated++; // traced by create(), with the id of the connection it starts
       return { originalDcid: c.odcid, retryScid: dcid.slice() };
     }
+    if (c.why === 'malformed') {
+      // Not one of our Retry tokens (a NEW_TOKEN from another server, say): §8.1.3 says to proceed
+      // as for a client without a validated address, i.e. send a Retry; INVALID_TOKEN is for a Retry
+      // token of ours that does not open (§8.1.2).
+      st.retryFailed++;
+      if (QTR.retry.on) QTR.retry.emit(0, 0, 3, this.o.thread, data.length, `${host}:${port} token not ours: answered with a Retry`);
+      const retryScid = this.cidSource(LOCAL_CID_LENGTH);
+      const t = sealRetryToken(this.tokenKey, { address: host, retryScid }, dcid, Date.now());
+      st.retrySent++;
+      this.sendRaw(buildRetry({ dcid: scid, scid: retryScid, token: t, odcid: dcid }), host, port);
+      return null;
+    }
     st.retryFailed++;
     if (QTR.retry.on) QTR.retry.emit(0, 0, 3, this.o.thread, data.length, `${host}:${port} token ${c.why}`);
     // §8.1.2: close at once with INVALID_TOKEN; no state exists, so no closing period.
@@ -320,6 +348,13 @@ export class QuicListener {
     if (!h || h.long || (data[0] & 0x40) === 0) return; // §17.3.1: fixed bit clear: not a QUIC v1 packet
     const st = this.dispatcher.stats;
     const who = `${host}:${port} dcid ${cidHex(h.dcid)}`;
+    if (this.stopping || Date.now() < (this.o.quietResetsUntil ?? 0)) {
+      // Draining, or just started by a reload: the datagram may belong to a connection of the
+      // other process sharing this port (see QuicListenerOptions.quietResetsUntil).
+      st.resetSuppressed++;
+      if (QTR.statelessReset.on) QTR.statelessReset.emit(0, 0, 4, data.length, 0, `${who}: not sent while another process may serve this port`);
+      return;
+    }
     const reset = buildStatelessReset(statelessResetToken(h.dcid, this.resetKey), data.length);
     if (!reset) {
       if (QTR.statelessReset.on) QTR.statelessReset.emit(0, 0, 3, data.length, 0, who);
@@ -368,7 +403,11 @@ export class QuicListener {
     e.kicked = true;
     setImmediate(() => {
       e.kicked = false;
-      if (!e.gone) this.service(e);
+      if (e.gone) return;
+      tickClock();
+      setCurrentObject(e.app?.connId ?? 0, 0); // a fault in a turn the application asked for names its connection
+      this.service(e);
+      setCurrentObject(0, 0);
     });
   }
 
@@ -423,6 +462,7 @@ export class QuicListener {
     e.timer = setTimeout(() => {
       e.timer = undefined;
       if (e.gone) return;
+      tickClock();
       const t = clock();
       setCurrentObject(e.app?.connId ?? 0, 0);
       e.quic.onTimeout(t);

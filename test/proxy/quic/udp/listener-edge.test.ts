@@ -40,12 +40,13 @@ afterEach(() => {
   for (const o of opened.splice(0)) o.close();
 });
 
-async function listener(o: { forceRetry?: boolean; port?: number; secret?: Uint8Array } = {}): Promise<QuicListener> {
+async function listener(o: { forceRetry?: boolean; port?: number; secret?: Uint8Array; quietResetsUntil?: number } = {}): Promise<QuicListener> {
   const l = new QuicListener({
     bind: { host: '127.0.0.1', port: o.port ?? 0, name: undefined, file: 't.cfg', line: 1, quic: 'quic4', ssl: { crt: [], alpn: ['h3'] }, ...(o.forceRetry ? { quicForceRetry: true } : {}) },
     thread: 1,
     nbthread: 1,
     secret: o.secret ?? SECRET,
+    ...(o.quietResetsUntil !== undefined ? { quietResetsUntil: o.quietResetsUntil } : {}),
     tls: { role: 'server', config: { credentials: ecdsa, alpn: ['h3'] } },
     forward: () => {},
     app: () => ({ connId: 0, start: (quic) => ({ onEvents: () => void quic.pollEvents(), drain: () => {}, release: () => {} }) }),
@@ -168,6 +169,25 @@ describe('QUIC listener: Retry, version negotiation, stateless reset', () => {
     expect(l.connections).toBe(0);
   });
 
+  it('quic-force-retry: a token that is not one of ours gets a Retry, not INVALID_TOKEN (RFC 9000 §8.1.3)', async () => {
+    const l = await listener({ forceRetry: true });
+    const c = await UdpClient.open(l.port);
+    const odcid = c.conn.originalDestinationCid.slice();
+    let replaced = false;
+    c.intercept = (d) => {
+      const h = parsePacketHeader(d, 0, 8);
+      if (replaced || !h.ok || h.packet.form !== 'retry') return d;
+      replaced = true; // the client brings back a token of another kind (say a NEW_TOKEN of another server)
+      return buildRetry({ dcid: h.packet.dcid, scid: h.packet.scid, token: Uint8Array.of(0x01, 2, 3, 4), odcid });
+    };
+    c.pump();
+    // The server answers the foreign token with a fresh Retry (the client, which follows one Retry only, ignores it).
+    expect(await until(() => c.fromServer.filter((d) => (d[0] & 0xf0) === 0xf0).length >= 2)).toBe(true);
+    expect(l.stats.retryFailed).toBeGreaterThanOrEqual(1);
+    expect(c.conn.closeReason?.errorCode).not.toBe(TRANSPORT_ERROR.INVALID_TOKEN);
+    expect(l.connections).toBe(0);
+  });
+
   it('answers an unsupported version in 1200 bytes with Version Negotiation, and nothing else (RFC 9000 §6.1)', async () => {
     const l = await listener();
     const { sock, got } = await rawSocket();
@@ -220,6 +240,36 @@ describe('QUIC listener: Retry, version negotiation, stateless reset', () => {
     expect(await until(() => c.conn.state === 'draining')).toBe(true);
     expect(c.conn.closeReason).toMatchObject({ by: 'peer', reason: 'stateless reset' });
     expect(c.conn.transmit(now())).toBeNull();
+  });
+
+  it('Version Negotiation answers are rate-limited per address like stateless resets', async () => {
+    const l = await listener();
+    const { sock, got } = await rawSocket();
+    for (let i = 0; i < 15; i++) {
+      const d = new Uint8Array(1200);
+      d.set([0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 8, 1, 2, 3, 4, 5, 6, 7, i, 4, 9, 9, 9, 9]);
+      sock.send(d, l.port, '127.0.0.1');
+    }
+    await until(() => l.counts.received === 15);
+    await sleep(50);
+    expect(got.length).toBe(10);
+    expect(l.stats).toMatchObject({ vnSent: 10, vnLimited: 5 });
+  });
+
+  it('sends no stateless reset while another process may serve the port (after a reload, or draining)', async () => {
+    const reloading = await listener({ quietResetsUntil: Date.now() + 60_000 });
+    const draining = await listener();
+    draining.stop();
+    const { sock, got } = await rawSocket();
+    const d = new Uint8Array(60).fill(7);
+    d[0] = 0x41;
+    sock.send(d, reloading.port, '127.0.0.1');
+    sock.send(d, draining.port, '127.0.0.1');
+    await until(() => reloading.counts.received === 1 && draining.counts.received === 1);
+    await sleep(50);
+    expect(got.length).toBe(0);
+    expect(reloading.stats).toMatchObject({ resetSent: 0, resetSuppressed: 1 });
+    expect(draining.stats).toMatchObject({ resetSent: 0, resetSuppressed: 1 });
   });
 
   it('stateless resets are rate-limited, and never answer 21 bytes or a clear fixed bit (RFC 9000 §10.3, §10.3.3)', async () => {
