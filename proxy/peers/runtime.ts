@@ -180,15 +180,27 @@ export class PeersRuntime {
 
   /**
    * Listens on every section's local peer address (SO_REUSEPORT, so that a successor can listen
-   * there too during a reload); rejects naming the address when one cannot be bound.
+   * there too during a reload); rejects naming the address when one cannot be bound, or when
+   * another socket serves it and this process is not a reload's successor (`waitLocal`).
    */
   async start(): Promise<void> {
     for (const sec of this.sections) {
       const at = this.listenAt.get(sec)!;
       const tls = this.tls.get(sec)?.listen;
+      const cannot = (e: Error) => new Error(`peers '${sec.name}': cannot listen on ${at.host}:${at.port} for local peer '${sec.localPeer}': ${e.message}; free that address or change the peer's address`);
+      if (!this.opts.waitLocal) {
+        // Not a reload's successor: nobody else may serve this address. A plain bind fails where
+        // any other socket is bound (reusePort ones included), which the reusePort bind below would
+        // not notice: a second instance started by mistake would split the remote peers' sessions.
+        const probe = createServer();
+        await new Promise<void>((resolve, reject) => {
+          probe.once('error', (e) => reject(cannot(e)));
+          probe.listen({ port: at.port, host: at.host }, () => probe.close(() => resolve()));
+        });
+      }
       const server = tls ? this.tlsServer(sec, tls) : createServer((socket) => this.accept(sec, socket));
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (e) => reject(new Error(`peers '${sec.name}': cannot listen on ${at.host}:${at.port} for local peer '${sec.localPeer}': ${e.message}; free that address or change the peer's address`)));
+        server.once('error', (e) => reject(cannot(e)));
         server.listen({ port: at.port, host: at.host, reusePort: true }, () => resolve());
       });
       this.servers.push(server);

@@ -130,6 +130,8 @@ export class PeersSection {
   readonly links: PeerLink[];
   readonly tables: readonly PeerTable[];
   readonly startedAt: number;
+  /** Started as a reload's successor (`run -sf`): an old local process is expected to teach. */
+  readonly reloadSuccessor: boolean;
   learn: SectionLearnState;
   /** The peer asked for the resync, and the session it was asked on. */
   learner: PeerLink | undefined;
@@ -165,6 +167,7 @@ export class PeersSection {
     this.tables = o.tables;
     this.pid = o.pid;
     this.startedAt = o.now;
+    this.reloadSuccessor = !!o.waitLocal;
     this.random = o.random ?? Math.random;
     this.nextConn = o.nextConn ?? (() => ++connSeq);
     this.links = o.remotes.map((r, i) => {
@@ -279,6 +282,10 @@ export class PeersSection {
   private acceptLocal(session: PeerSession): PeerStatus {
     const l = this.localLink;
     if (this.handingOver) return PEER_STATUS.TRY_AGAIN;
+    // Only a reload's successor expects an old process, and only around its start (HAProxy takes the
+    // local lesson in its FROMLOCAL phase): anything else using our own name is refused as before,
+    // never allowed to overwrite the tables with a "full resync".
+    if (!this.reloadSuccessor || this.clock() - this.startedAt > 2 * PEERS_RESYNC_TIMEOUT_MS) return PEER_STATUS.REMOTE_PEER_MISMATCH;
     const old = l.session;
     if (old && old !== session) old.close(`the old local process connected again, its new session wins`, this.clock(), 'COLLISION');
     l.session = session;

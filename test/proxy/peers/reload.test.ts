@@ -11,7 +11,6 @@
  *   local peer line's crt and ca-file); with nothing at the address, `failed`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { createStickTable, StickTable } from '../../../proxy/stick/table.ts';
 import { parseStickKey } from '../../../proxy/stick/key.ts';
 import type { StickTableDef } from '../../../proxy/stick/stick.types.ts';
@@ -22,6 +21,7 @@ import { formatShowPeers } from '../../../proxy/peers/show.ts';
 import { PeersRuntime } from '../../../proxy/peers/runtime.ts';
 import { parseConfigText } from '../../../proxy/config/parser.ts';
 import { createPki } from '../tls/pki.ts';
+import { freePort } from '../../e2e/harness.ts';
 
 const DEF: StickTableDef = {
   name: 'p/t',
@@ -182,6 +182,25 @@ describe('reload: the old process teaches its successor through the local peer (
     expect(new TextDecoder().decode(stranger.takeOutput())).toBe('504\n');
   });
 
+  it('a hello with our own name is refused (504, remote peer mismatch) unless this process is a reload successor in its first seconds', () => {
+    const hello = new TextEncoder().encode('HAProxyS 2.1\nalpha\nalpha 7 1\n');
+    const answer = (sec: PeersSection) => {
+      const s = sec.incoming(clock);
+      s.receive(hello, clock);
+      return new TextDecoder().decode(s.takeOutput());
+    };
+    // Not started by a reload: nothing may take the tables over by using our name.
+    const plain = proc('alpha', ['bravo']);
+    expect(answer(plain.sec)).toBe('504\n');
+    // A successor accepts it early on, not once its start is long past.
+    const next = proc('alpha', ['bravo'], { waitLocal: true });
+    expect(answer(next.sec)).toBe('200\n');
+    clock += 2 * PEERS_RESYNC_TIMEOUT_MS + 1;
+    const late = answer(next.sec);
+    clock -= 2 * PEERS_RESYNC_TIMEOUT_MS + 1;
+    expect(late).toBe('504\n');
+  });
+
   it('show peers: the local peer line is (local,active) with its session while taught, and keeps the learned count after', () => {
     const old = proc('alpha', []);
     for (let i = 0; i < 4; i++) put(old.table, `10.3.0.${i}`, i);
@@ -198,18 +217,6 @@ describe('reload: the old process teaches its successor through the local peer (
     expect(formatShowPeers([next.sec], clock, at)).toMatch(/id=alpha\(local,inactive\) .*\n.*new_conn=1 .*\n        flags=0x0 learned=4 taught=0/);
   });
 });
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function runtimeOf(text: string, waitLocal: boolean) {
   const r = parseConfigText('reload.cfg', text, { cwd: process.cwd(), env: process.env, localPeer: 'alpha' });
@@ -246,6 +253,17 @@ describe('reload: PeersRuntime hand-over over real sockets (127.0.0.1)', () => {
     expect(next.rt.sections[0]!.transitions.join('\n')).toMatch(/the old local process taught its tables \(2000 updates/);
     expect(old.logs.join('\n')).toMatch(/soft stop: teaching the tables to the successor at 127\.0\.0\.1:\d+ \(local peer 'alpha'\)/);
     expect(next.rt.show('p')).toMatch(/id=alpha\(local,(active|inactive)\) .*last_status=ESTA/);
+  });
+
+  it('a second instance that is not a reload successor cannot listen on the same local peer address', async () => {
+    const port = await freePort();
+    const text = `peers p\n    peer alpha 127.0.0.1:${port}\n    peer bravo 127.0.0.1:${await freePort()}\n    table t type ip size 8k expire 10m store gpc0,http_req_cnt\n`;
+    const first = runtimeOf(text, false);
+    running.push(first.rt);
+    await first.rt.start();
+    const second = runtimeOf(text, false);
+    running.push(second.rt);
+    await expect(second.rt.start()).rejects.toThrow(/peers 'p': cannot listen on 127\.0\.0\.1:\d+ for local peer 'alpha': .*EADDRINUSE.*; free that address/);
   });
 
   it('with nothing at the local peer address (no successor), the hand-over fails at once and the entries are lost', async () => {
