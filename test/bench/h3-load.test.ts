@@ -6,12 +6,11 @@
  * (FLIGHTBOX_CLI or dist/) and openssl, like the e2e tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { buildConfig, CLI, startProxy, type Proxy } from '../e2e/harness.ts';
+import { CLI, type Proxy } from '../e2e/harness.ts';
+import { startH3Proxy } from '../e2e/h3-harness.ts';
 import { listen } from '../e2e/origins.ts';
 import { runH3Load } from './h3-load.ts';
 
@@ -35,20 +34,11 @@ describe.skipIf(!existsSync(CLI))('h3-load through Flightbox over HTTP/3', () =>
         });
       }),
     );
-    p = await startProxy({
-      config: (dir, prt) => {
-        port = prt;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [`bind 127.0.0.1:${prt}`, `bind quic4@127.0.0.1:${prt} ssl crt ${join(dir, 'site.pem')} alpn h3`, 'default_backend be'],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      origin: origin.port,
     });
+    port = p.port;
   });
 
   afterAll(async () => {

@@ -31,7 +31,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { buildConfig, pollUntil, startProxy, type Proxy } from './harness.ts';
+import { pollUntil, type Proxy } from './harness.ts';
+import { INTEROP_FRONTEND, startH3Proxy } from './h3-harness.ts';
 import { listen } from './origins.ts';
 import { createPki, type Pki } from '../proxy/tls/pki.ts';
 
@@ -340,24 +341,13 @@ describe.skipIf(!HAVE_CHROMIUM)('HTTP/3 through Flightbox with headless Chromium
     pki = createPki('Flightbox H3 Chromium CA');
     const leaf = pki.issue('localhost');
     pin = spkiPin(leaf.certText);
-    p = await startProxy({
-      config: (dir, port) => {
-        quicPort = port;
-        return buildConfig(dir, { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            // The TCP bind on the same port number is what the harness waits for ("listening on").
-            `bind 127.0.0.1:${port}`,
-            `bind quic4@127.0.0.1:${port} ssl crt ${leaf.pem} alpn h3`,
-            'log global',
-            'option httplog',
-            'option forwardfor',
-            'http-request return status 200 content-type text/plain string "answered by a rule\\n" if { path /rule }',
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      pem: leaf.pem,
+      frontend: INTEROP_FRONTEND,
+      origin: origin.port,
     });
+    quicPort = p.port;
     // What the trace assertions below read (the default already; said here so that they do not depend on it).
     await p.cli('trace tls13 level state; trace tls13 start now; trace quic level state; trace quic start now');
     profile = mkdtempSync(join(tmpdir(), 'fb-chromium-'));

@@ -23,16 +23,12 @@
  * not installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { buildConfig, freePort, pollUntil, run, startProxy, trackChild, type Proxy } from './harness.ts';
+import { freePort, pollUntil, type Proxy } from './harness.ts';
+import { bodyOf, gtls, gtlsclientMissing, startGtls, startH3Proxy, type GtlsOptions } from './h3-harness.ts';
 import { listen, type Origin } from './origins.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/h3-edge.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/h3-edge.test.ts');
 
 let p: Proxy;
 let origin: Origin;
@@ -40,34 +36,20 @@ let origin: Origin;
 let retryPort: number;
 let plainPort: number;
 
-const BASE = ['--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=8s'];
+/** gtlsclient with its ngtcp2 log (the assertions read packets and transport parameters), idle timeout 8 s. */
+const BASE: GtlsOptions = { quicDump: true, idle: '8s' };
 
 /** Runs gtlsclient to completion against `port`; everything it printed (its ngtcp2 log included). */
-async function h3(port: number, path: string, extra: string[] = []): Promise<string> {
-  const r = await run(GTLSCLIENT, [...BASE, ...extra, '127.0.0.1', String(port), `https://127.0.0.1:${port}${path}`], { timeoutMs: 20_000 });
-  return r.stdout + r.stderr;
+function h3(port: number, path: string, extra: string[] = []): Promise<string> {
+  return gtls(port, [path], { ...BASE, extra });
 }
 
-/** The body bytes of stream `id` from gtlsclient's hexdump lines (`00000000  68 65 ...  |hel...|`). */
-function bodyOf(out: string, streamHex: string): string {
-  const lines = out.split('\n');
-  const at = lines.findIndex((l) => l.startsWith(`http: stream ${streamHex} body`));
-  if (at < 0) return '';
-  let text = '';
-  for (const l of lines.slice(at + 1)) {
-    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(l);
-    if (!m) break;
-    text += Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1');
-  }
-  return text;
+/** The `quic` trace lines of the flight ring of `x` (the main proxy unless given). */
+async function quicEvents(x: Proxy = p): Promise<string[]> {
+  return (await x.cli('show events flight')).split('\n').filter((l) => l.includes('|quic|'));
 }
 
-/** The `quic` trace lines of the flight ring. */
-async function quicEvents(): Promise<string[]> {
-  return (await p.cli('show events flight')).split('\n').filter((l) => l.includes('|quic|'));
-}
-
-describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retry, version negotiation, stateless reset', () => {
+describe.skipIf(NO_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retry, version negotiation, stateless reset', () => {
   beforeAll(async () => {
     origin = await listen(
       createServer((req, res) => {
@@ -79,26 +61,13 @@ describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retr
       }),
     );
     plainPort = await freePort();
-    p = await startProxy({
-      config: (dir, port) => {
-        retryPort = port;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            // The TCP bind on the same port number is what the harness waits for ("listening on").
-            `bind 127.0.0.1:${port}`,
-            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3 quic-force-retry`,
-            `bind quic4@127.0.0.1:${plainPort} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      bindOptions: 'quic-force-retry',
+      frontend: (pem) => [`bind quic4@127.0.0.1:${plainPort} ssl crt ${pem} alpn h3`],
+      origin: origin.port,
     });
+    retryPort = p.port;
     await p.cli('trace quic level state; trace quic start now');
   }, 30_000);
 
@@ -144,25 +113,17 @@ describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retr
   }, 30_000);
 
   it('stateless reset: after the owning worker thread died and was replaced, the client gets a reset with the advertised token', async () => {
-    let out = '';
-    const child = trackChild(spawn(GTLSCLIENT, [...BASE, '--delay-stream=3s', '127.0.0.1', String(plainPort), `https://127.0.0.1:${plainPort}/after-restart`], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    try {
-      // The server's connection id names the thread that owns the connection (proxy/quic/udp/dispatcher.ts).
-      const owner = await pollUntil(() => /remote transport_parameters initial_source_connection_id=0x([0-9a-f]{2})/.exec(out), (m) => m !== null, { timeoutMs: 5000 });
-      expect(owner, out.slice(-3000)).not.toBeNull();
-      const thread = parseInt(owner![1], 16);
-      expect([1, 2]).toContain(thread);
-      const answer = await p.cli(`expert-mode on; debug dev exit 0 thread ${thread}`);
-      expect(answer).toContain(`thread ${thread}`);
-      await p.waitStderr(new RegExp(`worker ${thread} died`), 5000);
-      await exited;
-    } finally {
-      clearTimeout(kill);
-    }
+    const client = startGtls(plainPort, ['/after-restart'], { ...BASE, extra: ['--delay-stream=3s'], killAfterMs: 20_000 });
+    // The server's connection id names the thread that owns the connection (proxy/quic/udp/dispatcher.ts).
+    const owner = await pollUntil(() => /remote transport_parameters initial_source_connection_id=0x([0-9a-f]{2})/.exec(client.output()), (m) => m !== null, { timeoutMs: 5000 });
+    expect(owner, client.output().slice(-3000)).not.toBeNull();
+    const thread = parseInt(owner![1], 16);
+    expect([1, 2]).toContain(thread);
+    const answer = await p.cli(`expert-mode on; debug dev exit 0 thread ${thread}`);
+    expect(answer).toContain(`thread ${thread}`);
+    await p.waitStderr(new RegExp(`worker ${thread} died`), 5000);
+    await client.exited;
+    const out = client.output();
     const sr = /pkt rx 0 SR token=0x([0-9a-f]{32})/.exec(out);
     expect(sr, out.slice(-3000)).not.toBeNull();
     // The token is one the server advertised: stateless_reset_token of its first id or of a NEW_CONNECTION_ID.
@@ -178,25 +139,14 @@ describe.skipIf(!HAVE_CLIENT)('QUIC edge through Flightbox with gtlsclient: Retr
 
 /** A proxy with one worker whose QUIC bind is on `quicPort`, with `cluster-secret <secret>` when given. */
 function clusterProxy(quicPort: number, secret: string | undefined): Promise<Proxy> {
-  return startProxy({
-    config: (dir, port) => {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-        '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ], { stdio: 'ignore' });
-      writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-      return buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 2s', ...(secret ? [`cluster-secret ${secret}`] : [])], timeouts: { client: '10s' } }, {
-        'frontend web': [
-          `bind 127.0.0.1:${port}`, // what the harness waits for ("listening on")
-          `bind quic4@127.0.0.1:${quicPort} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-          'http-request return status 200 content-type text/plain string "served\\n"',
-        ],
-      });
-    },
+  return startH3Proxy({
+    preamble: { nbthread: 1, global: ['hard-stop-after 2s', ...(secret ? [`cluster-secret ${secret}`] : [])], timeouts: { client: '10s' } },
+    quicPort,
+    frontend: ['http-request return status 200 content-type text/plain string "served\\n"'],
   });
 }
 
-describe.skipIf(!HAVE_CLIENT)('cluster-secret: stateless reset tokens survive a restart of the whole process', () => {
+describe.skipIf(NO_CLIENT)('cluster-secret: stateless reset tokens survive a restart of the whole process', () => {
   const proxies: Proxy[] = [];
   afterAll(async () => {
     for (const x of proxies) await x.stop('SIGKILL');
@@ -212,25 +162,15 @@ describe.skipIf(!HAVE_CLIENT)('cluster-secret: stateless reset tokens survive a 
     const quicPort = await freePort();
     const first = await clusterProxy(quicPort, secret);
     proxies.push(first);
-    let out = '';
-    const child = trackChild(spawn(GTLSCLIENT, ['--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=8s', '--delay-stream=5s', '127.0.0.1', String(quicPort), `https://127.0.0.1:${quicPort}/after-process-restart`], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 25_000);
-    try {
-      const hs = await pollUntil(() => /remote transport_parameters stateless_reset_token=0x[0-9a-f]{32}/.test(out), (x) => x, { timeoutMs: 5000 });
-      expect(hs, out.slice(-3000)).toBe(true);
-      await first.stop('SIGKILL');
-      const second = await clusterProxy(quicPort, secret);
-      proxies.push(second);
-      await second.cli('trace quic level state; trace quic start now');
-      await exited;
-      const events = (await second.cli('show events flight')).split('\n').filter((l) => l.includes('|quic|'));
-      return { out, events, second, quicPort };
-    } finally {
-      clearTimeout(kill);
-    }
+    const client = startGtls(quicPort, ['/after-process-restart'], { ...BASE, extra: ['--delay-stream=5s'], killAfterMs: 25_000 });
+    const hs = await pollUntil(() => /remote transport_parameters stateless_reset_token=0x[0-9a-f]{32}/.test(client.output()), (x) => x, { timeoutMs: 5000 });
+    expect(hs, client.output().slice(-3000)).toBe(true);
+    await first.stop('SIGKILL');
+    const second = await clusterProxy(quicPort, secret);
+    proxies.push(second);
+    await second.cli('trace quic level state; trace quic start now');
+    await client.exited;
+    return { out: client.output(), events: await quicEvents(second), second, quicPort };
   }
 
   it('the process restarted on the same port with the same cluster-secret resets the old connection with the token the first one advertised', async () => {

@@ -29,48 +29,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { buildConfig, flightbox, pollUntil, run, startProxy, type Proxy } from './harness.ts';
+import { flightbox, pollUntil, type Proxy } from './harness.ts';
+import { bodyOf, gtls, gtlsclientMissing, startH3Proxy } from './h3-harness.ts';
 import { listen } from './origins.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/h3-seeds.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/h3-seeds.test.ts');
 
-/** Writes a self-signed P-256 certificate for 127.0.0.1 into `dir`; returns the PEM (cert + key) path. */
-function makeCert(dir: string): string {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  const pem = join(dir, 'site.pem');
-  writeFileSync(pem, readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-  return pem;
-}
-
-/** Runs gtlsclient against 127.0.0.1:`port` (URIs name `authority`); returns everything it printed. */
-async function h3(port: number, uris: string[], extra: string[] = [], authority = port): Promise<string> {
-  const exit = extra.includes('--exit-on-first-stream-close') ? [] : ['--exit-on-all-streams-close'];
-  const args = ['--no-quic-dump', ...exit, '--handshake-timeout=3s', '--timeout=5s', ...extra, '127.0.0.1', String(port), ...uris.map((u) => `https://127.0.0.1:${authority}${u}`)];
-  const r = await run(GTLSCLIENT, args, { timeoutMs: 20_000 });
-  return r.stdout + r.stderr;
-}
-
-/** The body bytes of stream `id` from gtlsclient's hexdump lines. */
-function bodyOf(out: string, streamHex: string): string {
-  const lines = out.split('\n');
-  const at = lines.findIndex((l) => l.startsWith(`http: stream ${streamHex} body`));
-  if (at < 0) return '';
-  let text = '';
-  for (const l of lines.slice(at + 1)) {
-    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(l);
-    if (!m) break;
-    text += Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1');
-  }
-  return text;
+/** Runs gtlsclient against 127.0.0.1:`port` (URIs name `authority`, idle timeout 5 s); returns everything it printed. */
+function h3(port: number, uris: string[], extra: string[] = [], authority = port): Promise<string> {
+  return gtls(port, uris, { extra, authority, idle: '5s' });
 }
 
 /** `flightbox decode --json` of a snapshot (the built CLI). */
@@ -162,7 +130,7 @@ async function reorderingRelay(target: number, holdMs: number): Promise<{ port: 
   };
 }
 
-describe.skipIf(!HAVE_CLIENT)('HTTP/3 seeds 1 and 2 with gtlsclient', () => {
+describe.skipIf(NO_CLIENT)('HTTP/3 seeds 1 and 2 with gtlsclient', () => {
   let p: Proxy;
   let port: number;
   // Added to every response by an http-response rule. '~' has a 13-bit Huffman code: QPACK sends such
@@ -193,20 +161,12 @@ describe.skipIf(!HAVE_CLIENT)('HTTP/3 seeds 1 and 2 with gtlsclient', () => {
         });
       }),
     );
-    p = await startProxy({
-      config: (dir, qport) => {
-        port = qport;
-        return buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            `bind 127.0.0.1:${qport}`,
-            `bind quic4@127.0.0.1:${qport} ssl crt ${makeCert(dir)} alpn h3`,
-            `http-response set-header x-pad ${PAD}`,
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      frontend: [`http-response set-header x-pad ${PAD}`],
+      origin: origin.port,
     });
+    port = p.port;
   });
 
   afterAll(async () => {
@@ -299,23 +259,17 @@ describe.skipIf(!HAVE_CLIENT)('HTTP/3 seeds 1 and 2 with gtlsclient', () => {
   });
 });
 
-describe.skipIf(!HAVE_CLIENT)('HTTP/3 seed 4 with gtlsclient: -m 1, tune.bufsize 524288, reordered ClientHellos', () => {
+describe.skipIf(NO_CLIENT)('HTTP/3 seed 4 with gtlsclient: -m 1, tune.bufsize 524288, reordered ClientHellos', () => {
   let p: Proxy;
   let relay: { port: number; close(): void };
   // A ClientHello of two Initial packets; handshakes that wait for the held packet, on a loaded machine, take seconds.
   const SPLIT = ['--groups=-GROUP-ALL:+GROUP-FFDHE8192:+GROUP-X25519', '--handshake-timeout=10s', '--timeout=10s'];
 
   beforeAll(async () => {
-    p = await startProxy({
+    p = await startH3Proxy({
       args: ['-m', '1', '-dMno-merge'],
-      config: (dir, port) =>
-        buildConfig(dir, { nbthread: 1, global: ['tune.bufsize 524288', 'hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            `bind 127.0.0.1:${port}`,
-            `bind quic4@127.0.0.1:${port} ssl crt ${makeCert(dir)} alpn h3`,
-            'http-request return status 200 content-type text/plain string "served\\n"',
-          ],
-        }),
+      preamble: { nbthread: 1, global: ['tune.bufsize 524288', 'hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      frontend: ['http-request return status 200 content-type text/plain string "served\\n"'],
     });
     relay = await reorderingRelay(p.port, 500);
   });

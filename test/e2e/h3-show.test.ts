@@ -6,16 +6,12 @@
  * instead of holding the CLI. Skipped, with the reason, when gtlsclient is not installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { buildConfig, pollUntil, run, startProxy, type Proxy } from './harness.ts';
+import { pollUntil, type Proxy } from './harness.ts';
+import { gtls, gtlsclientMissing, startH3Proxy } from './h3-harness.ts';
 import { listen } from './origins.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/h3-show.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/h3-show.test.ts');
 
 /** How long the origin holds /slow* responses: the window in which the commands run. */
 const SLOW_MS = 3000;
@@ -23,11 +19,9 @@ const SLOW_MS = 3000;
 let p: Proxy;
 let quicPort: number;
 
-/** Runs gtlsclient against the proxy; resolves with everything it printed. */
-async function h3(uris: string[], timeoutMs = 20_000): Promise<string> {
-  const args = ['--no-quic-dump', '--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=10s', '127.0.0.1', String(quicPort), ...uris.map((u) => `https://127.0.0.1:${quicPort}${u}`)];
-  const r = await run(GTLSCLIENT, args, { timeoutMs });
-  return r.stdout + r.stderr;
+/** Runs gtlsclient against the proxy (idle timeout 10 s); resolves with everything it printed. */
+function h3(uris: string[], timeoutMs = 20_000): Promise<string> {
+  return gtls(quicPort, uris, { timeoutMs });
 }
 
 /** The answer of one command without the empty line that ends it. */
@@ -35,7 +29,7 @@ async function cli(cmd: string): Promise<string> {
   return (await p.cli(cmd)).replace(/\n+$/, '');
 }
 
-describe.skipIf(!HAVE_CLIENT)('show quic and HTTP/3 streams in show sess', () => {
+describe.skipIf(NO_CLIENT)('show quic and HTTP/3 streams in show sess', () => {
   beforeAll(async () => {
     const origin = await listen(
       createServer((req, res) => {
@@ -50,24 +44,11 @@ describe.skipIf(!HAVE_CLIENT)('show quic and HTTP/3 streams in show sess', () =>
         });
       }),
     );
-    p = await startProxy({
-      config: (dir, port) => {
-        quicPort = port;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '8s' } }, {
-          'frontend web': [
-            `bind 127.0.0.1:${port}`, // what the harness waits for ("listening on")
-            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '8s' } },
+      origin: origin.port,
     });
+    quicPort = p.port;
   });
 
   afterAll(async () => {

@@ -8,16 +8,12 @@
  * gtlsclient is not installed; gtlsclient exits 0 even when it fails, so assertions are on what it prints.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { buildConfig, pollUntil, run, startProxy, type Proxy } from './harness.ts';
+import { pollUntil, type Proxy } from './harness.ts';
+import { gtls, gtlsclientMissing, startH3Proxy } from './h3-harness.ts';
 import { listen, type Origin } from './origins.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/h3-trace-ids.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/h3-trace-ids.test.ts');
 
 /** How long the origin holds /slow* responses: both connections are open meanwhile. */
 const SLOW_MS = 1500;
@@ -28,13 +24,12 @@ let p: Proxy;
 let origin: Origin;
 let quicPort: number;
 
-async function h3(path: string): Promise<string> {
-  const args = ['--no-quic-dump', '--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=8s', '127.0.0.1', String(quicPort), `https://127.0.0.1:${quicPort}${path}`];
-  const r = await run(GTLSCLIENT, args, { timeoutMs: 20_000 });
-  return r.stdout + r.stderr;
+/** Runs gtlsclient for `path` against the proxy (idle timeout 8 s); resolves with everything it printed. */
+function h3(path: string): Promise<string> {
+  return gtls(quicPort, [path], { idle: '8s' });
 }
 
-describe.skipIf(!HAVE_CLIENT)('QUIC and TLS trace records carry their connection id', () => {
+describe.skipIf(NO_CLIENT)('QUIC and TLS trace records carry their connection id', () => {
   beforeAll(async () => {
     origin = await listen(
       createServer((req, res) => {
@@ -42,24 +37,11 @@ describe.skipIf(!HAVE_CLIENT)('QUIC and TLS trace records carry their connection
         req.on('end', () => setTimeout(() => res.end(`origin ${req.url}\n`), req.url!.startsWith('/slow') ? SLOW_MS : 0));
       }),
     );
-    p = await startProxy({
-      config: (dir, port) => {
-        quicPort = port;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            `bind 127.0.0.1:${port}`, // what the harness waits for ("listening on")
-            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 2, global: ['hard-stop-after 5s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      origin: origin.port,
     });
+    quicPort = p.port;
     for (const src of ['quic', 'tls13']) await p.cli(`trace ${src} level developer; trace ${src} start now`);
   }, 30_000);
 

@@ -18,16 +18,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { buildConfig, pollUntil, run, startProxy, type Proxy } from './harness.ts';
+import { pollUntil, type Proxy } from './harness.ts';
+import { bodyOf, gtls, gtlsclientMissing, INTEROP_FRONTEND, startH3Proxy } from './h3-harness.ts';
 import { listen } from './origins.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/h3.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/h3.test.ts');
 
 /** What the origin saw: method, url, headers, body digest and size. */
 interface Seen {
@@ -44,28 +42,12 @@ const seen: Seen[] = [];
 let p: Proxy;
 let quicPort: number;
 
-/** Runs gtlsclient against the proxy; returns everything it printed (stdout and stderr). */
-async function h3(uris: string[], extra: string[] = [], timeoutMs = 30_000): Promise<string> {
-  const args = ['--no-quic-dump', '--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=10s', ...extra, '127.0.0.1', String(quicPort), ...uris.map((u) => `https://127.0.0.1:${quicPort}${u}`)];
-  const r = await run(GTLSCLIENT, args, { timeoutMs });
-  return r.stdout + r.stderr;
+/** Runs gtlsclient against the proxy (idle timeout 10 s); returns everything it printed (stdout and stderr). */
+function h3(uris: string[], extra: string[] = [], timeoutMs = 30_000): Promise<string> {
+  return gtls(quicPort, uris, { extra, timeoutMs });
 }
 
-/** The body bytes of stream `id` from gtlsclient's hexdump lines (`00000000  68 65 ...  |hel...|`). */
-function bodyOf(out: string, streamHex: string): string {
-  const lines = out.split('\n');
-  const at = lines.findIndex((l) => l.startsWith(`http: stream ${streamHex} body`));
-  if (at < 0) return '';
-  let text = '';
-  for (const l of lines.slice(at + 1)) {
-    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} {1,2})+)/.exec(l);
-    if (!m) break;
-    text += Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1');
-  }
-  return text;
-}
-
-describe.skipIf(!HAVE_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => {
+describe.skipIf(NO_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => {
   beforeAll(async () => {
     const origin = await listen(
       createServer((req, res) => {
@@ -102,29 +84,12 @@ describe.skipIf(!HAVE_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => 
         });
       }),
     );
-    p = await startProxy({
-      config: (dir, port) => {
-        quicPort = port;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 10s'], timeouts: { client: '10s', connect: '1s', server: '5s' } }, {
-          'frontend web': [
-            // The TCP bind on the same port number is what the harness waits for ("listening on").
-            `bind 127.0.0.1:${port}`,
-            `bind quic4@127.0.0.1:${port} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-            'log global',
-            'option httplog',
-            'option forwardfor',
-            'http-request return status 200 content-type text/plain string "answered by a rule\\n" if { path /rule }',
-            'default_backend be',
-          ],
-          'backend be': [`server s1 127.0.0.1:${origin.port}`],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 10s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
+      frontend: INTEROP_FRONTEND,
+      origin: origin.port,
     });
+    quicPort = p.port;
   });
 
   afterAll(async () => {

@@ -8,41 +8,26 @@
  * Skipped, with the reason, when gtlsclient is not installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildConfig, flightbox, run, startProxy, waitFor, type Proxy } from './harness.ts';
+import { flightbox, waitFor, type Proxy } from './harness.ts';
+import { gtls, gtlsclientMissing, startH3Proxy } from './h3-harness.ts';
 import { parseJsonSeq, validateQlog, type QlogRecord } from '../diag/export/qlog-schema.ts';
 
-const GTLSCLIENT = '/usr/bin/gtlsclient';
-const HAVE_CLIENT = existsSync(GTLSCLIENT);
-if (!HAVE_CLIENT) console.warn(`test/e2e/qlog.test.ts skipped: ${GTLSCLIENT} is not installed (apt-get install ngtcp2-client)`);
+const NO_CLIENT = gtlsclientMissing('test/e2e/qlog.test.ts');
 
-describe.skipIf(!HAVE_CLIENT)('qlog export of a live HTTP/3 connection', () => {
+describe.skipIf(NO_CLIENT)('qlog export of a live HTTP/3 connection', () => {
   let p: Proxy;
   let port: number;
   let out = '';
   beforeAll(async () => {
-    p = await startProxy({
-      config: (dir, prt) => {
-        port = prt;
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-          '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        writeFileSync(join(dir, 'site.pem'), readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
-        return buildConfig(dir, { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s' } }, {
-          'frontend web': [
-            `bind 127.0.0.1:${prt}`,
-            `bind quic4@127.0.0.1:${prt} ssl crt ${join(dir, 'site.pem')} alpn h3`,
-            'http-request return status 200 content-type text/plain string "hello over h3\\n"',
-          ],
-        });
-      },
+    p = await startH3Proxy({
+      preamble: { nbthread: 1, global: ['hard-stop-after 5s'], timeouts: { client: '10s' } },
+      frontend: ['http-request return status 200 content-type text/plain string "hello over h3\\n"'],
     });
+    port = p.port;
     for (const src of ['quic', 'tls13', 'h3']) expect(await p.cli(`trace ${src} level developer`)).toBe('\n');
-    const r = await run(GTLSCLIENT, ['--no-quic-dump', '--exit-on-all-streams-close', '--handshake-timeout=3s', '--timeout=5s', '127.0.0.1', String(port), `https://127.0.0.1:${port}/q`], { timeoutMs: 20_000 });
-    out = r.stdout + r.stderr;
+    out = await gtls(port, ['/q'], { idle: '5s' });
   }, 60_000);
   afterAll(async () => {
     await p?.stop();
