@@ -1,7 +1,9 @@
 /**
- * Parser of one ACL expression, `<fetch>[(<args>)] [flags] [--] [<pattern> ...]` (HAProxy
- * configuration manual, 7.1 "ACL basics"; `parse_acl_expr()` in HAProxy's src/acl.c), shared by
- * `acl` lines and anonymous `{ ... }` ACLs.
+ * Parser of one ACL expression, `<fetch>[(<args>)][,<conv>[(<args>)]]... [flags] [--] [<pattern> ...]`
+ * (HAProxy configuration manual, 7.1 "ACL basics"; `parse_acl_expr()` in HAProxy's src/acl.c), shared
+ * by `acl` lines and anonymous `{ ... }` ACLs. Converters (7.3.1, ./converters.ts) run on each
+ * fetched sample; with converters the match method follows the chain's output type (an ACL
+ * keyword's implied method no longer applies, as in HAProxy).
  *
  * Flags, accepted only before the first pattern:
  * - `-i` ignore case for the patterns that follow (inline and `-f` files loaded after it);
@@ -19,7 +21,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SourceRef } from '../config/config.types.ts';
-import type { AclCompileOptions, AclExpr, FetchArg, MatchMethod } from './acl.types.ts';
+import type { AclCompileOptions, AclExpr, FetchArg, MatchMethod, SampleValue } from './acl.types.ts';
+import { aclSampleType, applyConverters, parseConverterChain, splitSampleExpr } from './converters.ts';
+import type { ConverterCall } from './converters.ts';
 import { findFetch } from './fetches.ts';
 import type { FetchDef } from './fetches.ts';
 import {
@@ -58,10 +62,6 @@ function parseArgs(word: string, name: string, def: FetchDef): { args: FetchArg[
     if (close < 0) return wrap(`missing closing ')' after arguments to fetch keyword '${name}'`);
     argText = rest.slice(1, close);
     rest = rest.slice(close + 1);
-  }
-  if (rest.startsWith(',')) {
-    const conv = /^,([^,(]*)/.exec(rest)?.[1] ?? '';
-    return wrap(`converter '${conv}' is not supported by Flightbox yet; write the ACL without converters`);
   }
   if (rest !== '') return wrap(`missing comma after fetch keyword '${name}'`);
   const given = argText === undefined || argText === '' ? [] : argText.split(',');
@@ -112,12 +112,26 @@ export function parseAclExpr(words: readonly string[], where: SourceRef, options
   if (name === '') return { error: `missing fetch method in ACL expression '${word}'` };
   const def = findFetch(name);
   if (!def) return { error: `unknown fetch method '${name}' in ACL expression '${word}'` };
-  const parsedArgs = parseArgs(word, name, def);
+  // `<fetch>[(<args>)][,<conv>[(<args>)]]...` (7.3.1): the converters run on each fetched sample.
+  const split = splitSampleExpr(word);
+  const parsedArgs = parseArgs(split.fetch, name, def);
   if ('error' in parsedArgs) return parsedArgs;
+  let convs: readonly ConverterCall[] | undefined;
+  let type = def.type;
+  if (split.convs !== undefined) {
+    const chain = parseConverterChain(split.convs, def.type);
+    const wrapConv = (msg: string): { error: string } => (def.kind === 'acl' ? { error: `ACL keyword '${name}' : ${msg}.` } : { error: `${msg} in ACL expression '${word}'` });
+    if ('error' in chain) return wrapConv(chain.error);
+    const t = aclSampleType(chain.outType);
+    if (!t) return wrapConv(`the last converter gives a binary sample, which Flightbox cannot match yet; append ',hex' and match its hexadecimal text`);
+    convs = chain.convs;
+    type = t;
+  }
   const warnings: string[] = [];
-  if (words.length === 1 && def.type !== 'bool') warnings.push(noPatternWarning(word));
+  if (words.length === 1 && type !== 'bool') warnings.push(noPatternWarning(word));
 
-  let method: MatchMethod = def.match ?? defaultMethod(def.type);
+  // With converters, HAProxy matches with the method of the chain's output type, not the ACL keyword's.
+  let method: MatchMethod = (convs ? undefined : def.match) ?? defaultMethod(type);
   let set: PatternSet | undefined;
   const patterns = (): PatternSet => (set ??= new PatternSet(method));
   let icase = false;
@@ -139,7 +153,7 @@ export function parseAclExpr(words: readonly string[], where: SourceRef, options
       const m = words[++i] ?? '';
       if (!(HAPROXY_MATCH_NAMES as readonly string[]).includes(m)) return { error: `unknown matching method '${m}' when parsing ACL expression` };
       if (m === 'bin' || m === 'regm') return { error: `matching method '${m}' is not supported by Flightbox yet` };
-      if (!methodAccepts(m as MatchMethod, def.type)) return { error: `matching method '${m}' cannot be used with fetch keyword '${name}'` };
+      if (!methodAccepts(m as MatchMethod, type)) return { error: `matching method '${m}' cannot be used with fetch keyword '${name}'` };
       method = m as MatchMethod;
     } else if (flag === '-f') {
       const file = words[++i];
@@ -177,10 +191,21 @@ export function parseAclExpr(words: readonly string[], where: SourceRef, options
   }
 
   const args = parsedArgs.args;
+  const inType = def.type;
+  const fetch: AclExpr['fetch'] = convs
+    ? (ctx) => {
+        const out: SampleValue[] = [];
+        for (const value of def.fetch(ctx, args)) {
+          const s = applyConverters(convs, { type: inType, value }, ctx);
+          if (s) out.push(s.value);
+        }
+        return out;
+      }
+    : (ctx) => def.fetch(ctx, args);
   const expr: AclExpr = {
     keyword: word,
-    fetch: (ctx) => def.fetch(ctx, args),
-    sampleType: def.type,
+    fetch,
+    sampleType: type,
     matcher: patterns(),
     uniqueId,
     where,

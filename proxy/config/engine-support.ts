@@ -15,6 +15,7 @@ import { aclErrors, checkStickReferences, compileRules } from '../stream/rules.t
 import { findLogger } from '../log/logger-child.ts';
 import { serverTlsProblem } from '../tls/client.ts';
 import { peersTlsProblems } from '../peers/tls.ts';
+import { checkConverterTables } from '../acl/converter-check.ts';
 
 /** One alert per problem the engine finds in a parsed configuration (empty when it can run it). */
 export function checkEngineSupport(config: Config): ConfigAlert[] {
@@ -68,6 +69,8 @@ export function checkEngineSupport(config: Config): ConfigAlert[] {
   }
   // Tracking and stick rules name a table that exists (HAProxy: "unable to find table").
   for (const e of checkStickReferences(config)) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
+  // So do the stick-table converters (`src,table_http_req_rate(t)`, HAProxy smp_resolve_args()).
+  for (const e of checkConverterTables(config)) out.push(makeDiagnostic('alert', e.ref.file, e.ref.line, e.message));
   // Alerts in file order, as the parser reports them.
   return out.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
 }

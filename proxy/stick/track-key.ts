@@ -12,9 +12,15 @@
  *   address for `ip`/`ipv6` tables and to an integer for `integer` tables when they parse as one
  *   (no key otherwise), truncated for `string`, raw bytes for `binary`.
  *
+ * The fetch may be followed by converters (HAProxy 7.3.1, `src,ipmask(24)`, `req.hdr(host),lower`:
+ * proxy/acl/converters.ts), parsed and type-checked with the key and run on each request before the
+ * key is made.
+ *
  * No key means the rule does nothing for this request, as in HAProxy.
  */
 import type { RequestContext } from '../acl/acl.types.ts';
+import { applyConverters, parseConverterChain, sampleText, splitSampleExpr } from '../acl/converters.ts';
+import type { ConverterCall } from '../acl/converters.ts';
 import { clientAddress } from '../acl/fetches.ts';
 import { headerValues } from '../acl/http-values.ts';
 import { integerKey, parseStickKey, stringKey, type StickKey } from './key.ts';
@@ -23,19 +29,31 @@ import type { StickKeyExpr, StickTableDef } from './stick.types.ts';
 /** The key fetches a tracking rule accepts, for messages. */
 export const TRACK_KEY_FETCHES = 'src, req.hdr(<name>[,<occ>]), path, url or base';
 
+/** A key expression with the converters that follow its fetch (pure data, survives structured cloning). */
+export type StickKeyExprConv = StickKeyExpr & { readonly convs?: readonly ConverterCall[] };
+
 /**
- * Parses the `<key>` word of a tracking or stick rule. `layer4`: only `src` is available (a
- * `tcp-request connection` rule runs before any HTTP is read). Returns the expression, or a
- * message saying what is accepted.
+ * Parses the `<key>` word of a tracking or stick rule, `<fetch>[,<conv>...]`. `layer4`: only `src`
+ * is available (a `tcp-request connection` rule runs before any HTTP is read). Returns the
+ * expression, or a message saying what is accepted (HAProxy's wording for converter errors).
  */
-export function parseStickKeyExpr(text: string, layer4 = false): StickKeyExpr | string {
+export function parseStickKeyExpr(text: string, layer4 = false): StickKeyExprConv | string {
+  const split = splitSampleExpr(text);
+  if (split.convs === undefined) return parseKeyFetch(text, layer4);
+  const base = parseKeyFetch(split.fetch, layer4);
+  if (typeof base === 'string') return base;
+  const chain = parseConverterChain(split.convs, base.fetch === 'src' ? 'ip' : 'str');
+  if ('error' in chain) return `key '${text}': ${chain.error}`;
+  return { ...base, text, convs: chain.convs };
+}
+
+function parseKeyFetch(text: string, layer4: boolean): StickKeyExpr | string {
   if (text === 'src') return { fetch: 'src', text };
   const avail = layer4 ? "only 'src' is available in 'tcp-request connection' rules (no HTTP request is read yet)" : `supported keys: ${TRACK_KEY_FETCHES}`;
   if (layer4) return `key '${text}' is not supported here: ${avail}`;
   if (text === 'path' || text === 'url' || text === 'base') return { fetch: text, text };
   const m = /^(?:req\.hdr|hdr)\(([^(),]+)(?:,(-?[0-9]+))?\)$/.exec(text);
   if (m) return { fetch: 'req.hdr', name: m[1]!.trim(), occ: m[2] === undefined ? undefined : Number(m[2]), text };
-  if (/,/.test(text) && !/^(?:req\.)?hdr\(/.test(text)) return `key '${text}': sample converters are not supported by Flightbox yet in tracking keys; ${avail}`;
   return `key '${text}' is not supported by Flightbox yet; ${avail}`;
 }
 
@@ -45,8 +63,19 @@ export interface KeySample {
   readonly value: string;
 }
 
-/** The sample of `expr` for request `req` (undefined: no sample, the rule does nothing). */
-export function fetchKeySample(expr: StickKeyExpr, req: RequestContext): KeySample | undefined {
+/**
+ * The sample of `expr` for request `req`, its converters applied (undefined: no sample, the rule
+ * does nothing). A converter's integer or boolean output becomes its decimal text.
+ */
+export function fetchKeySample(expr: StickKeyExprConv, req: RequestContext): KeySample | undefined {
+  const s = fetchBaseSample(expr, req);
+  if (!s || !expr.convs || expr.convs.length === 0) return s;
+  const out = applyConverters(expr.convs, s, req);
+  if (!out) return undefined;
+  return { type: out.type === 'ip' || out.type === 'addr' ? 'ip' : 'str', value: sampleText(out) };
+}
+
+function fetchBaseSample(expr: StickKeyExpr, req: RequestContext): KeySample | undefined {
   switch (expr.fetch) {
     case 'src': {
       const a = clientAddress(req.src);

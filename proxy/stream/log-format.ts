@@ -7,15 +7,19 @@
  * `url`, `req.hdr(<name>[,<occ>])` / `hdr(...)` (comma-split values, last occurrence by default as
  * HAProxy's sample form does), `req.fhdr(<name>[,<occ>])` (whole lines), and, in response rules,
  * `status` and `res.hdr(<name>[,<occ>])` / `res.fhdr(...)`. A missing or empty sample renders as
- * `-`, as HAProxy's build_logline() does. Anything else (`%ci`-style aliases, `%{+Q}` flags, converters such
- * as `,lower`, other fetches) is refused at compile time with a message saying so, never sent as
- * literal text.
+ * `-`, as HAProxy's build_logline() does. A fetch may be followed by a chain of converters (7.3.1,
+ * `%[src,table_http_req_rate(t)]`, `%[req.hdr(host),lower]`: proxy/acl/converters.ts), type-checked
+ * at compile time. Anything else (`%ci`-style aliases, `%{+Q}` flags, other fetches) is refused at
+ * compile time with a message saying so, never sent as literal text.
  */
 import type { H1Header } from '../h1/h1.types.ts';
 import type { RequestContext } from '../acl/acl.types.ts';
 import { clientAddress, CONNECTION_SAMPLES, requestUrl } from '../acl/fetches.ts';
 import { headerValues } from '../acl/http-values.ts';
 import { headersFromFields } from '../acl/context.ts';
+import { applyConverters, parseConverterChain, sampleText, splitSampleExpr } from '../acl/converters.ts';
+import type { ConvSampleType } from '../acl/converters.ts';
+import { findFetch } from '../acl/fetches.ts';
 
 /** The response a response rule sees (status and header fields, possibly already rewritten). */
 export interface ResponseFacts {
@@ -56,13 +60,48 @@ function headerSample(full: boolean, res: boolean, name: string, occ: number | u
   };
 }
 
+/** The output type of log-format fetch `name` (HAProxy's declared type), for converter checks. */
+function fetchType(name: string): ConvSampleType {
+  switch (name) {
+    case 'src':
+      return 'ip';
+    case 'src_port':
+    case 'dst_port':
+    case 'status':
+      return 'int';
+    case 'method':
+      return 'meth';
+    default:
+      return name.includes('hdr') ? 'str' : (findFetch(name)?.type ?? 'str');
+  }
+}
+
+/**
+ * Parses a sample expression `<fetch>[(<args>)][,<conv>[(<args>)]]...`: the fetch, then its
+ * converter chain (proxy/acl/converters.ts) applied to the fetched text cast back to the fetch's
+ * type. Returns the sample function, or an error message.
+ */
+function compileSampleExpr(expr: string, scope: FormatScope): Sample | string {
+  const split = splitSampleExpr(expr);
+  const fetch = compileFetch(split.fetch, scope);
+  if (typeof fetch === 'string' || split.convs === undefined) return fetch;
+  const name = /^[a-z_.0-9]+/.exec(split.fetch)![0];
+  const type = fetchType(name);
+  const chain = parseConverterChain(split.convs, type);
+  if ('error' in chain) return `failed to parse sample expression <${expr}> : ${chain.error}`;
+  return (ctx) => {
+    const t = fetch(ctx);
+    if (t === undefined) return undefined;
+    const value = type === 'int' ? Number(t) : type === 'bool' ? t === '1' : t;
+    const s = applyConverters(chain.convs, { type, value }, ctx.req);
+    return s === undefined ? undefined : sampleText(s);
+  };
+}
+
 /** Parses `name(arg1,arg2)` of a fetch: the sample function, or an error message. */
 function compileFetch(expr: string, scope: FormatScope): Sample | string {
   const m = /^([a-z_.0-9]+)(?:\(([^()]*)\))?$/.exec(expr);
-  if (!m) {
-    if (/^[a-z_.0-9]+(\([^()]*\))?,/.test(expr)) return `sample converters ('${expr.slice(expr.indexOf(',') + 1)}') ${UNSUPPORTED}`;
-    return `invalid sample expression '${expr}'`;
-  }
+  if (!m) return `invalid sample expression '${expr}'`;
   const name = m[1];
   const args = m[2] === undefined ? [] : m[2].split(',').map((a) => a.trim());
   const noArgs = (s: Sample): Sample | string => (args.length === 0 ? s : `fetch method '${name}' takes no argument`);
@@ -132,7 +171,7 @@ export function compileLogFormat(text: string, scope: FormatScope): LogFormat | 
       const close = text.indexOf(']', i + 2);
       if (close < 0) return { error: `missing closing ']' in sample expression '${text.slice(i)}'` };
       const expr = text.slice(i + 2, close).trim();
-      const s = compileFetch(expr, scope);
+      const s = compileSampleExpr(expr, scope);
       if (typeof s === 'string') return { error: s };
       if (lit !== '') parts.push(lit);
       lit = '';

@@ -195,7 +195,7 @@ describe('engine support gate', () => {
         '    bind 127.0.0.1:8080',
         '    http-request deny if nosuchacl',
         '    http-request set-header X-Client %ci',
-        '    http-request set-header X-Low %[req.hdr(host),lower]',
+        '    http-request set-header X-Low %[req.hdr(host),nosuch]',
         '    http-request set-header X-Status %[status]',
         '    http-response add-header X-Who %[ssl_c_s_dn]',
         '',
@@ -205,7 +205,7 @@ describe('engine support gate', () => {
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe("[ALERT] config : parsing [t.cfg:4] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuchacl'.");
     expect(lines[1]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:5\] : .*'http-request set-header'.*'%ci' is not supported yet/);
-    expect(lines[2]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:6\] : .*sample converters \('lower'\) is not supported yet/);
+    expect(lines[2]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:6\] : .*failed to parse sample expression <req\.hdr\(host\),nosuch> : unknown conv method 'nosuch'/);
     expect(lines[3]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:7\] : .*'status' is only available in 'http-response' rules/);
     expect(lines[4]).toMatch(/^\[ALERT\] config : parsing \[t\.cfg:8\] : .*sample fetch 'ssl_c_s_dn' is not supported yet/);
   });

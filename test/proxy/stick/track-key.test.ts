@@ -46,3 +46,23 @@ describe('tracking keys', () => {
     expect(show('stick-table type binary len 3 size 1', { type: 'str', value: 'AB' })).toBe('414200');
   });
 });
+
+describe('tracking keys with converters', () => {
+  it('parses fetch + chain (src only in tcp-request connection), refusing bad chains in HAProxy wording', () => {
+    expect(expr('src,ipmask(24)')).toMatchObject({ fetch: 'src', text: 'src,ipmask(24)', convs: [{ name: 'ipmask', args: [0xffffff00] }] });
+    expect(parseStickKeyExpr('src,ipmask(24)', true)).toMatchObject({ fetch: 'src' });
+    expect(parseStickKeyExpr('path,lower', true)).toMatch(/only 'src' is available/);
+    expect(parseStickKeyExpr('req.hdr(host),nosuch')).toBe("key 'req.hdr(host),nosuch': unknown conv method 'nosuch'");
+    expect(parseStickKeyExpr('src,ipmask(24),lower')).toBe("key 'src,ipmask(24),lower': conv method 'lower' cannot be applied");
+  });
+
+  it('makes the key from the converted sample: lower-cased host, masked address, an integer as text', () => {
+    const req = requestContext({ src: '10.0.7.9', target: '/a/b', headers: [['Host', 'WWW.Ex.Test']] });
+    expect(fetchKeySample(expr('req.hdr(host),lower'), req)).toEqual({ type: 'str', value: 'www.ex.test' });
+    expect(fetchKeySample(expr('src,ipmask(16)'), req)).toEqual({ type: 'ip', value: '10.0.0.0' });
+    expect(fetchKeySample(expr('path,length'), req)).toEqual({ type: 'str', value: '4' });
+    expect(fetchKeySample(expr('path,field(5,/)'), req)).toBeUndefined();
+    const key = stickKeyOf(stickDef('stick-table type integer size 1'), fetchKeySample(expr('path,length'), req)!);
+    expect(key && formatStickKey('integer', key.bytes, key.len)).toBe('4');
+  });
+});

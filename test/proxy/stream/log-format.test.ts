@@ -67,11 +67,35 @@ describe('log-format strings', () => {
   it('refuses what it does not support, saying so, instead of sending it literally', () => {
     expect(err('%ci')).toMatch(/'%ci' is not supported yet/);
     expect(err('%{+Q}[src]')).toMatch(/options .* not supported yet/);
-    expect(err('%[src,ipmask(24)]')).toMatch(/sample converters \('ipmask\(24\)'\) is not supported yet/);
+    expect(err('%[src,nosuch(24)]')).toBe("failed to parse sample expression <src,nosuch(24)> : unknown conv method 'nosuch'");
     expect(err('%[ssl_c_s_dn]')).toMatch(/sample fetch 'ssl_c_s_dn' is not supported yet/);
     expect(err('%[req.hdr]')).toMatch(/needs a header name/);
     expect(err('%[src')).toMatch(/missing closing '\]'/);
     expect(err('50%')).toMatch(/write '%%' for a literal '%'/);
     expect(err('%[src(1)]')).toMatch(/takes no argument/);
+  });
+});
+
+describe('log-format sample expressions with converters', () => {
+  it('applies the chain to the fetched sample, typed as the fetch declares it', () => {
+    const res = { status: 404, headers: [] };
+    expect(ok('%[req.hdr(host),upper]').render({ req })).toBe('EXAMPLE.COM');
+    expect(ok('%[src,ipmask(24)]').render({ req })).toBe('192.0.2.0');
+    expect(ok('%[path,field(2,/),length]').render({ req })).toBe('3');
+    expect(ok('%[dst_port,add(1)] %[src_port,div(0)]').render({ req })).toBe('8444 9223372036854775807');
+    expect(ok('%[status,sub(4),div(100)]', 'response').render({ req, res })).toBe('4');
+    expect(ok('%[method,lower]').render({ req })).toBe('post');
+    expect(ok('%[req.hdr(host),hex]').render({ req })).toBe('6578616D706C652E636F6D');
+  });
+
+  it('a converter giving no sample renders "-"', () => {
+    expect(ok('[%[path,field(9,/)]]').render({ req })).toBe('[-]');
+    expect(ok('[%[req.hdr(x-none),lower]]').render({ req })).toBe('[-]');
+  });
+
+  it('refuses unknown converters and type mismatches at compile time, in HAProxy wording', () => {
+    expect(err('%[src,nosuch]')).toBe("failed to parse sample expression <src,nosuch> : unknown conv method 'nosuch'");
+    expect(err('%[ssl_fc,hex]')).toBe("failed to parse sample expression <ssl_fc,hex> : conv method 'hex' cannot be applied");
+    expect(err('%[req.hdr(host),field(1)]')).toMatch(/invalid arg 2 in conv method 'field' : missing arguments/);
   });
 });
