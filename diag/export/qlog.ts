@@ -126,7 +126,11 @@ export function exportQlog(d: DecodedSnapshot): QlogExport {
     }
   }
   owned.sort((a, b) => a.r.time - b.r.time || a.r.thread - b.r.thread || a.r.seq - b.r.seq);
-  const reference = Math.floor(Math.min(...conns.map((c) => c.created), ...owned.map((o) => o.r.time)));
+  // A loop, not Math.min(...spread): a large snapshot holds more records than a call has arguments.
+  let earliest = Infinity;
+  for (const c of conns) earliest = Math.min(earliest, c.created);
+  for (const o of owned) earliest = Math.min(earliest, o.r.time);
+  const reference = Math.floor(earliest);
   const rel = (ms: number) => Math.round((ms - reference) * 1000) / 1000;
 
   const events: { time: number; name: string; group_id: string; data: Record<string, unknown> }[] = [];

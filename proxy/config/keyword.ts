@@ -50,7 +50,9 @@ export function findKeyword<S>(table: KeywordTable<S>, word: string): KeywordDef
 export function expectArgs(ctx: KeywordContext<unknown>, min: number, max: number, keyword?: string): void {
   const n = ctx.args.length - 1;
   if (n < min) throw new ConfigValueError(`missing argument, expected '${ctx.usage}'`, keyword);
-  if (n > max) throw new ConfigValueError(`unexpected argument '${ctx.args[max + 1]}', expected '${ctx.usage}'`, keyword);
+  // A secret's words are never echoed (`cluster-secret my pass phrase`: part of it would reach stderr).
+  const extra = /secret|pass/i.test(ctx.args[0] ?? '') ? `(${n - max} more word(s), not shown: quote a secret holding spaces)` : `'${ctx.args[max + 1]}'`;
+  if (n > max) throw new ConfigValueError(`unexpected argument ${extra}, expected '${ctx.usage}'`, keyword);
 }
 
 /** What a section's `open` receives for its header line (`frontend web`). */

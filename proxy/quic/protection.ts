@@ -85,9 +85,12 @@ function view(b: Buffer): Uint8Array {
  * The 5-byte header protection mask for a 16-byte `sample` (RFC 9001 §5.4.3: AES-ECB of the
  * sample, with a cipher created once per key and reused; §5.4.4: ChaCha20 keystream with
  * counter = sample[0..3] little-endian and nonce = sample[4..15], one block computed in
- * `chacha20Mask` since a node:crypto cipher would be needed per sample).
+ * `chacha20Mask` since a node:crypto cipher would be needed per sample). Throws a RangeError for a
+ * sample that is not exactly 16 bytes (a programming error: a partial block would stay buffered in
+ * the shared AES cipher and corrupt every later mask of that key).
  */
 export function headerProtectionMask(suite: CipherSuiteInfo, hp: Uint8Array, sample: Uint8Array): Uint8Array {
+  if (sample.length !== 16) throw new RangeError(`header protection sample is ${sample.length} bytes, expected 16 (RFC 9001 §5.4.2)`);
   if (suite.hp === 'chacha20') return chacha20Mask(chachaKeyWords(hp), sample);
   return view(ecbCipher(suite.hp, hp).update(sample)).subarray(0, 5);
 }

@@ -51,6 +51,11 @@ describe('client Initial (RFC 9001 §A.2)', () => {
     expect(hex(headerProtectionMask(keys.client.suite, keys.client.hp, bytes(A2.sample)))).toBe(A2.mask);
   });
 
+  it('refuses a sample that is not 16 bytes, and the shared cipher still gives the §A.2 mask after', () => {
+    expect(() => headerProtectionMask(keys.client.suite, keys.client.hp, bytes(A2.sample).subarray(0, 15))).toThrow(RangeError);
+    expect(hex(headerProtectionMask(keys.client.suite, keys.client.hp, bytes(A2.sample)))).toBe(A2.mask);
+  });
+
   it('protects to the exact packet of §A.2', () => {
     const out = protectPacket(keys.client, bytes(A2.header), 4, 2, a2Payload());
     expect(hex(out.subarray(0, 22))).toBe(A2.protectedHeader);

@@ -138,7 +138,8 @@ describe('global keywords: bad values are alerts at file:line', () => {
     ['pool-memory-limit lots', "'pool-memory-limit' : invalid size 'lots', expected an integer number of bytes optionally followed by k, m or g (1024-based, e.g. '16k')."],
     ['cluster-secret', "'cluster-secret' : missing argument, expected 'cluster-secret <secret>'."],
     ['cluster-secret ""', "'cluster-secret' : empty secret, expected a string shared by every instance of the cluster (e.g. the output of `openssl rand -hex 32`)."],
-    ['cluster-secret a b', "'cluster-secret' : unexpected argument 'b', expected 'cluster-secret <secret>'."],
+    // no word of a secret is echoed
+    ['cluster-secret a b', "'cluster-secret' : unexpected argument (1 more word(s), not shown: quote a secret holding spaces), expected 'cluster-secret <secret>'."],
     ['demo-origin', "'demo-origin' : missing argument, expected 'demo-origin <address>:<port>'."],
     ['demo-origin 127.0.0.1', "'demo-origin' : missing port in '127.0.0.1', expected '<address>:<port>' (e.g. ':8080')."],
     ['demo-origin 127.0.0.1:70000', "'demo-origin' : port 70000 in '127.0.0.1:70000' is out of range, expected 1..65535."],
