@@ -25,6 +25,8 @@ export class PeerCids {
   readonly limit: number;
   private readonly ids = new Map<number, PeerCid>();
   private currentSeq = 0;
+  /** Sequences this endpoint has sent with (RFC 9000 §10.3.1: only their reset tokens are checked). */
+  private readonly used = new Set<number>([0]);
   private retirePriorTo = 0;
   private retire: number[] = [];
 
@@ -78,7 +80,10 @@ export class PeerCids {
         this.ids.delete(seq);
         this.queueRetire(seq);
       }
-      if (!this.ids.has(this.currentSeq)) this.currentSeq = Math.min(...this.ids.keys());
+      if (!this.ids.has(this.currentSeq)) {
+        this.currentSeq = Math.min(...this.ids.keys());
+        this.used.add(this.currentSeq);
+      }
     }
     if (this.ids.size > this.limit) {
       return decodeError('CONNECTION_ID_LIMIT_ERROR', 0x18, 0, `${this.ids.size} active connection ids, above our active_connection_id_limit ${this.limit} (RFC 9000 §5.1.1)`);
@@ -93,6 +98,7 @@ export class PeerCids {
     this.ids.delete(this.currentSeq);
     this.queueRetire(this.currentSeq);
     this.currentSeq = next;
+    this.used.add(next);
     return true;
   }
 
@@ -115,9 +121,12 @@ export class PeerCids {
     this.queueRetire(seq);
   }
 
-  /** Stateless reset tokens of the active ids (RFC 9000 §10.3.1: never those of retired ids). */
+  /**
+   * Stateless reset tokens to check an incoming datagram against (RFC 9000 §10.3.1): those of the
+   * active ids this endpoint has used as destination, never of ids not used yet nor of retired ones.
+   */
   resetTokens(): (Uint8Array | undefined)[] {
-    return [...this.ids.values()].map((c) => c.token);
+    return [...this.ids.values()].filter((c) => this.used.has(c.seq)).map((c) => c.token);
   }
 
   private queueRetire(seq: number): void {

@@ -82,6 +82,16 @@ describe('PeerCids (RFC 9000 §5.1.2, §19.15)', () => {
     expect(p.switchToUnused()).toBe(false);
   });
 
+  it('checks the reset tokens of the ids it has used only, never of ids not used yet (RFC 9000 §10.3.1)', () => {
+    const p = new PeerCids(id(1), 4);
+    p.setFirst(id(1), new Uint8Array(16).fill(1));
+    expect(p.onNewCid(ncid(1, 0), false)).toBeNull();
+    expect(p.onNewCid(ncid(2, 0), false)).toBeNull();
+    expect(p.resetTokens()).toEqual([new Uint8Array(16).fill(1)]); // only sequence 0 was used
+    expect(p.switchToUnused()).toBe(true); // 0 retired, 1 in use
+    expect(p.resetTokens()).toEqual([new Uint8Array(16).fill(11)]);
+  });
+
   it('errors: over our limit, a sequence repeated with another id, a zero-length peer id', () => {
     const p = new PeerCids(id(1), 2);
     expect(p.onNewCid(ncid(1, 0), false)).toBeNull();
