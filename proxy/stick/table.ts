@@ -50,8 +50,11 @@
  * Order: table lock before an entry lock, never the reverse. Data access needs only the entry lock
  * because the caller holds a reference, so the entry cannot be killed under it.
  * Every locked section releases its lock in a `finally`, so a BUG_ON that throws (tests, the CLI)
- * leaves the table usable. A worker terminated while holding a lock leaves its holder id
- * (threadId + 1) in the lock word: the supervisor can find it with `shmLockHolder` (not wired yet).
+ * leaves the table usable. A worker that dies inside a locked section (a BUG_ON ends the thread
+ * through process.exit: no `finally` runs) frees the table lock in its exit handler
+ * ({@link StickTable.abandonLocks}); one terminated while holding a lock (a stall) leaves its holder
+ * id (threadId + 1) in the lock word, and the supervisor frees it after the thread is gone
+ * ({@link StickTable.releaseThread}, which finds the holder id in the thread's ledger).
  *
  * ## Reference rule (the one rule)
  *
@@ -71,6 +74,32 @@
  * (HAProxy `stksess_kill_if_expired()`): the race of seed crash 5 (a decrement outside the lock
  * racing expiry) cannot happen; the fault site `stktable.unlocked-release` re-creates it.
  *
+ * ## Reference ledger (a dead worker's references)
+ *
+ * Workers die on their own (BUG_ON, panic, uncaught error, out of memory, the watchdog's terminate)
+ * and the supervisor starts a replacement; HAProxy's threads never do. A thread ended by terminate()
+ * or by the heap limit runs no code, so the references its streams held would stay forever (REF > 0:
+ * never expired, never purged; repeated deaths fill the table). So each worker thread `t`
+ * (1..THREADS, the supervisor's thread numbers, which a replacement inherits) counts the references
+ * it holds on every slot in its own ledger, in the same SharedArrayBuffer after the slots:
+ *
+ * ```
+ * ledger   2 * THREADS     per thread: [holder id of its current view (threadId + 1), flags]
+ *          THREADS * size  Uint16 cells: references thread t holds on slot s (at (t - 1) * size + s)
+ * ```
+ *
+ * A cell changes only under the table lock, in the same critical section as REF, by the thread it
+ * belongs to (take: +1, drop: -1), or by the supervisor once that thread is dead
+ * ({@link StickTable.releaseThread}: REF -= cell for every slot, an expired entry left with REF 0 is
+ * killed through stksessKill as a normal last release, the ledger is zeroed). So for every live
+ * slot, the sum of the cells is at most REF (the rest are the supervisor's: peers, runtime
+ * commands, which do not die separately), and every cell of a free slot is 0 ({@link verify}).
+ * The supervisor runs releaseThread after the worker's `exit` event and before it starts the
+ * replacement, which inherits a zeroed ledger. Cost: one Uint16 read-modify-write per take and per
+ * drop, under the lock already held; 2 bytes per entry per worker thread (plus 8 per thread). A
+ * thread holding 65535 references on one entry is refused a 65536th (as for a full table, counted
+ * in LEDGER_FULL). Views made with thread 0 (the supervisor, tests) keep no ledger.
+ *
  * ## Update tracking (peers)
  *
  * The peers protocol teaches a remote peer the entries changed since the last update it was sent
@@ -88,12 +117,12 @@
  * Handles: an entry is named by `gen * 2^26 + slot` (at most 2^26 slots, 27-bit generations), a
  * plain number; -1 means none.
  */
-import { BUG_ON } from '../../diag/invariants.ts';
+import { BUG_ON, CHECK_IF } from '../../diag/invariants.ts';
 import { declareFaultSite } from '../../diag/fault-sites.ts';
 import { FREQ_CTR_WORDS, freqCtrRead, freqCtrSet, freqCtrUpdate } from './freq-ctr.ts';
 import { stickFilterMatches } from './filter.ts';
 import { formatStickKey, hashKeyBytes, type StickKey } from './key.ts';
-import { shmLock, shmLockHeld, shmUnlock } from './lock.ts';
+import { LOCK_SELF, shmLock, shmLockHeld, shmLockHolder, shmUnlock } from './lock.ts';
 import { STP } from './trace.ts';
 import { STICK_DATA_TYPES, type StickDataFilter, type StickDataType, type StickEntryView, type StickStdType, type StickTableDef } from './stick.types.ts';
 
@@ -118,6 +147,12 @@ const H = {
   PURGED: 16,
   REFUSED: 17,
   UPDATE: 18,
+  /** Worker threads with a reference ledger (0: none). */
+  THREADS: 19,
+  /** Word offset of the ledger area (see "Reference ledger"). */
+  LEDGER: 20,
+  /** References refused because a thread's ledger cell was full (65535 on one entry). */
+  LEDGER_FULL: 21,
 } as const;
 const HEADER_WORDS = 32;
 const MAGIC = 0x53544b54; // 'STKT'
@@ -211,15 +246,39 @@ export function stickLayout(def: StickTableDef): StickLayout {
 
 let nextTag = 1;
 
+/** Largest count of one ledger cell (Uint16). */
+const LEDGER_MAX = 0xffff;
+/** Ledger flag: the thread died inside a locked section and its exit handler freed the table lock. */
+const LEDGER_DIED_LOCKED = 1;
+
+/** Most worker threads a table keeps a reference ledger for. */
+export const MAX_STICK_LEDGER_THREADS = 4096;
+
+/**
+ * Bytes the reference ledger of `threads` worker threads adds to a table of `def` (see "Reference
+ * ledger"): 2 per entry per thread, plus 8 per thread, rounded up to a word.
+ */
+export function stickLedgerBytes(def: StickTableDef, threads: number): number {
+  if (threads === 0) return 0;
+  return 8 * threads + Math.ceil((threads * def.size * 2) / 4) * 4;
+}
+
 /**
  * Allocates and initialises the shared memory of a table for `def`: every slot free, nothing
  * indexed. `tag` (non-zero, default: a process-unique number) is the owner tag written into the
- * slots of this table, so that an entry handed to another table is recognised.
+ * slots of this table, so that an entry handed to another table is recognised. `threads`: the
+ * number of worker threads (numbered 1..threads) that keep a reference ledger in it, so that the
+ * references of a dead one can be dropped ({@link StickTable.releaseThread}); 0 (default) for none.
  */
-export function createStickTable(def: StickTableDef, tag = 0): SharedArrayBuffer {
+export function createStickTable(def: StickTableDef, tag = 0, threads = 0): SharedArrayBuffer {
   const l = stickLayout(def);
-  const sab = new SharedArrayBuffer(l.bytes);
+  if (!Number.isInteger(threads) || threads < 0 || threads > MAX_STICK_LEDGER_THREADS) {
+    throw new RangeError(`stick-table '${def.name}': ${threads} worker threads is out of range for a reference ledger (0 to ${MAX_STICK_LEDGER_THREADS})`);
+  }
+  const sab = new SharedArrayBuffer(l.bytes + stickLedgerBytes(def, threads));
   const w = new Int32Array(sab);
+  w[H.THREADS] = threads;
+  w[H.LEDGER] = l.bytes / 4;
   w[H.MAGIC] = MAGIC;
   w[H.VERSION] = VERSION;
   w[H.TAG] = tag || ((process.pid & 0xffff) << 12) | (nextTag++ & 0xfff) || 1;
@@ -269,10 +328,24 @@ function slotAddr(slot: number): string {
   return '0x' + slot.toString(16);
 }
 
+/** What {@link StickTable.releaseThread} did for one dead thread. */
+export interface StickThreadRelease {
+  /** References dropped (the sum of the thread's ledger). */
+  readonly released: number;
+  /** Entries the thread held references on. */
+  readonly entries: number;
+  /** Entries killed because they had expired and lost their last reference here. */
+  readonly killed: number;
+  /** Locks the dead thread still held (the table lock, entry data locks), freed here. */
+  readonly locksFreed: number;
+  /** Inconsistencies found (each explained); empty normally. The ledger is zeroed regardless. */
+  readonly problems: readonly string[];
+}
+
 /**
  * One thread's view of a shared stick-table. Cheap to create (a few typed-array views); every
  * thread that uses the table makes its own with the same `def` (the one given to
- * createStickTable) and its own clock.
+ * createStickTable), its own clock and, for a worker, its thread number (its reference ledger).
  */
 export class StickTable {
   readonly def: StickTableDef;
@@ -291,12 +364,27 @@ export class StickTable {
   private readonly keySize: number;
   private readonly expireMs: number;
   private readonly fixedKey: boolean;
+  /** Worker threads with a ledger in this buffer (0: none). */
+  private readonly threads: number;
+  /** Word of the ledger area: per-thread header words, then the cells. */
+  private readonly lw0: number;
+  /** This thread's ledger cells (undefined: this view keeps no ledger). */
+  private readonly led: Uint16Array | undefined;
+  /** This view's worker thread number (0: the supervisor or a test, no ledger). */
+  readonly thread: number;
   /** Data offsets by type name, for the hot path (-1: not stored). */
   private readonly off: Record<string, number> = {};
   private readonly std: Record<string, StickStdType> = {};
   private readonly period: Record<string, number> = {};
 
-  constructor(sab: SharedArrayBuffer, def: StickTableDef, now: StickClock = Date.now) {
+  /**
+   * Attaches to the table in `sab`, made by createStickTable for `def`. `thread` (1..the
+   * `threads` given to createStickTable) is the worker thread this view belongs to: its takes and
+   * drops are counted in that thread's reference ledger, and the view records this thread's lock
+   * holder id there. 0 (default): no ledger (the supervisor, whose references are its own).
+   * Throws when the buffer does not match `def` or has no ledger for `thread`.
+   */
+  constructor(sab: SharedArrayBuffer, def: StickTableDef, now: StickClock = Date.now, thread = 0) {
     this.def = def;
     this.layout = stickLayout(def);
     this.w = new Int32Array(sab);
@@ -317,6 +405,17 @@ export class StickTable {
     this.keySize = def.keySize;
     this.expireMs = def.expire;
     this.fixedKey = def.type !== 'string';
+    this.threads = w[H.THREADS]!;
+    this.lw0 = w[H.LEDGER]!;
+    this.thread = thread;
+    if (thread !== 0) {
+      if (!Number.isInteger(thread) || thread < 0 || thread > this.threads) {
+        throw new Error(`stick-table '${def.name}': no reference ledger for worker thread ${thread} (the shared buffer has ${this.threads}; the supervisor makes one per thread of nbthread)`);
+      }
+      this.led = this.cellsOf(thread);
+      Atomics.store(w, this.lw0 + 2 * (thread - 1), LOCK_SELF);
+      Atomics.store(w, this.lw0 + 2 * (thread - 1) + 1, 0);
+    }
     for (const t of STICK_DATA_TYPES) this.off[t.name] = -1;
     for (const [name, d] of this.layout.data) {
       this.off[name] = d.off;
@@ -345,6 +444,20 @@ export class StickTable {
   }
   private lock(): void {
     shmLock(this.w, H.LOCK);
+  }
+  /** The ledger cells of worker thread `t` (1..threads). */
+  private cellsOf(t: number): Uint16Array {
+    return new Uint16Array(this.w.buffer, (this.lw0 + 2 * this.threads) * 4 + (t - 1) * this.cap * 2, this.cap);
+  }
+  /** Counts one reference of this thread dropped on `slot` (table lock held). */
+  private ledgerDrop(slot: number, what: string): void {
+    const led = this.led;
+    if (led === undefined) return;
+    if (led[slot] === 0) {
+      CHECK_IF(true, `${what}: thread ${this.thread} drops a reference on slot ${slot} of stick-table '${this.def.name}' that its ledger does not hold (taken by another thread?)`);
+      return;
+    }
+    led[slot]!--;
   }
   private unlock(): void {
     shmUnlock(this.w, H.LOCK);
@@ -503,6 +616,14 @@ export class StickTable {
       let s = this.find(key, hash, len);
       if (s < 0 && create) s = this.create(key, hash, len, now);
       if (s < 0 || !takeRef) return s;
+      const led = this.led;
+      if (led !== undefined) {
+        if (led[s] === LEDGER_MAX) {
+          Atomics.add(this.w, H.LEDGER_FULL, 1);
+          return -1;
+        }
+        led[s]!++;
+      }
       this.w[this.base(s) + SLOT.REF]!++;
       return this.handle(s);
     } finally {
@@ -575,6 +696,7 @@ export class StickTable {
       const b = this.base(slot);
       const ref = this.w[b + SLOT.REF]! - 1;
       if (ref < 0) BUG_ON(true, `stktable_release: reference count of slot ${slot} in '${this.def.name}' would drop below 0 (released more than taken)`);
+      this.ledgerDrop(slot, 'stktable_release');
       this.w[b + SLOT.REF] = ref;
       this.stampIfDirty(b);
       if (ref !== 0 || !StickTable.expired(this.w[b + SLOT.EXPIRE]!, now)) return false;
@@ -604,6 +726,7 @@ export class StickTable {
     try {
       const b = this.base(slot);
       if (w[b + SLOT.OWNER] !== this.tag || w[b + SLOT.GEN] !== gen || w[b + SLOT.REF]! <= 0) return false;
+      if (this.led !== undefined && this.led[slot]! > 0) this.led[slot]!--;
       const ref = w[b + SLOT.REF]! - 1;
       w[b + SLOT.REF] = ref;
       if (ref === 0 && StickTable.expired(w[b + SLOT.EXPIRE]!, now)) {
@@ -631,6 +754,8 @@ export class StickTable {
     const slot = h % SLOT_SPAN;
     const b = this.base(slot);
     const left = Atomics.sub(this.w, b + SLOT.REF, 1) - 1;
+    // the ledger follows the (racy) drop, so a later death of this thread does not drop it again
+    if (this.led !== undefined && Atomics.load(this.led, slot) > 0) Atomics.sub(this.led, slot, 1);
     STICK_TEST_HOOKS.afterUnlockedDrop?.();
     if (left !== 0 || !StickTable.expired(Atomics.load(this.w, b + SLOT.EXPIRE), this.tick())) return false;
     this.lock();
@@ -651,6 +776,7 @@ export class StickTable {
       const b = this.base(slot);
       const ref = this.w[b + SLOT.REF]! - 1;
       if (ref < 0) BUG_ON(true, `stktable_touch_local: reference count of slot ${slot} in '${this.def.name}' would drop below 0 (released more than taken)`);
+      this.ledgerDrop(slot, 'stktable_touch_local');
       this.touchSlot(slot, now);
       this.w[b + SLOT.REF] = ref;
     } finally {
@@ -712,6 +838,123 @@ export class StickTable {
     } finally {
       this.unlock();
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reference ledger (dead workers)
+
+  /**
+   * References worker thread `t` holds now according to its ledger (the sum of its cells; O(size),
+   * no lock: tests, diagnostics). 0 when the buffer keeps no ledger for `t`.
+   */
+  ledgerCount(t: number): number {
+    if (!(t >= 1 && t <= this.threads)) return 0;
+    const cells = this.cellsOf(t);
+    let n = 0;
+    for (let s = 0; s < this.cap; s++) n += Atomics.load(cells, s);
+    return n;
+  }
+
+  /** References refused because one thread's ledger cell was full (65535 on one entry). */
+  get ledgerRefused(): number {
+    return Atomics.load(this.w, H.LEDGER_FULL);
+  }
+
+  /**
+   * For a worker thread that is ending (its `exit` handler): when it still holds the table lock (it
+   * died inside a locked section: a BUG_ON ends the thread through process.exit, no `finally`
+   * runs), frees it and flags its ledger, so the other threads do not wait forever and the
+   * supervisor checks the table ({@link releaseThread}). True when the lock was freed.
+   */
+  abandonLocks(): boolean {
+    const w = this.w;
+    if (!shmLockHeld(w, H.LOCK)) return false;
+    if (this.thread > 0) Atomics.or(w, this.lw0 + 2 * (this.thread - 1) + 1, LEDGER_DIED_LOCKED);
+    shmUnlock(w, H.LOCK);
+    return true;
+  }
+
+  /**
+   * Drops every reference worker thread `t` still held (its ledger), for the supervisor once that
+   * thread is dead and before its replacement attaches: under the table lock, 4096 slots at a time,
+   * each entry's REF loses the thread's count; an entry left unreferenced after its expiry is
+   * killed through stksessKill, as its last release would have (HAProxy
+   * stksess_kill_if_expired()); then the ledger is zeroed. Locks the dead thread still held (the
+   * table lock of a thread terminated inside a locked section, an entry's data lock) are freed
+   * first; when that happened, or the thread's exit handler had to free the table lock, the table
+   * is checked ({@link verify}) and what is wrong is reported in `problems`. Never BUG_ONs: a
+   * ledger that disagrees with REF is reported and repaired as far as possible. Must not be called
+   * for a live thread (its references would be dropped under it). RangeError when the buffer has no
+   * ledger for `t`.
+   */
+  releaseThread(t: number): StickThreadRelease {
+    if (!(Number.isInteger(t) && t >= 1 && t <= this.threads)) {
+      throw new RangeError(`stick-table '${this.def.name}': no reference ledger for worker thread ${t} (the buffer has ${this.threads})`);
+    }
+    const w = this.w;
+    const hw = this.lw0 + 2 * (t - 1);
+    const holder = Atomics.load(w, hw);
+    const flags = Atomics.load(w, hw + 1);
+    const problems: string[] = [];
+    let locksFreed = 0;
+    if (holder !== 0 && shmLockHolder(w, H.LOCK) === holder) {
+      shmUnlock(w, H.LOCK); // its holder is gone: nobody else would ever free it
+      locksFreed++;
+    }
+    const cells = this.cellsOf(t);
+    let released = 0;
+    let entries = 0;
+    let killed = 0;
+    const now = this.tick();
+    for (let start = 0; start < this.cap; start += 4096) {
+      const end = Math.min(this.cap, start + 4096);
+      let any = false;
+      for (let s = start; s < end && !any; s++) any = Atomics.load(cells, s) !== 0;
+      if (!any) continue; // the dead thread's cells cannot change: no lock needed to skip them
+      this.lock();
+      try {
+        for (let s = start; s < end; s++) {
+          const c = cells[s]!;
+          if (c === 0) continue;
+          cells[s] = 0;
+          entries++;
+          const b = this.base(s);
+          if (w[b + SLOT.OWNER] !== this.tag) {
+            problems.push(`slot ${s}: the ledger of thread ${t} holds ${c} reference(s) on a free slot`);
+            continue;
+          }
+          if (holder !== 0 && shmLockHolder(w, b + SLOT.LOCK) === holder) {
+            shmUnlock(w, b + SLOT.LOCK);
+            locksFreed++;
+          }
+          const refs = w[b + SLOT.REF]!;
+          if (refs < c) problems.push(`slot ${s}: the ledger of thread ${t} holds ${c} reference(s), the entry has use=${refs}`);
+          const drop = Math.min(refs, c);
+          released += drop;
+          w[b + SLOT.REF] = refs - drop;
+          this.stampIfDirty(b);
+          if (refs - drop !== 0 || !StickTable.expired(w[b + SLOT.EXPIRE]!, now)) continue;
+          try {
+            this.stksessKill(this.handle(s), 'dead-thread');
+            Atomics.add(w, H.EXPIRED, 1);
+            killed++;
+          } catch (e) {
+            problems.push(`slot ${s}: ${(e as Error).message}`);
+          }
+        }
+      } finally {
+        this.unlock();
+      }
+    }
+    cells.fill(0);
+    Atomics.store(w, hw, 0);
+    Atomics.store(w, hw + 1, 0);
+    if (locksFreed > 0 || flags & LEDGER_DIED_LOCKED) {
+      const why = locksFreed > 0 ? `thread ${t} was ended holding ${locksFreed} lock(s)` : `thread ${t} died inside a locked section`;
+      for (const e of this.verify()) problems.push(`${why}: ${e}`);
+    }
+    if (STP.expired.on && killed > 0) STP.expired.emit(0, 0, killed, this.current, 0, this.def.name);
+    return { released, entries, killed, locksFreed, problems };
   }
 
   /**
@@ -1163,6 +1406,23 @@ export class StickTable {
       for (let i = 0; i < top; i++) {
         const s = w[this.f0 + i]!;
         if (seen[s] || w[this.base(s) + SLOT.OWNER] !== 0) errs.push(`slot ${s}: on the free stack but live`);
+      }
+      for (let t = 1; t <= this.threads; t++) {
+        const cells = this.cellsOf(t);
+        for (let s = 0; s < this.cap; s++) {
+          const c = cells[s]!;
+          if (c === 0) continue;
+          if (!seen[s]) errs.push(`slot ${s}: free, but thread ${t}'s ledger holds ${c} reference(s) on it`);
+        }
+      }
+      if (this.threads > 0) {
+        const all = Array.from({ length: this.threads }, (_, i) => this.cellsOf(i + 1));
+        for (let s = 0; s < this.cap; s++) {
+          if (!seen[s]) continue;
+          let sum = 0;
+          for (const cells of all) sum += cells[s]!;
+          if (sum > w[this.base(s) + SLOT.REF]!) errs.push(`slot ${s}: the threads' ledgers hold ${sum} references, the entry has use=${w[this.base(s) + SLOT.REF]}`);
+        }
       }
       if (live !== lru) errs.push(`${live} entries indexed, ${lru} in the LRU list`);
       if (live + top !== this.cap) errs.push(`${live} live + ${top} free != size ${this.cap}`);

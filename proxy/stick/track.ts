@@ -14,8 +14,10 @@
  * error, client abort, timeout, tunnel end all go through it) and where a connection ends
  * (its release()). A thread that exits with counters still held (a worker stopping or dying)
  * drops them in its `exit` handler through StickTable.releaseQuiet(), which never hangs nor
- * panics; a thread ended by terminate() (a stalled worker) runs no code: its references stay
- * (`use=` in `show table`) and those entries are not expired (see the README).
+ * panics; a thread ended by terminate() (a stalled worker, or out of memory) runs no code: the
+ * supervisor drops what it held from its reference ledger once it is gone (StickTable.releaseThread,
+ * table.ts "Reference ledger"), as it does for what releaseQuiet had to leave (a thread that died
+ * holding the table lock).
  *
  * ## Counters updated (HAProxy's, data types the table does not store are skipped)
  *

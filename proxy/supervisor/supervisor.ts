@@ -112,6 +112,12 @@ export class Supervisor {
    * (WorkerInit.quicSecret): derived from the global `cluster-secret` when set, random otherwise
    * (proxy/quic/cluster-secret.ts).
    */
+  /**
+   * A reload's successor: no QUIC stateless reset until the predecessor must be gone (its
+   * hard-stop-after, taken from this configuration, plus 5 s): datagrams of its connections reach
+   * this process's sockets through the shared SO_REUSEPORT group (WorkerInit.quietResetsUntil).
+   */
+  private readonly quietResetsUntil: number | undefined;
   private readonly quicSecret: Uint8Array;
   /** The supervisor's views of the tables, for `show/clear/set table`. */
   readonly stickTables: StickTableRegistry;
@@ -143,6 +149,7 @@ export class Supervisor {
     this.opts = opts;
     this.config = opts.config;
     this.quicSecret = quicSecretOf(opts.config.global.clusterSecret);
+    this.quietResetsUntil = (opts.reloadOf?.length ?? 0) > 0 ? Date.now() + opts.config.global.hardStopAfter + 5000 : undefined;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.nbthread = opts.config.global.nbthread ?? availableParallelism();
     const rings: Record<string, number> = { flight: DEFAULT_SIZES.rings.flight };
@@ -156,7 +163,8 @@ export class Supervisor {
     attachRecorder(this.ownMem, this.proc, (l) => this.log(l));
     this.done = new Promise((r) => (this.resolveDone = r));
     this.backends = new BackendStates(opts.config, (l) => this.log(l), this.nbthread, true);
-    const stick = createStickTableBuffers(opts.config.stickTables ?? []);
+    // one reference ledger per worker thread: a dead worker's references are dropped in onExit
+    const stick = createStickTableBuffers(opts.config.stickTables ?? [], this.nbthread);
     this.stickBuffers = stick.map((b) => b.sab);
     this.stickTables = new StickTableRegistry(stick);
     this.peers = new PeersRuntime({
@@ -215,6 +223,7 @@ export class Supervisor {
       counters: this.backends.countersSab,
       stickTables: this.stickBuffers,
       quicSecret: this.quicSecret,
+      quietResetsUntil: this.quietResetsUntil,
       pools: this.opts.pools,
       heartbeatMs: HEARTBEAT_MS,
     };
@@ -261,7 +270,10 @@ export class Supervisor {
       const own = new ThreadState(slot.mem.state).read<FaultRecord>('fault');
       if (own && !slot.handled) {
         const path = this.writeSnapshotSafe(own.kind, own, slot);
-        this.log(`worker ${slot.thread} died while stopping: ${own.kind}: ${own.message}; ${path ? `snapshot written to ${path}` : 'no snapshot written'}`);
+        this.log(`worker ${slot.thread} died while stopping: ${own.kind}: ${own.message}; ${path ? `snapshot written to ${path}` : 'no snapshot written'}${this.releaseStickOf(slot.thread)}`);
+      } else {
+        const released = this.releaseStickOf(slot.thread, true); // hard-stop-after: terminated while draining
+        if (released) this.log(`worker ${slot.thread} ended while stopping${released}`);
       }
       this.slots.delete(slot.thread);
       // a soft stop still hands the tables over once the workers are gone: stop() finishes then
@@ -272,13 +284,18 @@ export class Supervisor {
       // Died while starting: respawning would loop; start() reports it (or the log, on a respawn).
       this.slots.delete(slot.thread);
       const fault = this.faultOf(slot, code);
-      this.log(`worker ${slot.thread} died while starting: ${fault.message}; not restarted`);
+      this.log(`worker ${slot.thread} died while starting: ${fault.message}; not restarted${this.releaseStickOf(slot.thread, true)}`);
       return;
     }
+    // The snapshot first (it shows what the dead thread held), then its stick-table references are
+    // dropped, synchronously, before the replacement (same thread number, same ledger) can start.
     if (!slot.handled) {
       const fault = this.faultOf(slot, code);
       const path = this.writeSnapshotSafe(fault.kind, fault, slot);
-      this.log(`worker ${slot.thread} died: ${fault.kind}: ${fault.message}; ${path ? `snapshot written to ${path}` : 'no snapshot written'}`);
+      this.log(`worker ${slot.thread} died: ${fault.kind}: ${fault.message}; ${path ? `snapshot written to ${path}` : 'no snapshot written'}${this.releaseStickOf(slot.thread)}`);
+    } else {
+      const released = this.releaseStickOf(slot.thread);
+      if (released) this.log(`worker ${slot.thread} died: ended by the watchdog${released}`);
     }
     this.slots.delete(slot.thread); // its memory is in the snapshot; stop() must not wait for it
     if (TP.death.on) TP.death.emit(0, 0, slot.thread, code, 0, `exit code ${code}`);
@@ -295,6 +312,22 @@ export class Supervisor {
     this.workerRestarts++;
     if (this.stopping) return;
     this.spawn(slot.thread, slot.restarts + 1).catch((e: Error) => this.log(`worker ${slot.thread} could not restart: ${e.message}`));
+  }
+
+  /**
+   * Drops the stick-table references that dead worker `thread` still held (its reference ledgers:
+   * proxy/stick/registry.ts releaseThread; expired entries left unreferenced are killed), logs
+   * what looked wrong, and returns the text for its death line (`; released N stick-table
+   * references`), empty without tables or, with `quietIfNone`, when it held none. Call it after the
+   * thread's `exit` event and before a replacement starts.
+   */
+  private releaseStickOf(thread: number, quietIfNone = false): string {
+    if (this.stickTables.size === 0) return '';
+    const r = this.stickTables.releaseThread(thread);
+    for (const p of r.problems) this.log(`[WARNING] worker ${thread} died: stick-table ${p}`);
+    if (quietIfNone && r.released === 0 && r.locksFreed === 0) return '';
+    const extra = [r.killed ? `${r.killed} expired entries killed` : '', r.locksFreed ? `${r.locksFreed} locks it held freed` : ''].filter(Boolean).join(', ');
+    return `; released ${r.released} stick-table references${extra ? ` (${extra})` : ''}`;
   }
 
   /** The fault of a dead worker: its own record, or one made here for OOM and plain exits. */

@@ -41,8 +41,9 @@ const cfg = init.config;
 const rec = attachRecorder(init.mem, init.proc);
 attachServerState(init.servers, cfg.backends);
 attachCounters(init.counters, init.thread, cfg);
-// The stick-tables the supervisor made: this thread's views, by name (threadStickTables()).
-attachStickTables(cfg.stickTables ?? [], init.stickTables ?? []);
+// The stick-tables the supervisor made: this thread's views, by name (threadStickTables()), counting
+// its references in its own ledger (the supervisor drops them if this thread dies).
+attachStickTables(cfg.stickTables ?? [], init.stickTables ?? [], undefined, init.thread);
 const state = rec.state;
 
 /** Records the fault where the supervisor will find it, then ends this thread. */
@@ -156,6 +157,7 @@ function quicListener(b: BindConfig & { ssl: BindSslConfig; quic: 'quic4' | 'qui
     thread: init.thread,
     nbthread: init.nbthread,
     secret: init.quicSecret,
+    quietResetsUntil: init.quietResetsUntil,
     tls: { role: 'server', config: { credentials: creds.value, alpn: b.ssl.alpn ?? ['h3'] } },
     forward: (d) =>
       port.postMessage(

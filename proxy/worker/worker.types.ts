@@ -29,6 +29,11 @@ export interface WorkerInit {
    * Never written to snapshots.
    */
   quicSecret?: Uint8Array;
+  /**
+   * Epoch ms before which QUIC listeners send no stateless reset: set by a process started as a
+   * reload (`run -sf`), until its predecessor must have stopped (QuicListenerOptions.quietResetsUntil).
+   */
+  quietResetsUntil?: number;
 }
 
 /**

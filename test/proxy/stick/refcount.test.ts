@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PanicError } from '../../../diag/invariants.ts';
+import { PanicError, checkHits } from '../../../diag/invariants.ts';
 import { integerKey } from '../../../proxy/stick/key.ts';
-import { FS_UNLOCKED_RELEASE, SLOT, STICK_TEST_HOOKS, StickTable, createStickTable } from '../../../proxy/stick/table.ts';
+import { shmLock, shmLockHolder } from '../../../proxy/stick/lock.ts';
+import { FS_UNLOCKED_RELEASE, SLOT, STICK_TEST_HOOKS, StickTable, createStickTable, stickLayout, stickLedgerBytes } from '../../../proxy/stick/table.ts';
 import { stickDef, virtualTable } from './helpers.ts';
 
 /** Runs `f` and returns the BUG_ON message it raised. */
@@ -129,5 +130,134 @@ describe('expiry racing a release (seed crash 5), simulated deterministically', 
     expect(bug(() => t.release(h))).toMatch(/stksessKill: entry slot \d+ of stick-table 'be' is already free: double kill \(release\)/);
     expect(t.stats().kills).toBe(1); // freed exactly once: the second free never happened
     expect(t.verify()).toEqual([]);
+  });
+});
+
+describe('the reference ledger: what a dead worker held is dropped by the supervisor', () => {
+  /** One buffer with ledgers for 2 worker threads, and views of thread 1, thread 2 and the supervisor (0), on one virtual clock. */
+  function threads(line = 'stick-table type integer size 16 expire 10s store conn_cur') {
+    const def = stickDef(line);
+    const sab = createStickTable(def, 0, 2);
+    const clock = { now: 1_000_000 };
+    const now = () => clock.now;
+    return { def, sab, clock, w1: new StickTable(sab, def, now, 1), w2: new StickTable(sab, def, now, 2), sup: new StickTable(sab, def, now) };
+  }
+  const useOf = (t: StickTable, k: number) => t.list({ key: integerKey(k) })[0]?.use;
+
+  it('counts each thread\'s takes and drops; releaseThread drops only the dead thread\'s, then zeroes its ledger', () => {
+    const { w1, w2, sup } = threads();
+    const a1 = w1.acquire(integerKey(1));
+    w1.lookup(integerKey(1));
+    const b1 = w1.acquire(integerKey(2));
+    w2.acquire(integerKey(1));
+    sup.lookup(integerKey(2)); // the supervisor's own (a peer sending it): not in any ledger
+    expect([sup.ledgerCount(1), sup.ledgerCount(2)]).toEqual([3, 1]);
+    w1.touchAndRelease(b1);
+    w1.release(a1);
+    expect([sup.ledgerCount(1), useOf(sup, 1), useOf(sup, 2)]).toEqual([1, 2, 1]);
+    w1.acquire(integerKey(3));
+    expect(sup.verify()).toEqual([]);
+    const r = sup.releaseThread(1);
+    expect(r).toEqual({ released: 2, entries: 2, killed: 0, locksFreed: 0, problems: [] });
+    expect([useOf(sup, 1), useOf(sup, 2), useOf(sup, 3)]).toEqual([1, 1, 0]); // thread 2's and the supervisor's stay
+    expect([sup.ledgerCount(1), sup.ledgerCount(2)]).toEqual([0, 1]);
+    expect(sup.releaseThread(1).released).toBe(0); // nothing twice
+    expect(sup.verify()).toEqual([]);
+  });
+
+  it('an entry that expired while the dead thread held it is killed by the release, once, as a last release would; the others expire on time', () => {
+    const { w1, sup, clock } = threads();
+    w1.acquire(integerKey(1));
+    clock.now += 5000;
+    w1.acquire(integerKey(2)); // touched later: expires 5 s after key 1
+    clock.now += 6000; // key 1 expired, key 2 not
+    expect(sup.expire().killed).toBe(0); // referenced: expiry skips both
+    const r = sup.releaseThread(1);
+    expect(r).toMatchObject({ released: 2, entries: 2, killed: 1 });
+    expect(sup.current).toBe(1);
+    expect(sup.list().map((v) => [v.key, v.use, v.exp])).toEqual([['2', 0, 4000]]);
+    clock.now += 4000;
+    expect(sup.expire().killed).toBe(1);
+    expect(sup.current).toBe(0);
+    expect(sup.stats().kills).toBe(2);
+    expect(sup.verify()).toEqual([]);
+  });
+
+  it('a replacement attached on the same thread number starts from a zeroed ledger and keeps its own count', () => {
+    const { def, sab, w1, sup } = threads();
+    w1.acquire(integerKey(1));
+    sup.releaseThread(1);
+    const again = new StickTable(sab, def, Date.now, 1);
+    const h = again.acquire(integerKey(1));
+    expect(sup.ledgerCount(1)).toBe(1);
+    again.release(h);
+    expect(sup.ledgerCount(1)).toBe(0);
+    expect(sup.verify()).toEqual([]);
+  });
+
+  it('a table lock and an entry lock left by a thread ended inside them are freed, and the table is checked', () => {
+    const { def, w1, sup, sab } = threads();
+    w1.acquire(integerKey(1));
+    // what terminate() leaves: the lock words still name thread 1's view (this test thread's holder id)
+    const w = new Int32Array(sab);
+    const l = stickLayout(def);
+    const tableLock = 7; // table.ts H.LOCK
+    const entryLock = 32 + l.buckets + def.size + sup.list()[0]!.slot * l.slotWords + SLOT.LOCK; // header, buckets, free stack, slots
+    shmLock(w, entryLock);
+    shmLock(w, tableLock);
+    const r = sup.releaseThread(1);
+    expect(r).toMatchObject({ released: 1, locksFreed: 2, problems: [] });
+    expect([shmLockHolder(w, tableLock), shmLockHolder(w, entryLock)]).toEqual([0, 0]);
+    expect(useOf(sup, 1)).toBe(0);
+  });
+
+  it('a drop of a reference the thread never took is a CHECK_IF, not an underflow of its ledger', () => {
+    const { w1, w2, sup } = threads();
+    const h = w1.acquire(integerKey(1));
+    w2.release(h); // wrong thread: REF goes down (the reference rule is the caller's), ledgers do not
+    expect([sup.ledgerCount(1), sup.ledgerCount(2)]).toEqual([1, 0]);
+    expect(checkHits().some((c) => /drops a reference on slot 0 of stick-table 'be' that its ledger does not hold/.test(c.message))).toBe(true);
+    const r = sup.releaseThread(1); // the ledger says 1, use=0: reported, nothing dropped below 0
+    expect(r.released).toBe(0);
+    expect(r.problems).toEqual(["slot 0: the ledger of thread 1 holds 1 reference(s), the entry has use=0"]);
+    expect(sup.verify()).toEqual([]);
+  });
+
+  it('a thread holding 65535 references on one entry is refused the next one, counted', () => {
+    const { w1, sup } = threads();
+    expect(w1.acquire(integerKey(1))).toBeGreaterThanOrEqual(0);
+    let ok = 1;
+    for (let i = 1; i < 0xffff; i++) if (w1.lookup(integerKey(1)) >= 0) ok++;
+    expect(ok).toBe(0xffff);
+    expect(w1.acquire(integerKey(1))).toBe(-1);
+    expect(w1.lookup(integerKey(1))).toBe(-1);
+    expect(sup.ledgerRefused).toBe(2);
+    expect(sup.releaseThread(1).released).toBe(0xffff);
+    expect(useOf(sup, 1)).toBe(0);
+  });
+
+  it('seed crash 5 still re-created with a ledger: the unlocked drop is counted once, the double kill caught, the ledger consistent', () => {
+    const { w1, sup, clock } = threads('stick-table type integer size 8 expire 1s');
+    const h = w1.acquire(integerKey(42));
+    clock.now += 5000;
+    FS_UNLOCKED_RELEASE.arm(1);
+    STICK_TEST_HOOKS.afterUnlockedDrop = () => {
+      expect(sup.expire().killed).toBe(1);
+    };
+    expect(bug(() => w1.release(h))).toMatch(/already free: double kill \(release\)/);
+    expect(sup.ledgerCount(1)).toBe(0);
+    expect(sup.releaseThread(1)).toEqual({ released: 0, entries: 0, killed: 0, locksFreed: 0, problems: [] });
+    expect(sup.stats().kills).toBe(1);
+    expect(sup.verify()).toEqual([]);
+  });
+
+  it('refuses a view for a thread the buffer has no ledger for, and releaseThread of such a thread', () => {
+    const { def, sab, sup } = threads();
+    expect(() => new StickTable(sab, def, Date.now, 3)).toThrow(/no reference ledger for worker thread 3 \(the shared buffer has 2/);
+    expect(() => sup.releaseThread(0)).toThrow(RangeError);
+    const plain = virtualTable('stick-table type integer size 4');
+    expect(() => plain.t.releaseThread(1)).toThrow(/the buffer has 0/);
+    expect(stickLedgerBytes(def, 2)).toBe(16 + 16 * 2 * 2);
+    expect(sab.byteLength).toBe(stickLayout(def).bytes + stickLedgerBytes(def, 2));
   });
 });
