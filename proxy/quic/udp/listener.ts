@@ -132,11 +132,22 @@ interface Entry {
   readonly quic: QuicConnection;
   app: QuicApp | undefined;
   readonly cids: Uint8Array[];
+  /** Ids the peer retired lately, still routed here (newest last, at most RETIRED_KEPT). */
+  readonly retired: Uint8Array[];
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
   kicked: boolean;
   gone: boolean;
 }
+
+/**
+ * Retired connection ids still routed to their connection. Packets the peer sent before it
+ * retired an id keep arriving for a while (reordering, a migration's old path): forgotten at once,
+ * they would find no connection and be answered with a stateless reset whose token the peer still
+ * accepts, killing a live connection (RFC 9000 §5.1.2 lets an endpoint retain a retired id).
+ * Bounded per connection so that a peer retiring ids in a loop cannot grow the table.
+ */
+const RETIRED_KEPT = 8;
 
 /** The clock given to the engines: monotonic milliseconds, above 0. */
 function clock(): number {
@@ -386,7 +397,7 @@ export class QuicListener {
     const traceId = opening.connId;
     if (retry && QTR.retry.on) QTR.retry.emit(traceId, 0, 2, this.o.thread, data.length, `${remoteAddress}:${remotePort} odcid ${cidHex(retry.originalDcid)}`);
     const quic = new QuicConnection({ tls: this.o.tls, path, now, random: this.cidSource, resetSecret: this.resetKey, traceId, ...(retry ? { retry } : {}) });
-    const e: Entry = { quic, app: undefined, cids: [odcid, quic.localCid], timer: undefined, timerAt: 0, kicked: false, gone: false };
+    const e: Entry = { quic, app: undefined, cids: [odcid, quic.localCid], retired: [], timer: undefined, timerAt: 0, kicked: false, gone: false };
     entry = e;
     for (const c of e.cids) this.dispatcher.add(c, e);
     this.entries.add(e);
@@ -433,8 +444,9 @@ export class QuicListener {
 
   /**
    * Registers the connection ids the connection issued since the last turn (NEW_CONNECTION_ID, RFC
-   * 9000 §5.1.1) and forgets the ones the peer retired (§19.16): a datagram sent to any active id
-   * finds the connection, on this thread or handed over to it (the ids carry this thread's number).
+   * 9000 §5.1.1); ids the peer retired (§19.16) keep routing here for late packets, the last
+   * RETIRED_KEPT of them: a datagram sent to any active id finds the connection, on this thread or
+   * handed over to it (the ids carry this thread's number).
    */
   private followCids(e: Entry): void {
     const ch = e.quic.pollCidChanges();
@@ -443,9 +455,10 @@ export class QuicListener {
       e.cids.push(c);
     }
     for (const c of ch.removed) {
-      this.dispatcher.forget(c);
       const i = e.cids.findIndex((x) => x.length === c.length && x.every((b, j) => b === c[j]));
       if (i >= 0) e.cids.splice(i, 1);
+      e.retired.push(c); // still routed here for late packets (RETIRED_KEPT)
+      if (e.retired.length > RETIRED_KEPT) this.dispatcher.forget(e.retired.shift()!);
     }
   }
 
@@ -477,6 +490,7 @@ export class QuicListener {
     if (e.timer) clearTimeout(e.timer);
     e.timer = undefined;
     for (const c of e.cids) this.dispatcher.forget(c);
+    for (const c of e.retired) this.dispatcher.forget(c);
     this.entries.delete(e);
     e.app?.release(why);
     e.app = undefined;

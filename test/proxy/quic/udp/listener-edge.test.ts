@@ -272,6 +272,27 @@ describe('QUIC listener: Retry, version negotiation, stateless reset', () => {
     expect(draining.stats).toMatchObject({ resetSent: 0, resetSuppressed: 1 });
   });
 
+  it('a late packet to a connection id the client just retired reaches its connection, not a stateless reset (RFC 9000 §5.1.2)', async () => {
+    const l = await listener();
+    const c = await UdpClient.open(l.port);
+    c.pump();
+    expect(await until(() => c.conn.handshakeConfirmed)).toBe(true);
+    await sleep(30); // NEW_CONNECTION_ID frames from the server: a spare id to move to
+    // A packet under the id in use, held back (reordered behind the retirement).
+    const id = c.conn.openStream()!;
+    c.conn.write(id, new Uint8Array(100).fill(3));
+    const late = c.conn.transmit(now())!.data.slice();
+    // The client moves to a new server id and retires the old one (RFC 9000 §9.5).
+    expect(c.conn.migrate(now(), { local: `127.0.0.1:${c.sock.address().port}`, remote: `127.0.0.1:${l.port}` })).toBe(true);
+    c.pump();
+    await sleep(100);
+    const routed = l.stats.local;
+    c.sock.send(late, l.port, '127.0.0.1');
+    expect(await until(() => l.stats.local > routed)).toBe(true);
+    expect(l.stats.resetSent).toBe(0);
+    expect(c.conn.state).toBe('established');
+  });
+
   it('stateless resets are rate-limited, and never answer 21 bytes or a clear fixed bit (RFC 9000 §10.3, §10.3.3)', async () => {
     const l = await listener();
     const { sock, got } = await rawSocket();
