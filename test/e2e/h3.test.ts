@@ -4,7 +4,7 @@
  * /work/shared/interop-quic.md §1). gtlsclient exits 0 even when it fails: every assertion is on what
  * it prints (`Negotiated ALPN is h3`, `[:status: 200]`, the body hexdump) or on the files it downloads.
  *
- * Covered: GET; POST with a 300 KB body (the origin sees it byte for byte, with X-Forwarded-For from
+ * Covered: the TCP bind advertising h3 with alt-svc (curl, then gtlsclient on that port); GET; POST with a 300 KB body (the origin sees it byte for byte, with X-Forwarded-For from
  * `option forwardfor`); several URIs concurrently on one connection; a 10 MB download byte-identical
  * (SHA-256 of the file `--download` wrote); a download and an upload under 5% packet loss each way
  * (gtlsclient -t/-r, RFC 9002 loss recovery); ChaCha20-Poly1305; an `http-request return` answered
@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { pollUntil, type Proxy } from './harness.ts';
+import { pollUntil, run, type Proxy } from './harness.ts';
 import { bodyOf, gtls, gtlsclientMissing, INTEROP_FRONTEND, startH3Proxy } from './h3-harness.ts';
 import { listen } from './origins.ts';
 
@@ -86,7 +86,8 @@ describe.skipIf(NO_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => {
     );
     p = await startH3Proxy({
       preamble: { nbthread: 2, global: ['log stdout format raw local0', 'hard-stop-after 10s'], timeouts: { client: '10s', connect: '1s', server: '5s' } },
-      frontend: INTEROP_FRONTEND,
+      // HAProxy's way to advertise HTTP/3 from the TCP listeners (RFC 7838 Alt-Svc, RFC 9114 §3.1.1).
+      frontend: [...INTEROP_FRONTEND, 'http-response set-header alt-svc "h3=\\":%[dst_port]\\"; ma=60"'],
       origin: origin.port,
     });
     quicPort = p.port;
@@ -107,6 +108,16 @@ describe.skipIf(NO_CLIENT)('HTTP/3 through Flightbox with gtlsclient', () => {
     expect(s.headers.host).toBe(`127.0.0.1:${quicPort}`);
     const line = await pollUntil(() => p.stdout().split('\n').find((l) => l.includes('"GET /hello?x=1 HTTP/3.0"')), (l) => l !== undefined);
     expect(line).toMatch(/ web~ be\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- /);
+  });
+
+  it('the TCP listener advertises HTTP/3 with alt-svc (http-response set-header), and the advertised port serves h3', async () => {
+    const r = await run('curl', ['-s', '-m', '5', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${quicPort}/hello`]);
+    const alt = /^alt-svc: (.*)\r?$/im.exec(r.stdout)?.[1];
+    expect(alt, r.stdout).toBe(`h3=":${quicPort}"; ma=60`);
+    const port = Number(/h3=":(\d+)"/.exec(alt!)![1]);
+    const out = await gtls(port, ['/hello']);
+    expect(out).toContain('Negotiated ALPN is h3');
+    expect(out).toContain('http: stream 0x0 [:status: 200]');
   });
 
   it('forwards a POST body of 300 KB byte for byte', async () => {
