@@ -4,7 +4,8 @@
  * /work/shared/interop-quic.md §1). gtlsclient exits 0 even when it fails: every assertion is on what
  * it prints (`Negotiated ALPN is h3`, `[:status: 200]`, the body hexdump) or on the files it downloads.
  *
- * Covered: the TCP bind advertising h3 with alt-svc (curl, then gtlsclient on that port); GET; POST with a 300 KB body (the origin sees it byte for byte, with X-Forwarded-For from
+ * Covered: the TCP bind advertising h3 with alt-svc (curl, then gtlsclient on that port); GET;
+ * POST with a 300 KB body (the origin sees it byte for byte, with X-Forwarded-For from
  * `option forwardfor`); several URIs concurrently on one connection; a 10 MB download byte-identical
  * (SHA-256 of the file `--download` wrote); a download and an upload under 5% packet loss each way
  * (gtlsclient -t/-r, RFC 9002 loss recovery); ChaCha20-Poly1305; an `http-request return` answered
