@@ -241,13 +241,20 @@ export async function runH3Load(o: H3LoadOptions): Promise<H3LoadResult> {
   // Sockets first (their local ports are the client addresses), then the connections.
   for (let i = 0; i < o.connections; i++) {
     const sock = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(0, '127.0.0.1', () => {
-        sock.off('error', reject);
-        sock.connect(o.port, host, () => resolve());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(0, '127.0.0.1', () => {
+          sock.off('error', reject);
+          sock.connect(o.port, host, () => resolve());
+        });
       });
-    });
+    } catch (err) {
+      // the sockets of the connections already opened must not outlive the failed run
+      for (const c of conns) c.sock.close();
+      sock.close();
+      throw err;
+    }
     const local = `127.0.0.1:${sock.address().port}`;
     const path = { local, remote: `${host}:${o.port}` };
     const quic = new QuicConnection({
