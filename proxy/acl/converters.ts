@@ -31,7 +31,10 @@
  * read as latin1), so lengths and offsets count bytes, as in HAProxy.
  */
 import type { RequestContext, SampleType } from './acl.types.ts';
-import { parseIpAddress, v6tov4 } from './ip.ts';
+import { formatIpv6, parseIpAddress, v6tov4 } from './ip.ts';
+
+/** RFC 5952 text of an IPv6 address (proxy/acl/ip.ts), as the `ipmask` converter prints it. */
+export { formatIpv6 };
 import { TABLE_CONVERTERS } from './table-converters.ts';
 
 /**
@@ -227,50 +230,32 @@ export function convWord(s: string, idx: number, delims: string, count = 1): str
   const isDelim = (c: string): boolean => delims.includes(c);
   let word = 0;
   let inword = false;
-  let start: number;
-  let end: number;
-  if (idx < 0) {
-    end = start = s.length;
-    for (; start > 0; start--) {
-      const sep = isDelim(s[start - 1]!);
-      if (!inword) {
-        if (!sep) {
-          if (word !== idx) {
-            word--;
-            end = start;
-          }
-          inword = true;
+  // A negative index counts words from the end: walk backwards, the cursor being the word's start.
+  const back = idx < 0;
+  const step = back ? -1 : 1;
+  let start = back ? s.length : 0;
+  let end = start;
+  for (let p = start; back ? p > 0 : p < s.length; p += step) {
+    const sep = isDelim(s[back ? p - 1 : p]!);
+    if (!inword) {
+      if (!sep) {
+        if (word !== idx) {
+          word += step;
+          if (back) end = p;
+          else start = p;
         }
-      } else if (sep) {
-        if (word === idx) {
-          if (count === 1) return s.slice(start, end);
-          if (count > 1) count--;
-        }
-        inword = false;
+        inword = true;
       }
-    }
-  } else {
-    end = start = 0;
-    for (; end < s.length; end++) {
-      const sep = isDelim(s[end]!);
-      if (!inword) {
-        if (!sep) {
-          if (word !== idx) {
-            word++;
-            start = end;
-          }
-          inword = true;
-        }
-      } else if (sep) {
-        if (word === idx) {
-          if (count === 1) return s.slice(start, end);
-          if (count > 1) count--;
-        }
-        inword = false;
+    } else if (sep) {
+      if (word === idx) {
+        if (count === 1) return back ? s.slice(p, end) : s.slice(start, p);
+        if (count > 1) count--;
       }
+      inword = false;
     }
   }
-  return word === idx ? s.slice(start, end) : undefined;
+  if (word !== idx) return undefined;
+  return back ? s.slice(0, end) : s.slice(start);
 }
 
 const JSON_CODES = ['', 'ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'] as const;
@@ -369,29 +354,6 @@ function ipmask(s: Sample, args: readonly ConvArg[]): Sample | undefined {
   return { type: 'ip', value: formatIpv6(out) };
 }
 
-/** RFC 5952 text of an IPv6 address: lower case, the longest run of two or more zero groups as `::`. */
-export function formatIpv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
-}
-
 const REGISTRY = new Map<string, ConverterDef>();
 
 function conv(name: string, d: Omit<ConverterDef, 'minArgs'> & { minArgs?: number }): void {
@@ -401,22 +363,19 @@ function conv(name: string, d: Omit<ConverterDef, 'minArgs'> & { minArgs?: numbe
 conv('lower', { inType: 'str', outType: 'str', args: [], run: (s) => text(asciiMap(str(s), true)) });
 conv('upper', { inType: 'str', outType: 'str', args: [], run: (s) => text(asciiMap(str(s), false)) });
 conv('length', { inType: 'str', outType: 'int', args: [], run: (s) => ({ type: 'int', value: str(s).length }) });
-conv('field', {
-  inType: 'str', outType: 'str', args: ['integer', 'string', 'integer'], minArgs: 2,
-  validate: (a) => (a[1] === '' ? 'empty separators list' : undefined),
-  run: (s, a) => {
-    const v = convField(str(s), a[0] as number, a[1] as string, (a[2] as number | undefined) ?? 1);
-    return v === undefined ? undefined : text(v);
-  },
-});
-conv('word', {
-  inType: 'str', outType: 'str', args: ['integer', 'string', 'integer'], minArgs: 2,
-  validate: (a) => (a[1] === '' ? 'empty separators list' : undefined),
-  run: (s, a) => {
-    const v = convWord(str(s), a[0] as number, a[1] as string, (a[2] as number | undefined) ?? 1);
-    return v === undefined ? undefined : text(v);
-  },
-});
+/** `field` and `word`: (<index>, <delimiters>[, <count>]) over `split`. */
+function splitConv(split: (s: string, idx: number, delims: string, count: number) => string | undefined): Omit<ConverterDef, 'minArgs'> & { minArgs?: number } {
+  return {
+    inType: 'str', outType: 'str', args: ['integer', 'string', 'integer'], minArgs: 2,
+    validate: (a) => (a[1] === '' ? 'empty separators list' : undefined),
+    run: (s, a) => {
+      const v = split(str(s), a[0] as number, a[1] as string, (a[2] as number | undefined) ?? 1);
+      return v === undefined ? undefined : text(v);
+    },
+  };
+}
+conv('field', splitConv(convField));
+conv('word', splitConv(convWord));
 conv('json', {
   inType: 'str', outType: 'str', args: ['string'], minArgs: 0,
   validate: (a) =>

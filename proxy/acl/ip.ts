@@ -164,3 +164,29 @@ export function ipInNetwork(addr: IpAddress, net: IpNetwork): boolean {
   const b = addr.v === 6 ? addr.b : v4tov6(addr.n);
   return prefixEqual(b, net.b, net.bits);
 }
+
+/**
+ * RFC 5952 §4 text of an IPv6 address (16 bytes, network order): lower case, no leading zeros,
+ * the longest run of two or more zero groups (the first of equal runs) as `::`.
+ */
+export function formatIpv6(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}

@@ -27,6 +27,7 @@ import { fetchKeySample, stickKeyOf } from '../stick/track-key.ts';
 import type { StickDataType } from '../stick/stick.types.ts';
 import type { StickTable } from '../stick/table.ts';
 import { MAX_TRACKED } from '../stick/track.ts';
+import { readStickData, withStickEntry } from '../stick/entry-read.ts';
 
 /** Fetch name suffixes and the data type each reads; `div` divides the value (kbytes). */
 const READS: readonly { readonly suffix: string; readonly type: StickDataType; readonly div?: number }[] = [
@@ -66,13 +67,7 @@ function withTracked<T>(ctx: RequestContext, n: number, tableArg: FetchArg, use:
   if (typeof tableArg !== 'string' || tableArg === '' || tableArg === e.table.def.name) return use(e.table, e.h);
   const other = threadStickTables().get(tableArg);
   if (!other || other.def.type !== e.table.def.type || other.def.keySize !== e.table.def.keySize) return untracked;
-  const h = other.lookup(e.table.keyOf(e.h));
-  if (h < 0) return absent;
-  try {
-    return use(other, h);
-  } finally {
-    other.release(h);
-  }
+  return withStickEntry(other, e.table.keyOf(e.h), use, absent);
 }
 
 /** The `src` entry of the table: looked up with a reference dropped after `use`. */
@@ -82,20 +77,13 @@ function withSrc<T>(ctx: RequestContext, tableArg: FetchArg, use: (t: StickTable
   const sample = fetchKeySample({ fetch: 'src', text: 'src' }, ctx);
   const key = sample && stickKeyOf(t.def, sample);
   if (!key) return none;
-  const h = t.lookup(key);
-  if (h < 0) return absent;
-  try {
-    return use(t, h);
-  } finally {
-    t.release(h);
-  }
+  return withStickEntry(t, key, use, absent);
 }
 
 function read(type: StickDataType, div: number | undefined): (t: StickTable, h: number) => readonly SampleValue[] {
   return (t, h) => {
-    const v = t.get(h, type);
-    if (v === undefined) return NONE;
-    return [div ? Math.floor(v / div) : v];
+    const v = readStickData(t, h, type, div);
+    return v === undefined ? NONE : [v];
   };
 }
 

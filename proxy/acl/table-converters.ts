@@ -28,6 +28,7 @@ import { stickKeyOf, type KeySample } from '../stick/track-key.ts';
 import type { StickDataType, StickTableDef } from '../stick/stick.types.ts';
 import type { StickKey } from '../stick/key.ts';
 import type { StickTable } from '../stick/table.ts';
+import { readStickData, withStickEntry } from '../stick/entry-read.ts';
 
 /** Converter name suffixes and the data type each reads; `div` divides the value (kbytes). */
 const READS: readonly { readonly name: string; readonly type: StickDataType; readonly div?: number }[] = [
@@ -100,13 +101,7 @@ function withEntry(name: string, s: Sample, use: (t: StickTable, h: number) => S
   if (!t) return undefined;
   const key = sampleStickKey(t.def, s);
   if (!key) return undefined;
-  const h = t.lookup(key);
-  if (h < 0) return absent;
-  try {
-    return use(t, h);
-  } finally {
-    t.release(h);
-  }
+  return withStickEntry(t, key, use, absent);
 }
 
 const ZERO: Sample = { type: 'int', value: 0 };
@@ -131,8 +126,8 @@ export const TABLE_CONVERTERS: ReadonlyMap<string, ConverterDef> = new Map<strin
           name,
           s,
           (t, h) => {
-            const v = t.get(h, r.type);
-            return v === undefined ? undefined : { type: 'int', value: r.div ? Math.floor(v / r.div) : v };
+            const v = readStickData(t, h, r.type, r.div);
+            return v === undefined ? undefined : { type: 'int', value: v };
           },
           ZERO,
         ),

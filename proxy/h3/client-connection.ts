@@ -36,120 +36,42 @@
  * error), never exceptions; after a connection error every input is ignored.
  */
 import type { FieldLine } from '../qpack/qpack.types.ts';
-import { QPACK_ERROR_CODE } from '../qpack/qpack.types.ts';
-import { QpackDecoder } from '../qpack/decoder.ts';
-import { QpackStaticEncoder } from '../qpack/encoder.ts';
 import type { QuicConnection } from '../quic/connection.ts';
 import type { ConnectionEvent } from '../quic/connection.types.ts';
-import { decodeVarint, encodeVarint } from '../quic/varint.ts';
-import type { H3Action, H3Error, H3Frame, H3Settings } from './h3.types.ts';
-import { H3_ERROR_CODE, H3_STREAM_TYPE } from './h3.types.ts';
+import type { H3Frame } from './h3.types.ts';
+import { H3_ERROR_CODE } from './h3.types.ts';
 import type { H3ClientEvent, H3ClientRequest, H3ClientResponse, H3QuicClientEvent } from './client-connection.types.ts';
 import type { H3SendOutcome } from './server-connection.ts';
-import { buildFrame, buildFrameHeader, concat, FRAME_TABLE } from './frame.ts';
+import { buildFrameHeader, concat, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
-import { DEFAULT_H3_SETTINGS } from './settings.ts';
+import { applyH3Actions, H3ConnectionBase, type H3EngineOptions, type H3StreamState } from './connection-common.ts';
 import { checkField, CONNECTION_SPECIFIC_FIELDS, fieldSectionSize, parseContentLength } from './message.ts';
 import { H3TP } from './trace.ts';
 
-/** Options of a client engine. */
-export interface H3ClientOptions {
-  /** Connection id for traces (0 when none). */
-  readonly conn?: number;
-  /** SETTINGS_QPACK_MAX_TABLE_CAPACITY we advertise (default 0: the server may not use a dynamic table). */
-  readonly qpackMaxTableCapacity?: number;
-  /** SETTINGS_QPACK_BLOCKED_STREAMS we advertise (default 0). */
-  readonly qpackBlockedStreams?: number;
-  /** SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce on responses (default 65536). */
-  readonly maxFieldSectionSize?: number;
-  /** Largest non-DATA frame we buffer from the peer (default 65536; larger is H3_EXCESSIVE_LOAD). */
-  readonly maxFrameSize?: number;
-  /** Our unidirectional stream ids: control, QPACK encoder, QPACK decoder (default 2, 6, 10). */
-  readonly uniStreamIds?: readonly [number, number, number];
-}
+/**
+ * Options of a client engine (H3EngineOptions): SETTINGS_QPACK_MAX_TABLE_CAPACITY default 0 (the
+ * server may not use a dynamic table), SETTINGS_QPACK_BLOCKED_STREAMS default 0, field section
+ * size 65536 enforced on responses, unidirectional ids 2, 6, 10.
+ */
+export type H3ClientOptions = H3EngineOptions;
 
-type RecvState = 'headers' | 'body' | 'trailers' | 'done';
-
-interface RequestStream {
-  readonly id: number;
-  readonly reader: FrameReader;
+/** A request stream; our request side (`send`) is still open (`body`) or ended, reset or stopped (`done`). */
+interface RequestStream extends H3StreamState {
   /** A HEAD request: the response has no body whatever its content-length (RFC 9110 §9.3.2). */
   readonly head: boolean;
-  recv: RecvState;
-  /** Our request side: still open (`body`) or ended, reset or stopped (`done`). */
-  send: 'body' | 'done';
-  held: FrameReaderItem[] | undefined;
-  finHeld: boolean;
   status: number;
-  contentLength: number | undefined;
-  received: number;
-}
-
-interface UniStream {
-  kind: 'pending' | 'control' | 'encoder' | 'decoder' | 'ignored';
-  head: Uint8Array;
-  reader: FrameReader | undefined;
-  settingsSeen: boolean;
 }
 
 const NO_BYTES = new Uint8Array(0);
 const STATUS = /^[1-5][0-9][0-9]$/;
 
 /** The client side of one HTTP/3 connection (see module doc). */
-export class H3ClientEngine {
-  /** SETTINGS we sent. */
-  readonly localSettings: H3Settings;
-  /** Server SETTINGS (defaults until its SETTINGS frame arrives, §7.2.4.2). */
-  peerSettings: H3Settings = DEFAULT_H3_SETTINGS;
-  /** The id of the last GOAWAY the server sent, if any. */
-  peerGoawayId: number | undefined;
+export class H3ClientEngine extends H3ConnectionBase<H3ClientEvent, RequestStream> {
   /** Whether we sent GOAWAY. */
   goawaySent = false;
-  private readonly conn: number;
-  private readonly maxFrameSize: number;
-  private readonly ids: readonly [number, number, number];
-  private readonly decoder: QpackDecoder;
-  private readonly encoder = new QpackStaticEncoder();
-  private readonly requests = new Map<number, RequestStream>();
-  private readonly uni = new Map<number, UniStream>();
-  private readonly critical = { control: -1, encoder: -1, decoder: -1 };
-  private failed: H3Error | undefined;
-  private actions: H3Action[] = [];
-  private events: H3ClientEvent[] = [];
 
   constructor(options: H3ClientOptions = {}) {
-    this.conn = options.conn ?? 0;
-    this.maxFrameSize = options.maxFrameSize ?? 65536;
-    this.ids = options.uniStreamIds ?? [2, 6, 10];
-    this.localSettings = {
-      qpackMaxTableCapacity: options.qpackMaxTableCapacity ?? 0,
-      qpackBlockedStreams: options.qpackBlockedStreams ?? 0,
-      maxFieldSectionSize: options.maxFieldSectionSize ?? 65536,
-      other: new Map(),
-    };
-    this.decoder = new QpackDecoder({ maxTableCapacity: this.localSettings.qpackMaxTableCapacity, maxBlockedStreams: this.localSettings.qpackBlockedStreams }, { conn: this.conn });
-    const settings = buildFrame({ type: 'SETTINGS', settings: this.localSettings });
-    this.send(this.ids[0], concat(encodeVarint(H3_STREAM_TYPE.CONTROL), settings), false);
-    this.send(this.ids[1], encodeVarint(H3_STREAM_TYPE.QPACK_ENCODER), false);
-    this.send(this.ids[2], encodeVarint(H3_STREAM_TYPE.QPACK_DECODER), false);
-  }
-
-  /** The connection error this connection failed with, if any. */
-  get error(): H3Error | undefined {
-    return this.failed;
-  }
-
-  /** Number of request streams not yet closed both ways. */
-  get openRequests(): number {
-    return this.requests.size;
-  }
-
-  /** Actions and events produced since the last call, in order. */
-  take(): { actions: H3Action[]; events: H3ClientEvent[] } {
-    const r = { actions: this.actions, events: this.events };
-    this.actions = [];
-    this.events = [];
-    return r;
+    super(options, { qpackMaxTableCapacity: 0, qpackBlockedStreams: 0, uniStreamIds: [2, 6, 10], peerName: 'server' });
   }
 
   // ---- requests (send side) ----
@@ -215,10 +137,7 @@ export class H3ClientEngine {
    * (if the response is still arriving) with `code` (default H3_REQUEST_CANCELLED); forgets it.
    */
   cancel(streamId: number, code: number = H3_ERROR_CODE.H3_REQUEST_CANCELLED): void {
-    const s = this.requests.get(streamId);
-    if (this.failed || !s) return;
-    if (H3TP.cancel.on) H3TP.cancel.emit(this.conn, streamId, code, 0);
-    this.resetStream(s, code);
+    this.cancelStream(streamId, code);
   }
 
   /**
@@ -228,8 +147,7 @@ export class H3ClientEngine {
   goaway(): void {
     if (this.failed || this.goawaySent) return;
     this.goawaySent = true;
-    this.send(this.ids[0], buildFrame({ type: 'GOAWAY', id: 0 }), false);
-    if (H3TP.goaway.on) H3TP.goaway.emit(this.conn, 0, 0, 1);
+    this.sendGoaway(0);
   }
 
   // ---- transport input ----
@@ -253,31 +171,14 @@ export class H3ClientEngine {
     this.flushDecoderStream();
   }
 
-  /** The server reset its sending side of `streamId` (RESET_STREAM, RFC 9000 §19.4). */
-  onResetStream(streamId: number, code: number): void {
-    if (this.failed) return;
-    if ((streamId & 3) === 3) {
-      const u = this.uni.get(streamId);
-      if (u && u.kind !== 'ignored' && u.kind !== 'pending') {
-        this.connectionError('H3_CLOSED_CRITICAL_STREAM', `${u.kind} stream ${streamId}`, 0, `server reset its ${u.kind} stream (RFC 9114 §6.2.1)`);
-      }
-      this.uni.delete(streamId);
-      return;
-    }
-    const s = this.requests.get(streamId);
-    if (!s || s.recv === 'done') return;
-    s.recv = 'done';
-    s.held = undefined;
-    this.decoder.cancelStream(streamId);
-    this.flushDecoderStream();
-    if (H3TP.cancel.on) H3TP.cancel.emit(this.conn, streamId, code, 1);
-    this.events.push({ kind: 'reset', streamId, code });
+  /** A server RESET_STREAM ends the response (`reset` event, RFC 9114 §4.1.1) and cancels the rest of the request. */
+  protected override onPeerReset(s: RequestStream, code: number): void {
+    this.events.push({ kind: 'reset', streamId: s.id, code });
     // The response is gone: the rest of the request is useless.
     if (s.send !== 'done') {
       s.send = 'done';
-      this.actions.push({ kind: 'reset-stream', streamId, code: H3_ERROR_CODE.H3_REQUEST_CANCELLED });
+      this.actions.push({ kind: 'reset-stream', streamId: s.id, code: H3_ERROR_CODE.H3_REQUEST_CANCELLED });
     }
-    this.maybeClose(s);
   }
 
   /** The server asked us to stop sending on `streamId` (STOP_SENDING, RFC 9000 §19.5). */
@@ -293,85 +194,13 @@ export class H3ClientEngine {
 
   // ---- receive side ----
 
-  private onUniData(streamId: number, bytes: Uint8Array, fin: boolean): void {
-    let u = this.uni.get(streamId);
-    if (!u) {
-      u = { kind: 'pending', head: NO_BYTES, reader: undefined, settingsSeen: false };
-      this.uni.set(streamId, u);
-    }
-    let data = bytes;
-    if (u.kind === 'pending') {
-      const buf = u.head.length > 0 ? concat(u.head, bytes) : bytes;
-      const t = decodeVarint(buf, 0);
-      if (!t.ok) {
-        u.head = buf.slice();
-        if (fin) this.uni.delete(streamId);
-        return;
-      }
-      data = buf.subarray(t.next);
-      if (!this.typeUniStream(streamId, u, t.value, t.next)) return;
-    }
-    const where = `${u.kind} stream ${streamId}`;
-    if (u.kind === 'ignored') return;
-    if (u.kind === 'encoder') {
-      if (data.length > 0) {
-        const r = this.decoder.onEncoderStream(data);
-        if (r.status === 'error') return this.qpackError(r.error);
-        for (const sec of r.unblocked) this.onSectionDecoded(sec.streamId, sec.fields);
-      }
-    } else if (u.kind === 'decoder') {
-      if (data.length > 0) {
-        const e = this.encoder.onDecoderStream(data);
-        if (e) return this.qpackError(e);
-      }
-    } else if (u.kind === 'control') {
-      const r = u.reader!.push(data);
-      if (!r.ok) return this.connectionError(r.error.code, where, r.error.offset, r.error.message);
-      for (const it of r.items) {
-        if (it.kind === 'data') return this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, 'DATA frame on the control stream (RFC 9114 §7.2.1)');
-        if (!this.onControlFrame(u, it.frame, it.offset, where)) return;
-      }
-    }
-    if (fin && !this.failed) this.connectionError('H3_CLOSED_CRITICAL_STREAM', where, 0, `server closed its ${u.kind} stream (RFC 9114 §6.2.1)`);
+  /** We never send MAX_PUSH_ID, so a push stream is H3_ID_ERROR (RFC 9114 §4.6). */
+  protected override onPushStream(where: string): void {
+    this.connectionError('H3_ID_ERROR', where, 0, 'a push stream, but the client sent no MAX_PUSH_ID (RFC 9114 §4.6)');
   }
 
-  private typeUniStream(streamId: number, u: UniStream, type: number, typeLen: number): boolean {
-    if (H3TP.uniStream.on) H3TP.uniStream.emit(this.conn, streamId, type);
-    const where = `unidirectional stream ${streamId}`;
-    if (type === H3_STREAM_TYPE.PUSH) {
-      this.connectionError('H3_ID_ERROR', where, 0, 'a push stream, but the client sent no MAX_PUSH_ID (RFC 9114 §4.6)');
-      return false;
-    }
-    const slot = type === H3_STREAM_TYPE.CONTROL ? 'control' : type === H3_STREAM_TYPE.QPACK_ENCODER ? 'encoder' : type === H3_STREAM_TYPE.QPACK_DECODER ? 'decoder' : undefined;
-    if (!slot) {
-      u.kind = 'ignored';
-      this.actions.push({ kind: 'stop-sending', streamId, code: H3_ERROR_CODE.H3_STREAM_CREATION_ERROR });
-      return true;
-    }
-    if (this.critical[slot] >= 0) {
-      this.connectionError('H3_STREAM_CREATION_ERROR', where, 0, `a second ${slot} stream (first was ${this.critical[slot]}) (RFC 9114 §6.2.1, RFC 9204 §4.2)`);
-      return false;
-    }
-    this.critical[slot] = streamId;
-    u.kind = slot;
-    if (slot === 'control') u.reader = new FrameReader(`control stream ${streamId}`, this.maxFrameSize, typeLen);
-    return true;
-  }
-
-  /** Handles one control-stream frame from the server; false when the connection failed. */
-  private onControlFrame(u: UniStream, f: H3Frame, offset: number, where: string): boolean {
-    if (H3TP.rcvFrame.on) H3TP.rcvFrame.emit(this.conn, 0, f.type === 'unknown' ? f.frameType : FRAME_TABLE[f.type].type, 0);
-    if (!u.settingsSeen) {
-      if (f.type !== 'SETTINGS') {
-        this.connectionError('H3_MISSING_SETTINGS', where, offset, `first frame on the control stream is ${f.type}, not SETTINGS (RFC 9114 §6.2.1)`);
-        return false;
-      }
-      u.settingsSeen = true;
-      this.peerSettings = f.settings;
-      if (H3TP.settings.on) H3TP.settings.emit(this.conn, 0, f.settings.qpackMaxTableCapacity, f.settings.qpackBlockedStreams, Number.isFinite(f.settings.maxFieldSectionSize) ? f.settings.maxFieldSectionSize : 0);
-      this.events.push({ kind: 'settings', settings: f.settings });
-      return true;
-    }
+  /** A server control-stream frame after SETTINGS; false when the connection failed. */
+  protected override onControlFrameAfterSettings(f: H3Frame, offset: number, where: string): boolean {
     switch (f.type) {
       case 'unknown':
         return true;
@@ -392,13 +221,7 @@ export class H3ClientEngine {
       this.connectionError('H3_ID_ERROR', where, offset, `GOAWAY id ${id} is not a client-initiated bidirectional stream id (RFC 9114 §5.2)`);
       return false;
     }
-    if (this.peerGoawayId !== undefined && id > this.peerGoawayId) {
-      this.connectionError('H3_ID_ERROR', where, offset, `GOAWAY id ${id} is larger than the previous ${this.peerGoawayId} (RFC 9114 §5.2)`);
-      return false;
-    }
-    this.peerGoawayId = id;
-    if (H3TP.goaway.on) H3TP.goaway.emit(this.conn, 0, id, 0);
-    this.events.push({ kind: 'goaway', id });
+    if (!this.acceptPeerGoaway(id, offset, where)) return false;
     for (const s of [...this.requests.values()]) {
       if (s.id < id) continue;
       this.events.push({ kind: 'rejected', streamId: s.id, goawayId: id });
@@ -410,32 +233,14 @@ export class H3ClientEngine {
   private onResponseData(streamId: number, bytes: Uint8Array, fin: boolean): void {
     const s = this.requests.get(streamId);
     if (!s || s.recv === 'done') return; // a stream we cancelled or already finished
-    const r = s.reader.push(bytes);
-    if (!r.ok) return this.connectionError(r.error.code, r.error.where, r.error.offset, r.error.message);
-    for (const it of r.items) {
-      if (s.held) s.held.push(it);
-      else if (!this.onResponseItem(s, it)) return;
-    }
-    if (fin) {
-      const e = s.reader.finish();
-      if (e) return this.connectionError(e.code, e.where, e.offset, e.message);
-      if (s.held) s.finHeld = true;
-      else this.onResponseFin(s);
-    }
+    this.readStream(s, bytes, fin);
   }
 
   /** One frame or DATA chunk of a response; false when the stream or connection failed. */
-  private onResponseItem(s: RequestStream, it: FrameReaderItem): boolean {
+  protected override onStreamItem(s: RequestStream, it: FrameReaderItem): boolean {
     const where = `request stream ${s.id}`;
     if (it.kind === 'data') {
-      if (s.recv !== 'body') {
-        this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, s.recv === 'headers' ? 'DATA before the final response HEADERS (RFC 9114 §4.1)' : 'DATA after trailers (RFC 9114 §4.1)');
-        return false;
-      }
-      s.received += it.bytes.length;
-      if (s.contentLength !== undefined && s.received > s.contentLength) {
-        return this.streamError(s, `DATA exceeds content-length ${s.contentLength} (RFC 9114 §4.1.2)`);
-      }
+      if (!this.acceptData(s, it, where, 'DATA before the final response HEADERS (RFC 9114 §4.1)')) return false;
       if (it.bytes.length > 0) this.events.push({ kind: 'data', streamId: s.id, bytes: it.bytes });
       return true;
     }
@@ -454,54 +259,25 @@ export class H3ClientEngine {
       this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, 'HEADERS after trailers (RFC 9114 §4.1)');
       return false;
     }
-    const d = this.decoder.decodeFieldSection(s.id, f.fieldSection);
-    if (d.status === 'error') {
-      this.qpackError(d.error);
-      return false;
-    }
-    if (d.status === 'blocked') {
-      s.held = [];
-      return true;
-    }
-    return this.onHeaders(s, d.section.fields);
-  }
-
-  private onSectionDecoded(streamId: number, fields: FieldLine[]): void {
-    const s = this.requests.get(streamId);
-    if (!s || !s.held) return;
-    const held = s.held;
-    s.held = undefined;
-    if (!this.onHeaders(s, fields)) return;
-    for (let i = 0; i < held.length; i++) {
-      const again = s.held as FrameReaderItem[] | undefined; // set again when trailers block too
-      if (again) {
-        again.push(...held.slice(i));
-        return;
-      }
-      if (!this.onResponseItem(s, held[i])) return;
-    }
-    if (s.finHeld && !s.held) {
-      s.finHeld = false;
-      this.onResponseFin(s);
-    }
+    return this.decodeHeaders(s, f.fieldSection);
   }
 
   /** A decoded HEADERS section: an interim or final response, or trailers. */
-  private onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
+  protected override onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
     if (fieldSectionSize(fields) > this.localSettings.maxFieldSectionSize) {
-      return this.streamError(s, `field section of ${fieldSectionSize(fields)} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`, 'H3_EXCESSIVE_LOAD');
+      return this.streamError(s, 'H3_EXCESSIVE_LOAD', `field section of ${fieldSectionSize(fields)} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`);
     }
     if (s.recv === 'body') {
       for (const f of fields) {
         const e = f.name.startsWith(':') ? `pseudo-header field ${f.name} in trailers (RFC 9114 §4.3)` : checkField(f);
-        if (e) return this.streamError(s, e);
+        if (e) return this.streamError(s, 'H3_MESSAGE_ERROR', e);
       }
       s.recv = 'trailers';
       this.events.push({ kind: 'trailers', streamId: s.id, fields });
       return true;
     }
     const c = checkResponseHeaders(fields);
-    if (typeof c === 'string') return this.streamError(s, c);
+    if (typeof c === 'string') return this.streamError(s, 'H3_MESSAGE_ERROR', c);
     if (c.status < 200) {
       this.events.push({ kind: 'interim', streamId: s.id, status: c.status, headers: c.headers });
       return true;
@@ -514,78 +290,9 @@ export class H3ClientEngine {
     return true;
   }
 
-  private onResponseFin(s: RequestStream): void {
-    if (s.recv === 'done') return;
-    if (s.recv === 'headers') {
-      this.streamError(s, 'stream ended before the final response HEADERS (RFC 9114 §4.1)');
-      return;
-    }
-    if (s.contentLength !== undefined && s.received !== s.contentLength) {
-      this.streamError(s, `body of ${s.received} bytes does not match content-length ${s.contentLength} (RFC 9114 §4.1.2)`);
-      return;
-    }
-    s.recv = 'done';
-    this.events.push({ kind: 'end', streamId: s.id });
-    this.maybeClose(s);
-  }
-
-  // ---- errors and lifetime ----
-
-  private endSend(s: RequestStream): void {
-    s.send = 'done';
-    this.maybeClose(s);
-  }
-
-  private streamError(s: RequestStream, message: string, code: 'H3_MESSAGE_ERROR' | 'H3_EXCESSIVE_LOAD' = 'H3_MESSAGE_ERROR'): false {
-    const c = H3_ERROR_CODE[code];
-    if (H3TP.streamError.on) H3TP.streamError.emit(this.conn, s.id, c, 0, 0, message);
-    this.events.push({ kind: 'stream-error', streamId: s.id, code: c, message: `${code} on request stream ${s.id}: ${message}` });
-    this.resetStream(s, c);
-    return false;
-  }
-
-  /** Resets our side and aborts reading of `s` with `code`, then forgets it. */
-  private resetStream(s: RequestStream, code: number): void {
-    if (s.send !== 'done') this.actions.push({ kind: 'reset-stream', streamId: s.id, code });
-    if (s.recv !== 'done') {
-      this.actions.push({ kind: 'stop-sending', streamId: s.id, code });
-      this.decoder.cancelStream(s.id);
-    }
-    s.send = 'done';
-    s.recv = 'done';
-    s.held = undefined;
-    this.maybeClose(s);
-  }
-
-  private maybeClose(s: RequestStream): void {
-    if (s.send === 'done' && s.recv === 'done') this.requests.delete(s.id);
-  }
-
-  private qpackError(e: { code: keyof typeof QPACK_ERROR_CODE; where: string; offset: number; message: string }): void {
-    this.fail({ code: e.code, where: e.where, offset: e.offset, message: e.message }, QPACK_ERROR_CODE[e.code]);
-  }
-
-  private connectionError(code: H3Error['code'], where: string, offset: number, message: string): void {
-    const n = code in H3_ERROR_CODE ? H3_ERROR_CODE[code as keyof typeof H3_ERROR_CODE] : QPACK_ERROR_CODE[code as keyof typeof QPACK_ERROR_CODE];
-    this.fail({ code, where, offset, message }, n);
-  }
-
-  private fail(error: H3Error, code: number): void {
-    if (this.failed) return;
-    this.failed = error;
-    if (H3TP.connError.on) H3TP.connError.emit(this.conn, 0, code, error.offset, 0, `${error.code} ${error.where}: ${error.message}`);
-    this.actions.push({ kind: 'close', code, reason: `${error.code} ${error.where} at ${error.offset}: ${error.message}`.slice(0, 200) });
-    this.events.push({ kind: 'connection-error', error });
-  }
-
-  private flushDecoderStream(): void {
-    if (this.failed) return;
-    const b = this.decoder.takeDecoderStream();
-    if (b.length > 0) this.send(this.ids[2], b, false);
-  }
-
-  private send(streamId: number, bytes: Uint8Array, fin: boolean): void {
-    this.actions.push({ kind: 'send', streamId, bytes, fin });
+  /** A response stream that ends before its final HEADERS is malformed (RFC 9114 §4.1). */
+  protected override onFinBeforeHeaders(s: RequestStream): void {
+    this.streamError(s, 'H3_MESSAGE_ERROR', 'stream ended before the final response HEADERS (RFC 9114 §4.1)');
   }
 }
 
@@ -774,24 +481,7 @@ export class H3QuicClient {
     const h3 = this.engine;
     if (!h3) return;
     const { actions, events } = h3.take();
-    const q = this.quic;
-    for (const a of actions) {
-      switch (a.kind) {
-        case 'send':
-          if (a.bytes.length > 0) q.write(a.streamId, a.bytes);
-          if (a.fin) q.finish(a.streamId);
-          break;
-        case 'reset-stream':
-          q.resetStream(a.streamId, a.code);
-          break;
-        case 'stop-sending':
-          q.stopSending(a.streamId, a.code);
-          break;
-        case 'close':
-          q.close(this.hooks.now(), a.code, a.reason);
-          break;
-      }
-    }
+    applyH3Actions(this.quic, actions, () => this.hooks.now());
     for (const e of events) this.events.push(e);
   }
 }

@@ -61,6 +61,7 @@ import { backendRulesFor, decideRequest, renderReply, rulesFor, runResponseRules
 import { TrackCounters } from '../stick/track.ts';
 import { threadStickTables } from '../stick/registry.ts';
 import { H3ServerConnection } from './server-connection.ts';
+import { applyH3Actions } from './connection-common.ts';
 import { H3_ERROR_CODE, type H3Action, type H3Event, type H3Request } from './h3.types.ts';
 
 /** Bytes of a response body waiting for acknowledgement above which the server is paused. */
@@ -389,24 +390,7 @@ export class H3ClientConnection {
   }
 
   private apply(actions: H3Action[]): void {
-    const q = this.quic;
-    for (const a of actions) {
-      switch (a.kind) {
-        case 'send':
-          if (a.bytes.length > 0) q.write(a.streamId, a.bytes);
-          if (a.fin) q.finish(a.streamId);
-          break;
-        case 'reset-stream':
-          q.resetStream(a.streamId, a.code);
-          break;
-        case 'stop-sending':
-          q.stopSending(a.streamId, a.code);
-          break;
-        case 'close':
-          q.close(this.hooks.now(), a.code, a.reason);
-          break;
-      }
-    }
+    applyH3Actions(this.quic, actions, () => this.hooks.now());
   }
 
   private onH3Event(e: H3Event, batch: readonly H3Event[], at: number): void {

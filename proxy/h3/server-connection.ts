@@ -27,16 +27,12 @@
  * reset), never exceptions; after a connection error every input is ignored.
  */
 import type { FieldLine } from '../qpack/qpack.types.ts';
-import { QpackDecoder } from '../qpack/decoder.ts';
-import { QpackStaticEncoder } from '../qpack/encoder.ts';
-import { QPACK_ERROR_CODE } from '../qpack/qpack.types.ts';
-import type { H3Action, H3Error, H3Event, H3Frame, H3Settings } from './h3.types.ts';
-import { H3_ERROR_CODE, H3_STREAM_TYPE } from './h3.types.ts';
-import { buildFrame, buildFrameHeader, concat, frameAllowed, FRAME_TABLE } from './frame.ts';
+import type { H3Event, H3Frame } from './h3.types.ts';
+import { H3_ERROR_CODE } from './h3.types.ts';
+import { buildFrameHeader, concat, frameAllowed, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
-import { DEFAULT_H3_SETTINGS } from './settings.ts';
+import { H3ConnectionBase, type H3EngineOptions, type H3SendState, type H3StreamState } from './connection-common.ts';
 import { checkRequestHeaders, checkTrailers, fieldSectionSize, responseFieldLines } from './message.ts';
-import { decodeVarint, encodeVarint } from '../quic/varint.ts';
 import { declareFaultSite } from '../../diag/fault-sites.ts';
 import { panic } from '../../diag/invariants.ts';
 import { H3TP } from './trace.ts';
@@ -51,25 +47,17 @@ export const FS_RESP_HEADERS_OVERFLOW = declareFaultSite(
   'h3RespHeadersSend asserts (BUG_ON) when the encoded response headers do not fit the buffer, instead of failing the stream (seed crash 1, HAProxy 2.8.5)',
 );
 
-/** Options of a server connection. */
-export interface H3ServerOptions {
-  /** Connection id for traces (0 when none). */
-  readonly conn?: number;
-  /** SETTINGS_QPACK_MAX_TABLE_CAPACITY we advertise (default 4096). */
-  readonly qpackMaxTableCapacity?: number;
-  /** SETTINGS_QPACK_BLOCKED_STREAMS we advertise (default 16). */
-  readonly qpackBlockedStreams?: number;
-  /** SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce on requests (default 65536). */
-  readonly maxFieldSectionSize?: number;
+/**
+ * Options of a server connection: those of H3EngineOptions (QPACK table capacity default 4096,
+ * blocked streams 16, field section size 65536 enforced on requests, unidirectional ids 3, 7, 11)
+ * and the response buffer.
+ */
+export interface H3ServerOptions extends H3EngineOptions {
   /**
    * Largest HEADERS frame we build for a response (like tune.bufsize): a larger one fails that
    * stream with H3_INTERNAL_ERROR (seed crash 1). Default 16384.
    */
   readonly maxResponseHeadersFrame?: number;
-  /** Largest non-DATA frame we buffer from the peer (default 65536; larger is H3_EXCESSIVE_LOAD). */
-  readonly maxFrameSize?: number;
-  /** Our unidirectional stream ids: control, QPACK encoder, QPACK decoder (default 3, 7, 11). */
-  readonly uniStreamIds?: readonly [number, number, number];
 }
 
 /** Outcome of sending response headers, data or trailers. */
@@ -80,89 +68,21 @@ export type H3SendOutcome =
   /** Nothing was sent: the call does not fit the stream's state or its arguments are not legal. */
   | { readonly status: 'invalid'; readonly reason: string };
 
-type RecvState = 'headers' | 'body' | 'trailers' | 'done';
-type SendState = 'none' | 'interim' | 'body' | 'done';
-
-interface RequestStream {
-  readonly id: number;
-  readonly reader: FrameReader;
-  recv: RecvState;
-  send: SendState;
-  /** Frames held while a HEADERS section waits for QPACK inserts (RFC 9204 §2.1.2). */
-  held: FrameReaderItem[] | undefined;
-  finHeld: boolean;
-  contentLength: number | undefined;
-  received: number;
-}
-
-interface UniStream {
-  kind: 'pending' | 'control' | 'encoder' | 'decoder' | 'ignored';
-  head: Uint8Array;
-  reader: FrameReader | undefined;
-  settingsSeen: boolean;
-}
+type RequestStream = H3StreamState;
 
 /** A server-side HTTP/3 connection (see module doc). */
-export class H3ServerConnection {
-  /** SETTINGS we sent. */
-  readonly localSettings: H3Settings;
-  /** Peer SETTINGS (defaults until its SETTINGS frame arrives, §7.2.4.2). */
-  peerSettings: H3Settings = DEFAULT_H3_SETTINGS;
+export class H3ServerConnection extends H3ConnectionBase<H3Event, RequestStream> {
   /** The id of the GOAWAY we sent, if any. */
   goawayId: number | undefined;
-  /** The id of the last GOAWAY the peer sent, if any. */
-  peerGoawayId: number | undefined;
-  private readonly conn: number;
   private readonly maxRespFrame: number;
-  private readonly maxFrameSize: number;
-  private readonly ids: readonly [number, number, number];
-  private readonly decoder: QpackDecoder;
-  private readonly encoder = new QpackStaticEncoder();
-  private readonly requests = new Map<number, RequestStream>();
-  private readonly uni = new Map<number, UniStream>();
   /** Request streams closed both ways (one number each; see the report: to bound with the transport). */
   private readonly closed = new Set<number>();
-  private readonly critical = { control: -1, encoder: -1, decoder: -1 };
   private nextRequestId = 0;
-  private failed: H3Error | undefined;
   private drainedSent = false;
-  private actions: H3Action[] = [];
-  private events: H3Event[] = [];
 
   constructor(options: H3ServerOptions = {}) {
-    this.conn = options.conn ?? 0;
+    super(options, { qpackMaxTableCapacity: 4096, qpackBlockedStreams: 16, uniStreamIds: [3, 7, 11], peerName: 'peer' });
     this.maxRespFrame = options.maxResponseHeadersFrame ?? 16384;
-    this.maxFrameSize = options.maxFrameSize ?? 65536;
-    this.ids = options.uniStreamIds ?? [3, 7, 11];
-    this.localSettings = {
-      qpackMaxTableCapacity: options.qpackMaxTableCapacity ?? 4096,
-      qpackBlockedStreams: options.qpackBlockedStreams ?? 16,
-      maxFieldSectionSize: options.maxFieldSectionSize ?? 65536,
-      other: new Map(),
-    };
-    this.decoder = new QpackDecoder({ maxTableCapacity: this.localSettings.qpackMaxTableCapacity, maxBlockedStreams: this.localSettings.qpackBlockedStreams }, { conn: this.conn });
-    const settings = buildFrame({ type: 'SETTINGS', settings: this.localSettings });
-    this.send(this.ids[0], concat(encodeVarint(H3_STREAM_TYPE.CONTROL), settings), false);
-    this.send(this.ids[1], encodeVarint(H3_STREAM_TYPE.QPACK_ENCODER), false);
-    this.send(this.ids[2], encodeVarint(H3_STREAM_TYPE.QPACK_DECODER), false);
-  }
-
-  /** The connection error this connection failed with, if any. */
-  get error(): H3Error | undefined {
-    return this.failed;
-  }
-
-  /** Number of request streams not yet closed both ways. */
-  get openRequests(): number {
-    return this.requests.size;
-  }
-
-  /** Actions and events produced since the last call, in order. */
-  take(): { actions: H3Action[]; events: H3Event[] } {
-    const r = { actions: this.actions, events: this.events };
-    this.actions = [];
-    this.events = [];
-    return r;
   }
 
   /** Bytes (and FIN) received on stream `streamId`. Throws RangeError for a server-initiated id. */
@@ -174,26 +94,9 @@ export class H3ServerConnection {
     this.flushDecoderStream();
   }
 
-  /** The peer reset its sending side of `streamId` (RESET_STREAM, RFC 9000 §19.4). */
-  onResetStream(streamId: number, code: number): void {
-    if (this.failed) return;
-    if ((streamId & 2) === 2) {
-      const u = this.uni.get(streamId);
-      if (u && u.kind !== 'ignored' && u.kind !== 'pending') {
-        this.connectionError('H3_CLOSED_CRITICAL_STREAM', `${u.kind} stream ${streamId}`, 0, `peer reset its ${u.kind} stream (RFC 9114 §6.2.1)`);
-      }
-      this.uni.delete(streamId);
-      return;
-    }
-    const s = this.requests.get(streamId);
-    if (!s || s.recv === 'done') return;
-    s.recv = 'done';
-    s.held = undefined;
-    this.decoder.cancelStream(streamId);
-    this.flushDecoderStream();
-    if (H3TP.cancel.on) H3TP.cancel.emit(this.conn, streamId, code, 1);
-    this.events.push({ kind: 'cancelled', streamId, code, by: 'reset' });
-    this.maybeClose(s);
+  /** A peer RESET_STREAM on a request stream is a cancellation (RFC 9114 §4.1.1). */
+  protected override onPeerReset(s: RequestStream, code: number): void {
+    this.events.push({ kind: 'cancelled', streamId: s.id, code, by: 'reset' });
   }
 
   /** The peer asked us to stop sending on `streamId` (STOP_SENDING, RFC 9000 §19.5). */
@@ -274,10 +177,7 @@ export class H3ServerConnection {
    * processing happened).
    */
   cancelRequest(streamId: number, code: number = H3_ERROR_CODE.H3_REQUEST_CANCELLED): void {
-    const s = this.requests.get(streamId);
-    if (this.failed || !s) return;
-    if (H3TP.cancel.on) H3TP.cancel.emit(this.conn, streamId, code, 0);
-    this.resetStream(s, code);
+    this.cancelStream(streamId, code);
   }
 
   /**
@@ -288,92 +188,19 @@ export class H3ServerConnection {
   goaway(): void {
     if (this.failed || this.goawayId !== undefined) return;
     this.goawayId = this.nextRequestId;
-    this.send(this.ids[0], buildFrame({ type: 'GOAWAY', id: this.goawayId }), false);
-    if (H3TP.goaway.on) H3TP.goaway.emit(this.conn, 0, this.goawayId, 1);
+    this.sendGoaway(this.goawayId);
     this.checkDrained();
   }
 
   // ---- receive side ----
 
-  private onUniData(streamId: number, bytes: Uint8Array, fin: boolean): void {
-    let u = this.uni.get(streamId);
-    if (!u) {
-      u = { kind: 'pending', head: new Uint8Array(0), reader: undefined, settingsSeen: false };
-      this.uni.set(streamId, u);
-    }
-    let data = bytes;
-    if (u.kind === 'pending') {
-      const buf = concat(u.head, bytes);
-      const t = decodeVarint(buf, 0);
-      if (!t.ok) {
-        u.head = buf;
-        if (fin) this.uni.delete(streamId);
-        return;
-      }
-      data = buf.subarray(t.next);
-      if (!this.typeUniStream(streamId, u, t.value, t.next)) return;
-    }
-    const where = `${u.kind} stream ${streamId}`;
-    if (u.kind === 'ignored') return;
-    if (u.kind === 'encoder') {
-      if (data.length > 0) {
-        const r = this.decoder.onEncoderStream(data);
-        if (r.status === 'error') return this.qpackError(r.error);
-        for (const sec of r.unblocked) this.onSectionDecoded(sec.streamId, sec.fields);
-      }
-    } else if (u.kind === 'decoder') {
-      if (data.length > 0) {
-        const e = this.encoder.onDecoderStream(data);
-        if (e) return this.qpackError(e);
-      }
-    } else if (u.kind === 'control') {
-      const r = u.reader!.push(data);
-      if (!r.ok) return this.connectionError(r.error.code, where, r.error.offset, r.error.message);
-      for (const it of r.items) {
-        if (it.kind === 'data') return this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, 'DATA frame on the control stream (RFC 9114 §7.2.1)');
-        if (!this.onControlFrame(u, it.frame, it.offset, where)) return;
-      }
-    }
-    if (fin && !this.failed) this.connectionError('H3_CLOSED_CRITICAL_STREAM', where, 0, `peer closed its ${u.kind} stream (RFC 9114 §6.2.1)`);
+  /** A push stream from a client (RFC 9114 §6.2.2). */
+  protected override onPushStream(where: string): void {
+    this.connectionError('H3_STREAM_CREATION_ERROR', where, 0, 'a client opened a push stream; only servers push (RFC 9114 §6.2.2)');
   }
 
-  private typeUniStream(streamId: number, u: UniStream, type: number, typeLen: number): boolean {
-    if (H3TP.uniStream.on) H3TP.uniStream.emit(this.conn, streamId, type);
-    const where = `unidirectional stream ${streamId}`;
-    const slot = type === H3_STREAM_TYPE.CONTROL ? 'control' : type === H3_STREAM_TYPE.QPACK_ENCODER ? 'encoder' : type === H3_STREAM_TYPE.QPACK_DECODER ? 'decoder' : undefined;
-    if (type === H3_STREAM_TYPE.PUSH) {
-      this.connectionError('H3_STREAM_CREATION_ERROR', where, 0, 'a client opened a push stream; only servers push (RFC 9114 §6.2.2)');
-      return false;
-    }
-    if (!slot) {
-      u.kind = 'ignored';
-      this.actions.push({ kind: 'stop-sending', streamId, code: H3_ERROR_CODE.H3_STREAM_CREATION_ERROR });
-      return true;
-    }
-    if (this.critical[slot] >= 0) {
-      this.connectionError('H3_STREAM_CREATION_ERROR', where, 0, `a second ${slot} stream (first was ${this.critical[slot]}) (RFC 9114 §6.2.1, RFC 9204 §4.2)`);
-      return false;
-    }
-    this.critical[slot] = streamId;
-    u.kind = slot;
-    if (slot === 'control') u.reader = new FrameReader(`control stream ${streamId}`, this.maxFrameSize, typeLen);
-    return true;
-  }
-
-  /** Handles one control-stream frame; false when the connection failed. */
-  private onControlFrame(u: UniStream, f: H3Frame, offset: number, where: string): boolean {
-    if (H3TP.rcvFrame.on) H3TP.rcvFrame.emit(this.conn, 0, f.type === 'unknown' ? f.frameType : FRAME_TABLE[f.type].type, 0);
-    if (!u.settingsSeen) {
-      if (f.type !== 'SETTINGS') {
-        this.connectionError('H3_MISSING_SETTINGS', where, offset, `first frame on the control stream is ${f.type}, not SETTINGS (RFC 9114 §6.2.1)`);
-        return false;
-      }
-      u.settingsSeen = true;
-      this.peerSettings = f.settings;
-      if (H3TP.settings.on) H3TP.settings.emit(this.conn, 0, f.settings.qpackMaxTableCapacity, f.settings.qpackBlockedStreams, Number.isFinite(f.settings.maxFieldSectionSize) ? f.settings.maxFieldSectionSize : 0);
-      this.events.push({ kind: 'settings', settings: f.settings });
-      return true;
-    }
+  /** A client control-stream frame after SETTINGS: GOAWAY carries a push id (§5.2); false when the connection failed. */
+  protected override onControlFrameAfterSettings(f: H3Frame, offset: number, where: string): boolean {
     if (f.type === 'unknown') return true;
     if (!frameAllowed(FRAME_TABLE[f.type].type, 'control') || f.type === 'SETTINGS') {
       this.connectionError('H3_FRAME_UNEXPECTED', where, offset, `${f.type} frame ${f.type === 'SETTINGS' ? 'repeated ' : ''}on the control stream (RFC 9114 §7.2)`);
@@ -383,15 +210,7 @@ export class H3ServerConnection {
       this.connectionError('H3_ID_ERROR', where, offset, `CANCEL_PUSH for push id ${f.pushId}, which was never promised (RFC 9114 §7.2.3)`);
       return false;
     }
-    if (f.type === 'GOAWAY') {
-      if (this.peerGoawayId !== undefined && f.id > this.peerGoawayId) {
-        this.connectionError('H3_ID_ERROR', where, offset, `GOAWAY id ${f.id} is larger than the previous ${this.peerGoawayId} (RFC 9114 §5.2)`);
-        return false;
-      }
-      this.peerGoawayId = f.id;
-      if (H3TP.goaway.on) H3TP.goaway.emit(this.conn, 0, f.id, 0);
-      this.events.push({ kind: 'goaway', id: f.id });
-    }
+    if (f.type === 'GOAWAY') return this.acceptPeerGoaway(f.id, offset, where);
     // MAX_PUSH_ID: we never push; nothing to do beyond validation.
     return true;
   }
@@ -411,32 +230,14 @@ export class H3ServerConnection {
       }
     }
     if (s.recv === 'done') return;
-    const r = s.reader.push(bytes);
-    if (!r.ok) return this.connectionError(r.error.code, r.error.where, r.error.offset, r.error.message);
-    for (const it of r.items) {
-      if (s.held) s.held.push(it);
-      else if (!this.onRequestItem(s, it)) return;
-    }
-    if (fin) {
-      const e = s.reader.finish();
-      if (e) return this.connectionError(e.code, e.where, e.offset, e.message);
-      if (s.held) s.finHeld = true;
-      else this.onRequestFin(s);
-    }
+    this.readStream(s, bytes, fin);
   }
 
   /** One frame or DATA chunk of a request stream; false when the stream or connection failed. */
-  private onRequestItem(s: RequestStream, it: FrameReaderItem): boolean {
+  protected override onStreamItem(s: RequestStream, it: FrameReaderItem): boolean {
     const where = `request stream ${s.id}`;
     if (it.kind === 'data') {
-      if (s.recv !== 'body') {
-        this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, s.recv === 'headers' ? 'DATA before HEADERS (RFC 9114 §4.1)' : 'DATA after trailers (RFC 9114 §4.1)');
-        return false;
-      }
-      s.received += it.bytes.length;
-      if (s.contentLength !== undefined && s.received > s.contentLength) {
-        return this.streamError(s, 'H3_MESSAGE_ERROR', `DATA exceeds content-length ${s.contentLength} (RFC 9114 §4.1.2)`);
-      }
+      if (!this.acceptData(s, it, where, 'DATA before HEADERS (RFC 9114 §4.1)')) return false;
       this.events.push({ kind: 'data', streamId: s.id, bytes: it.bytes, fin: false });
       return true;
     }
@@ -452,40 +253,11 @@ export class H3ServerConnection {
       this.connectionError('H3_FRAME_UNEXPECTED', where, it.offset, 'HEADERS after trailers (RFC 9114 §4.1)');
       return false;
     }
-    const d = this.decoder.decodeFieldSection(s.id, f.fieldSection);
-    if (d.status === 'error') {
-      this.qpackError(d.error);
-      return false;
-    }
-    if (d.status === 'blocked') {
-      s.held = [];
-      return true;
-    }
-    return this.onHeaders(s, d.section.fields);
-  }
-
-  private onSectionDecoded(streamId: number, fields: FieldLine[]): void {
-    const s = this.requests.get(streamId);
-    if (!s || !s.held) return;
-    const held = s.held;
-    s.held = undefined;
-    if (!this.onHeaders(s, fields)) return;
-    for (let i = 0; i < held.length; i++) {
-      const again = s.held as FrameReaderItem[] | undefined; // set again when trailers block too
-      if (again) {
-        again.push(...held.slice(i));
-        return;
-      }
-      if (!this.onRequestItem(s, held[i])) return;
-    }
-    if (s.finHeld && !s.held) {
-      s.finHeld = false;
-      this.onRequestFin(s);
-    }
+    return this.decodeHeaders(s, f.fieldSection);
   }
 
   /** A decoded HEADERS section: the request header section or the trailers. */
-  private onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
+  protected override onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
     if (fieldSectionSize(fields) > this.localSettings.maxFieldSectionSize) {
       return this.streamError(s, 'H3_EXCESSIVE_LOAD', `field section of ${fieldSectionSize(fields)} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`);
     }
@@ -505,19 +277,9 @@ export class H3ServerConnection {
     return true;
   }
 
-  private onRequestFin(s: RequestStream): void {
-    if (s.recv === 'done') return;
-    if (s.recv === 'headers') {
-      this.streamError(s, 'H3_REQUEST_INCOMPLETE', 'stream ended before a complete HEADERS frame (RFC 9114 §4.1)');
-      return;
-    }
-    if (s.contentLength !== undefined && s.received !== s.contentLength) {
-      this.streamError(s, 'H3_MESSAGE_ERROR', `body of ${s.received} bytes does not match content-length ${s.contentLength} (RFC 9114 §4.1.2)`);
-      return;
-    }
-    s.recv = 'done';
-    this.events.push({ kind: 'end', streamId: s.id });
-    this.maybeClose(s);
+  /** A request stream that ends before its HEADERS is H3_REQUEST_INCOMPLETE (RFC 9114 §4.1). */
+  protected override onFinBeforeHeaders(s: RequestStream): void {
+    this.streamError(s, 'H3_REQUEST_INCOMPLETE', 'stream ended before a complete HEADERS frame (RFC 9114 §4.1)');
   }
 
   // ---- send side ----
@@ -539,7 +301,7 @@ export class H3ServerConnection {
     return this.failResponse(s, status, 'H3_INTERNAL_ERROR', bytes, this.maxRespFrame, `encoded HEADERS frame of ${bytes} bytes does not fit the ${this.maxRespFrame}-byte buffer (raise tune.bufsize)`);
   }
 
-  private commitFieldSection(s: RequestStream, frame: Uint8Array, status: number, fin: boolean, next: SendState): H3SendOutcome {
+  private commitFieldSection(s: RequestStream, frame: Uint8Array, status: number, fin: boolean, next: H3SendState): H3SendOutcome {
     this.send(s.id, frame, fin);
     if (H3TP.respHeaders.on) H3TP.respHeaders.emit(this.conn, s.id, status, frame.length);
     s.send = fin ? 'done' : next;
@@ -555,39 +317,14 @@ export class H3ServerConnection {
     return { status: 'failed', code: c, reason };
   }
 
-  private endSend(s: RequestStream): void {
-    s.send = 'done';
-    this.maybeClose(s);
-  }
+  // ---- lifetime ----
 
-  // ---- errors and lifetime ----
-
-  private streamError(s: RequestStream, code: 'H3_MESSAGE_ERROR' | 'H3_REQUEST_INCOMPLETE' | 'H3_EXCESSIVE_LOAD', message: string): false {
-    const c = H3_ERROR_CODE[code];
-    if (H3TP.streamError.on) H3TP.streamError.emit(this.conn, s.id, c, 0, 0, message);
-    this.events.push({ kind: 'stream-error', streamId: s.id, code: c, message: `${code} on request stream ${s.id}: ${message}` });
-    this.resetStream(s, c);
-    return false;
-  }
-
-  /** Resets our side and aborts reading of `s` with `code`, then forgets it. */
-  private resetStream(s: RequestStream, code: number): void {
-    if (s.send !== 'done') this.actions.push({ kind: 'reset-stream', streamId: s.id, code });
-    if (s.recv !== 'done') {
-      this.actions.push({ kind: 'stop-sending', streamId: s.id, code });
-      this.decoder.cancelStream(s.id);
-    }
-    s.send = 'done';
-    s.recv = 'done';
-    s.held = undefined;
-    this.maybeClose(s);
-  }
-
-  private maybeClose(s: RequestStream): void {
-    if (s.send !== 'done' || s.recv !== 'done') return;
-    this.requests.delete(s.id);
+  /** Also remembers `s` as closed (late data is ignored) and emits `drained` when due. */
+  protected override maybeClose(s: RequestStream): boolean {
+    if (!super.maybeClose(s)) return false;
     this.closed.add(s.id);
     this.checkDrained();
+    return true;
   }
 
   private checkDrained(): void {
@@ -595,32 +332,5 @@ export class H3ServerConnection {
     for (const id of this.requests.keys()) if (id < this.goawayId) return;
     this.drainedSent = true;
     this.events.push({ kind: 'drained' });
-  }
-
-  private qpackError(e: { code: keyof typeof QPACK_ERROR_CODE; where: string; offset: number; message: string }): void {
-    this.fail({ code: e.code, where: e.where, offset: e.offset, message: e.message }, QPACK_ERROR_CODE[e.code]);
-  }
-
-  private connectionError(code: H3Error['code'], where: string, offset: number, message: string): void {
-    const n = code in H3_ERROR_CODE ? H3_ERROR_CODE[code as keyof typeof H3_ERROR_CODE] : QPACK_ERROR_CODE[code as keyof typeof QPACK_ERROR_CODE];
-    this.fail({ code, where, offset, message }, n);
-  }
-
-  private fail(error: H3Error, code: number): void {
-    if (this.failed) return;
-    this.failed = error;
-    if (H3TP.connError.on) H3TP.connError.emit(this.conn, 0, code, error.offset, 0, `${error.code} ${error.where}: ${error.message}`);
-    this.actions.push({ kind: 'close', code, reason: `${error.code} ${error.where} at ${error.offset}: ${error.message}`.slice(0, 200) });
-    this.events.push({ kind: 'connection-error', error });
-  }
-
-  private flushDecoderStream(): void {
-    if (this.failed) return;
-    const b = this.decoder.takeDecoderStream();
-    if (b.length > 0) this.send(this.ids[2], b, false);
-  }
-
-  private send(streamId: number, bytes: Uint8Array, fin: boolean): void {
-    this.actions.push({ kind: 'send', streamId, bytes, fin });
   }
 }

@@ -5,6 +5,7 @@
  * table definition announced. Addresses are handled as text (`127.0.0.1`, `2001:db8::1`).
  */
 import type { PeerKeyType, StickKey } from './peers.types.ts';
+import { formatIpv6 } from '../acl/ip.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -60,29 +61,8 @@ export function parseIPv6(text: string): Uint8Array | undefined {
   return out;
 }
 
-/** Formats 16 bytes as RFC 5952 IPv6 text (lowercase, longest zero run of 2+ groups as `::`). */
-export function formatIPv6(b: Uint8Array): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((b[2 * i] << 8) | b[2 * i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
-}
+/** Formats 16 bytes as RFC 5952 IPv6 text (lowercase, longest zero run of 2+ groups as `::`): proxy/acl/ip.ts's formatIpv6. */
+export const formatIPv6: (b: Uint8Array) => string = formatIpv6;
 
 /**
  * Encodes `key` for a table of `keyType`/`keyLength` into its wire bytes. Throws TypeError when the

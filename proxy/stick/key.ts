@@ -12,6 +12,7 @@
  *   printed as hex of all `keySize` bytes.
  */
 import type { StickKeyType } from './stick.types.ts';
+import { formatIpv6 } from '../acl/ip.ts';
 
 /** An encoded key: `len` meaningful bytes at the start of `bytes` (the rest are zero). */
 export interface StickKey {
@@ -143,28 +144,10 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
+/** `::ffff:a.b.c.d` for an IPv4-mapped address, else RFC 5952 text. */
 function formatIPv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[i * 2]! << 8) | b[i * 2 + 1]!);
   if (MAPPED_PREFIX.every((x, i) => b[i] === x)) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  // longest run of zeros (length >= 2) becomes '::' (RFC 5952 section 4.2)
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const h = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  return best < 0 ? h(g) : `${h(g.slice(0, best))}::${h(g.slice(best + bestLen))}`;
+  return formatIpv6(b);
 }
 
 const decoder = new TextDecoder();

@@ -23,15 +23,15 @@
  * this file is part of).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runH3Load, type H3LoadResult } from './h3-load.ts';
 import { printProfile, summariseProfile } from './h3-profile.ts';
+import { freeTcpUdpPort as freePort } from '../free-port.ts';
+import { BODY, cpuMicros, flightboxConfig, nginxConfig, posInt, printTable, startProc, stopProc, which, wrk } from './common.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI: FLIGHTBOX_CLI, or the one next to this file in dist/ (dist/test/bench/ -> dist/cli/). */
@@ -45,120 +45,10 @@ const POINTS = (process.env.FLIGHTBOX_BENCH_H3_POINTS ?? '1x1,10x4,32x8').split(
 });
 const DOWNLOAD_MB = posInt('FLIGHTBOX_BENCH_DOWNLOAD_MB', 100);
 const PROFILE = process.env.FLIGHTBOX_BENCH_PROFILE === '1';
-const BODY = 'x'.repeat(127) + '\n'; // 128 bytes
-
-function posInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: expected a positive integer`);
-  return n;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function which(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const d of dirs) if (d && existsSync(join(d, bin))) return join(d, bin);
-  return undefined;
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (the TCP and quic4 binds share the number). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const u = createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no port free for both TCP and UDP on 127.0.0.1');
-}
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** CPU time (user + system, microseconds) of process `pid` with all its threads, from /proc. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-}
 
 const children: ChildProcess[] = [];
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** Spawns `cmd`; resolves once `port` accepts connections (and, when given, `ready` shows in its output). */
-async function startProc(name: string, cmd: string, args: string[], port: number, cwd: string, ready?: RegExp, env?: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const t0 = Date.now();
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) at start:\n${out}`);
-    if ((!ready || ready.test(out)) && (await canConnect(port))) return child;
-    if (Date.now() - t0 > 20_000) throw new Error(`${name} did not listen on 127.0.0.1:${port} within 20 s:\n${out}`);
-    await sleep(50);
-  }
-}
-
-/** Stops `child` (SIGTERM, SIGKILL after 10 s); resolves once it exited. */
-async function stopProc(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => (clearTimeout(t), r()));
-    child.kill('SIGTERM');
-  });
-}
-
 // ------------------------------------------------------------------ origin
-
-function nginxConfig(dir: string, port: number): string {
-  return [
-    'daemon off;',
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    `error_log ${join(dir, 'nginx-error.log')} warn;`,
-    'events { worker_connections 4096; }',
-    'http {',
-    '    access_log off;',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${join(dir, `nginx-${t}`)};`),
-    '    keepalive_requests 100000000;',
-    '    keepalive_timeout 60s;',
-    '    sendfile on;',
-    '    server {',
-    `        listen 127.0.0.1:${port} backlog=4096;`,
-    '        location = /big {',
-    '            default_type application/octet-stream;',
-    `            alias ${join(dir, 'big.bin')};`,
-    '        }',
-    '        location / {',
-    '            default_type text/plain;',
-    `            return 200 "${BODY.slice(0, -1)}\\n";`,
-    '        }',
-    '    }',
-    '}',
-    '',
-  ].join('\n');
-}
 
 /** The fallback origin: node:http in this process. */
 function nodeOrigin(port: number, big: Buffer): Promise<Server> {
@@ -180,31 +70,6 @@ function nodeOrigin(port: number, big: Buffer): Promise<Server> {
 
 // ------------------------------------------------------------------ Flightbox
 
-function flightboxConfig(dir: string, port: number, origin: number, pem: string): string {
-  return [
-    'global',
-    '    nbthread 1',
-    '    maxconn 4096',
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '',
-    'defaults',
-    '    mode http',
-    '    timeout client 30s',
-    '    timeout server 30s',
-    '    timeout connect 5s',
-    '',
-    'frontend fe',
-    `    bind 127.0.0.1:${port}`,
-    `    bind quic4@127.0.0.1:${port} ssl crt ${pem} alpn h3`,
-    '    default_backend be',
-    '',
-    'backend be',
-    `    server origin 127.0.0.1:${origin}`,
-    '',
-  ].join('\n');
-}
-
 /** A self-signed P-256 certificate and key for 127.0.0.1/localhost, as one PEM (openssl). */
 function makePem(dir: string): string {
   const key = join(dir, 'key.pem');
@@ -224,41 +89,13 @@ async function startFlightbox(dir: string, name: string, origin: number, pem: st
   mkdirSync(fbDir, { recursive: true });
   const port = await freePort();
   const cfg = join(fbDir, 'flightbox.cfg');
-  writeFileSync(cfg, flightboxConfig(fbDir, port, origin, pem));
+  writeFileSync(cfg, flightboxConfig(fbDir, 1, [`127.0.0.1:${port}`, `quic4@127.0.0.1:${port} ssl crt ${pem} alpn h3`], 'origin', origin));
   // The QUIC bind is announced with the TCP one; wait for both.
-  const child = await startProc(`flightbox (${name})`, process.execPath, [...nodeArgs, CLI, 'run', '-f', cfg], port, fbDir, /listening on https:\/\/quic4@/);
+  const child = await startProc(children, `flightbox (${name})`, process.execPath, [...nodeArgs, CLI, 'run', '-f', cfg], port, fbDir, /listening on https:\/\/quic4@/);
   return { child, port, dir: fbDir };
 }
 
 // ------------------------------------------------------------------ HTTP/1.1 clients
-
-function wrk(bin: string, port: number, conns: number, seconds: number): Promise<{ requests: number; rps: number; p50: number; p99: number; errors: number }> {
-  return new Promise((resolve, reject) => {
-    const threads = Math.min(2, conns);
-    const child = spawn(bin, ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const req = /(\d+) requests in/.exec(out);
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const p50 = /^\s+50%\s+(\S+)/m.exec(out);
-      const p99 = /^\s+99%\s+(\S+)/m.exec(out);
-      if (code !== 0 || !req || !rps || !p50 || !p99) return reject(new Error(`wrk failed (exit ${code}) on port ${port}:\n${out}`));
-      const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-      const errors = (sock ? sock.slice(1).reduce((a, x) => a + Number(x), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
-      resolve({ requests: Number(req[1]), rps: Number(rps[1]), p50: duration(p50[1]), p99: duration(p99[1]), errors });
-    });
-  });
-}
-
-function duration(s: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s);
-  if (!m) return NaN;
-  return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[m[2] as 'us' | 'ms' | 's' | 'm'];
-}
 
 /** Downloads `url` with curl to /dev/null; resolves with bytes, seconds and curl's exit code. */
 function curlDownload(url: string): Promise<{ bytes: number; seconds: number; code: number | null }> {
@@ -274,14 +111,6 @@ function curlDownload(url: string): Promise<{ bytes: number; seconds: number; co
 }
 
 // ------------------------------------------------------------------ the bench
-
-function printTable(head: string[], rows: string[][]): void {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
-}
 
 const us = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} us` : '-');
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : '-');
@@ -307,8 +136,8 @@ export async function runH3Bench(): Promise<boolean> {
       // nginx's workers run as an unprivileged user: the file and the temporary directory must be readable to them.
       writeFileSync(join(dir, 'big.bin'), big, { mode: 0o644 });
       chmodSync(dir, 0o755);
-      writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, originPort));
-      await startProc('nginx', nginxBin, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], originPort, dir);
+      writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, originPort, join(dir, 'big.bin')));
+      await startProc(children, 'nginx', nginxBin, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], originPort, dir);
       originName = 'nginx';
     } else {
       origin = await nodeOrigin(originPort, big);

@@ -23,13 +23,13 @@
  *   npx node test/bench/peers.ts [updates=200000]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../proxy/config/parser.ts';
 import { createStickTableBuffers, StickTableRegistry } from '../../proxy/stick/registry.ts';
 import { PeersRuntime } from '../../proxy/peers/runtime.ts';
 import type { StickKey } from '../../proxy/stick/key.ts';
 import { createPki } from '../proxy/tls/pki.ts';
+import { freePort } from '../free-port.ts';
 
 /** What a side is told to be. */
 interface SideSpec {
@@ -109,17 +109,6 @@ async function side(spec: SideSpec): Promise<void> {
     send({ kind: 'filled', t0, t1: t1 - fillStart });
   };
   send({ kind: 'ready' });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 /** Next message of `kind` from `c` (rejects on an error message, an exit, or after BOUND_MS). */

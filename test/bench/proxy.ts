@@ -17,13 +17,14 @@
  * Targets checked: Flightbox nbthread 1, default tracing, <= 45 us CPU/request; developer tracing
  * <= 15% more CPU/request than default.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommands } from '../../cli/runtime-client.ts';
+import { freePort } from '../free-port.ts';
+import { cpuMicros, flightboxConfig, HTTP_DEFAULTS, nginxConfig, posInt, printTable, sleep, startProc, stopProc, which, wrk } from './common.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI and reference proxy (this file runs from dist/test/bench/). */
@@ -35,47 +36,9 @@ const RUNS = posInt('FLIGHTBOX_BENCH_RUNS', 3);
 const CONNS = (process.env.FLIGHTBOX_BENCH_CONNS ?? '64,256').split(',').map((s) => Number(s.trim()));
 const WRK_THREADS = posInt('FLIGHTBOX_BENCH_WRK_THREADS', 2);
 const WARMUP_SECONDS = 2;
-const BODY = 'x'.repeat(127) + '\n'; // 128 bytes
 const DEV_TRACE = 'trace h1 level developer; trace stream level developer; trace be level developer';
 
-function posInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: expected a positive integer`);
-  return n;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Absolute path of `bin` on $PATH (or the usual sbin dirs), undefined when absent. */
-function which(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const d of dirs) if (d && existsSync(join(d, bin))) return join(d, bin);
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`; 100 on Linux when getconf is absent). */
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** CPU time (user + system, microseconds) of process `pid` with all its threads, from /proc. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // fields 14 utime, 15 stime
-}
 
 /** One target: a name, the port wrk hits, the pid whose CPU is measured (none for nginx direct). */
 interface Target {
@@ -96,30 +59,6 @@ interface Sample {
 
 const children: ChildProcess[] = [];
 
-/** Spawns `cmd` and resolves once `ready` matches its stdout/stderr, or a connect to `port` works. */
-async function startProc(name: string, cmd: string, args: string[], port: number, cwd: string): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const t0 = Date.now();
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) at start:\n${out}`);
-    if (await canConnect(port)) return child;
-    if (Date.now() - t0 > 20_000) throw new Error(`${name} did not listen on 127.0.0.1:${port} within 20 s:\n${out}`);
-    await sleep(50);
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
 /** Sends `line` on the runtime socket, waiting (up to 20 s) for the socket to be opened after the listener. */
 async function cliWhenReady(socket: string, line: string): Promise<string> {
   const t0 = Date.now();
@@ -133,71 +72,11 @@ async function cliWhenReady(socket: string, line: string): Promise<string> {
   }
 }
 
-function parseDuration(s: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s);
-  if (!m) return NaN;
-  const k = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[m[2] as 'us' | 'ms' | 's' | 'm'];
-  return Number(m[1]) * k; // milliseconds
-}
-
-/** Runs wrk against `port`; returns its figures (latencies in ms) and the requests it completed. */
-function wrk(bin: string, port: number, conns: number, seconds: number): Promise<{ requests: number; rps: number; p50: number; p99: number; errors: number }> {
-  return new Promise((resolve, reject) => {
-    const threads = Math.min(WRK_THREADS, conns);
-    const child = spawn(bin, ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const req = /(\d+) requests in/.exec(out);
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const p50 = /^\s+50%\s+(\S+)/m.exec(out);
-      const p99 = /^\s+99%\s+(\S+)/m.exec(out);
-      if (code !== 0 || !req || !rps || !p50 || !p99) return reject(new Error(`wrk failed (exit ${code}) on port ${port}:\n${out}`));
-      const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-      const errors = (sock ? sock.slice(1).reduce((a, x) => a + Number(x), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
-      resolve({ requests: Number(req[1]), rps: Number(rps[1]), p50: parseDuration(p50[1]), p99: parseDuration(p99[1]), errors });
-    });
-  });
-}
-
 async function measure(wrkBin: string, t: Target, conns: number, seconds: number): Promise<Sample> {
   const c0 = t.pid ? cpuMicros(t.pid) : 0;
-  const r = await wrk(wrkBin, t.port, conns, seconds);
+  const r = await wrk(wrkBin, t.port, conns, seconds, WRK_THREADS);
   const c1 = t.pid ? cpuMicros(t.pid) : 0;
   return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuPerReq: t.pid ? (c1 - c0) / Math.max(1, r.requests) : NaN };
-}
-
-function nginxConfig(dir: string, port: number): string {
-  return [
-    'daemon off;',
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    `error_log ${join(dir, 'nginx-error.log')} warn;`,
-    'events { worker_connections 4096; }',
-    'http {',
-    '    access_log off;',
-    `    client_body_temp_path ${join(dir, 'nginx-body')};`,
-    `    proxy_temp_path ${join(dir, 'nginx-proxy')};`,
-    `    fastcgi_temp_path ${join(dir, 'nginx-fastcgi')};`,
-    `    uwsgi_temp_path ${join(dir, 'nginx-uwsgi')};`,
-    `    scgi_temp_path ${join(dir, 'nginx-scgi')};`,
-    '    keepalive_requests 100000000;',
-    '    keepalive_timeout 60s;',
-    '    server {',
-    `        listen 127.0.0.1:${port} backlog=4096;`,
-    '        location / {',
-    '            default_type text/plain;',
-    `            return 200 "${BODY.slice(0, -1)}\\n";`,
-    '        }',
-    '    }',
-    '}',
-    '',
-  ].join('\n');
 }
 
 function haproxyConfig(port: number, origin: number): string {
@@ -206,36 +85,8 @@ function haproxyConfig(port: number, origin: number): string {
     '    nbthread 1',
     '    maxconn 4096',
     '',
-    'defaults',
-    '    mode http',
-    '    timeout client 30s',
-    '    timeout server 30s',
-    '    timeout connect 5s',
+    ...HTTP_DEFAULTS,
     '    http-reuse safe',
-    '',
-    'frontend fe',
-    `    bind 127.0.0.1:${port}`,
-    '    default_backend be',
-    '',
-    'backend be',
-    `    server nginx 127.0.0.1:${origin}`,
-    '',
-  ].join('\n');
-}
-
-function flightboxConfig(dir: string, port: number, origin: number, nbthread: number): string {
-  return [
-    'global',
-    `    nbthread ${nbthread}`,
-    '    maxconn 4096',
-    `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
-    `    snapshot-dir ${join(dir, 'snapshots')}`,
-    '',
-    'defaults',
-    '    mode http',
-    '    timeout client 30s',
-    '    timeout server 30s',
-    '    timeout connect 5s',
     '',
     'frontend fe',
     `    bind 127.0.0.1:${port}`,
@@ -266,14 +117,14 @@ export async function runProxyBench(): Promise<boolean> {
     // (a) nginx, the origin of every proxy.
     const nginxPort = await freePort();
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort));
-    await startProc('nginx', nginxBin, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], nginxPort, dir);
+    await startProc(children, 'nginx', nginxBin, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], nginxPort, dir);
     targets.push({ name: 'nginx direct', port: nginxPort });
 
     // (b) HAProxy.
     if (haproxyBin) {
       const port = await freePort();
       writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(port, nginxPort));
-      const c = await startProc('haproxy', haproxyBin, ['-db', '-f', join(dir, 'haproxy.cfg')], port, dir);
+      const c = await startProc(children, 'haproxy', haproxyBin, ['-db', '-f', join(dir, 'haproxy.cfg')], port, dir);
       targets.push({ name: 'HAProxy nbthread 1', port, pid: c.pid });
     } else {
       console.log('\nproxy bench: haproxy not found on PATH, skipping target (b) HAProxy');
@@ -282,7 +133,7 @@ export async function runProxyBench(): Promise<boolean> {
     // (c) node:http reference.
     {
       const port = await freePort();
-      const c = await startProc('node-proxy', process.execPath, [NODE_PROXY, String(port), String(nginxPort)], port, dir);
+      const c = await startProc(children, 'node-proxy', process.execPath, [NODE_PROXY, String(port), String(nginxPort)], port, dir);
       targets.push({ name: 'node:http proxy', port, pid: c.pid });
     }
 
@@ -292,8 +143,8 @@ export async function runProxyBench(): Promise<boolean> {
         const port = await freePort();
         const fbDir = mkdtempSync(join(dir, `fb-${nbthread}-${dev ? 'dev' : 'default'}-`));
         const cfg = join(fbDir, 'flightbox.cfg');
-        writeFileSync(cfg, flightboxConfig(fbDir, port, nginxPort, nbthread));
-        const c = await startProc(`flightbox nbthread ${nbthread}`, process.execPath, [CLI, 'run', '-f', cfg], port, fbDir);
+        writeFileSync(cfg, flightboxConfig(fbDir, nbthread, [`127.0.0.1:${port}`], 'nginx', nginxPort));
+        const c = await startProc(children, `flightbox nbthread ${nbthread}`, process.execPath, [CLI, 'run', '-f', cfg], port, fbDir);
         if (dev) {
           const out = await cliWhenReady(join(fbDir, 'admin.sock'), DEV_TRACE);
           if (out.replace(/\s+/g, '') !== '') throw new Error(`'${DEV_TRACE}' answered:\n${out}`);
@@ -308,7 +159,7 @@ export async function runProxyBench(): Promise<boolean> {
         `(+${WARMUP_SECONDS} s warm-up each), about ${Math.ceil(total / 60)} min; wrk -t${WRK_THREADS}, node ${process.version}`,
     );
     // Warm-up (JIT, connection pools), not measured.
-    for (const t of targets) await wrk(wrkBin, t.port, CONNS[0], WARMUP_SECONDS);
+    for (const t of targets) await wrk(wrkBin, t.port, CONNS[0], WARMUP_SECONDS, WRK_THREADS);
 
     const samples = new Map<string, Sample[]>();
     const key = (t: Target, c: number) => `${t.name}|${c}`;
@@ -372,27 +223,9 @@ export async function runProxyBench(): Promise<boolean> {
     printTable(['target check', 'median', 'target', ''], checks);
     return true;
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((r) => {
-            if (c.exitCode !== null || c.signalCode !== null) return r();
-            const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-            c.once('exit', () => (clearTimeout(t), r()));
-          }),
-      ),
-    );
+    await Promise.all(children.map((c) => stopProc(c, 5000)));
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -6,10 +6,11 @@
 import { afterAll, expect } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../free-port.ts';
 
 /** The project checkout. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,17 +41,8 @@ export function trackChild(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (test/free-port.ts, shared with the benchmark scripts). */
+export { freePort };
 
 /** Runs a program to completion; never rejects (the exit code is in the result). */
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {}) {
