@@ -42,7 +42,8 @@ import type { H3Frame } from './h3.types.ts';
 import { H3_ERROR_CODE } from './h3.types.ts';
 import type { H3ClientEvent, H3ClientRequest, H3ClientResponse, H3QuicClientEvent } from './client-connection.types.ts';
 import type { H3SendOutcome } from './server-connection.ts';
-import { buildFrameHeader, concat, FRAME_TABLE } from './frame.ts';
+import { concatBytes } from '../bytes.ts';
+import { buildFrameHeader, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
 import { applyH3Actions, H3ConnectionBase, type H3EngineOptions, type H3StreamState } from './connection-common.ts';
 import { checkField, CONNECTION_SPECIFIC_FIELDS, fieldSectionSize, parseContentLength } from './message.ts';
@@ -95,7 +96,7 @@ export class H3ClientEngine extends H3ConnectionBase<H3ClientEvent, RequestStrea
     const limit = this.peerSettings.maxFieldSectionSize;
     if (size > limit) return { status: 'invalid', reason: `request field section of ${size} bytes exceeds the server's SETTINGS_MAX_FIELD_SECTION_SIZE ${limit} (RFC 9114 §4.2.2)` };
     const section = this.encoder.encodeFieldSection(fields);
-    const frame = concat(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section);
+    const frame = concatBytes(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section);
     const s: RequestStream = {
       id: streamId, reader: new FrameReader(`request stream ${streamId}`, this.maxFrameSize), head: req.method === 'HEAD',
       recv: 'headers', send: fin ? 'done' : 'body', held: undefined, finHeld: false, status: 0, contentLength: undefined, received: 0,
@@ -110,7 +111,7 @@ export class H3ClientEngine extends H3ConnectionBase<H3ClientEvent, RequestStrea
   sendData(streamId: number, bytes: Uint8Array, fin = false): H3SendOutcome {
     const s = this.requests.get(streamId);
     if (this.failed || !s || s.send !== 'body') return { status: 'invalid', reason: `stream ${streamId} has no request open for sending` };
-    const out = bytes.length > 0 ? concat(buildFrameHeader(FRAME_TABLE.DATA.type, bytes.length), bytes) : NO_BYTES;
+    const out = bytes.length > 0 ? concatBytes(buildFrameHeader(FRAME_TABLE.DATA.type, bytes.length), bytes) : NO_BYTES;
     this.send(streamId, out, fin);
     if (fin) this.endSend(s);
     return { status: 'sent', bytes: out.length };
@@ -121,7 +122,7 @@ export class H3ClientEngine extends H3ConnectionBase<H3ClientEvent, RequestStrea
     const s = this.requests.get(streamId);
     if (this.failed || !s || s.send !== 'body') return { status: 'invalid', reason: `stream ${streamId} has no request open for sending` };
     const section = this.encoder.encodeFieldSection(regularFields(trailers));
-    const frame = concat(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section);
+    const frame = concatBytes(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section);
     this.send(streamId, frame, true);
     this.endSend(s);
     return { status: 'sent', bytes: frame.length };

@@ -27,7 +27,8 @@ import type { QuicConnection } from '../quic/connection.ts';
 import { decodeVarint, encodeVarint } from '../quic/varint.ts';
 import type { H3Action, H3Error, H3Frame, H3Settings } from './h3.types.ts';
 import { H3_ERROR_CODE, H3_STREAM_TYPE } from './h3.types.ts';
-import { buildFrame, concat, FRAME_TABLE } from './frame.ts';
+import { concatBytes } from '../bytes.ts';
+import { buildFrame, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
 import { DEFAULT_H3_SETTINGS } from './settings.ts';
 import { H3TP } from './trace.ts';
@@ -130,7 +131,7 @@ export abstract class H3ConnectionBase<E extends { readonly kind: string }, S ex
     };
     this.decoder = new QpackDecoder({ maxTableCapacity: this.localSettings.qpackMaxTableCapacity, maxBlockedStreams: this.localSettings.qpackBlockedStreams }, { conn: this.conn });
     const settings = buildFrame({ type: 'SETTINGS', settings: this.localSettings });
-    this.send(this.ids[0], concat(encodeVarint(H3_STREAM_TYPE.CONTROL), settings), false);
+    this.send(this.ids[0], concatBytes(encodeVarint(H3_STREAM_TYPE.CONTROL), settings), false);
     this.send(this.ids[1], encodeVarint(H3_STREAM_TYPE.QPACK_ENCODER), false);
     this.send(this.ids[2], encodeVarint(H3_STREAM_TYPE.QPACK_DECODER), false);
   }
@@ -219,7 +220,7 @@ export abstract class H3ConnectionBase<E extends { readonly kind: string }, S ex
     }
     let data = bytes;
     if (u.kind === 'pending') {
-      const buf = u.head.length > 0 ? concat(u.head, bytes) : bytes;
+      const buf = u.head.length > 0 ? concatBytes(u.head, bytes) : bytes;
       const t = decodeVarint(buf, 0);
       if (!t.ok) {
         u.head = buf.slice();

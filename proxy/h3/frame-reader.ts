@@ -10,6 +10,7 @@
  *
  * Errors are outcomes, never exceptions; after one the reader stays failed.
  */
+import { joinBytes } from '../bytes.ts';
 import type { H3Error, H3Frame } from './h3.types.ts';
 import { H3_FRAME_TYPE, H3_RESERVED_H2_FRAME_TYPES } from './h3.types.ts';
 import { frameName, parseFramePayload, readFrameHeader } from './frame.ts';
@@ -93,7 +94,7 @@ export class FrameReader {
       if (c.remaining > 0) break;
       this.cur = undefined;
       if (!c.parts) continue;
-      const payload = join(c.parts);
+      const payload = joinBytes(c.parts);
       const r = parseFramePayload(c.type, payload, this.where);
       if (!r.ok) return this.fail(r.error.code, c.start, r.error.message);
       items.push({ kind: 'frame', frame: r.frame, offset: c.start });
@@ -115,17 +116,4 @@ export class FrameReader {
     this.failed = { code, where: this.where, offset, message };
     return { ok: false, error: this.failed };
   }
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }

@@ -19,6 +19,7 @@
  * come from settings.ts. Reserved types 0x1f*N+0x21 and every other unknown type parse as
  * `unknown` so the caller can ignore them (§7.2.8, §9).
  */
+import { concatBytes } from '../bytes.ts';
 import type { H3Error, H3Frame, H3FrameName } from './h3.types.ts';
 import { H3_FRAME_TYPE, H3_RESERVED_H2_FRAME_TYPES } from './h3.types.ts';
 import { decodeVarint, varintLength, writeVarint } from '../quic/varint.ts';
@@ -93,7 +94,7 @@ export const FRAME_TABLE: Readonly<Record<Exclude<H3FrameName, 'unknown'>, Frame
     },
     build: (f) => {
       const pp = f as Extract<H3Frame, { type: 'PUSH_PROMISE' }>;
-      return concat(varintBytes(pp.pushId), pp.fieldSection);
+      return concatBytes(varintBytes(pp.pushId), pp.fieldSection);
     },
   },
   GOAWAY: {
@@ -180,23 +181,10 @@ export function buildFrameHeader(type: number, length: number): Uint8Array {
 
 /** Encodes `frame` (header and payload) into a new array. */
 export function buildFrame(frame: H3Frame): Uint8Array {
-  if (frame.type === 'unknown') return concat(buildFrameHeader(frame.frameType, frame.payload.length), frame.payload);
+  if (frame.type === 'unknown') return concatBytes(buildFrameHeader(frame.frameType, frame.payload.length), frame.payload);
   const spec = FRAME_TABLE[frame.type];
   const payload = spec.build(frame);
-  return concat(buildFrameHeader(spec.type, payload.length), payload);
-}
-
-/** Concatenates byte arrays into a new one. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return concatBytes(buildFrameHeader(spec.type, payload.length), payload);
 }
 
 function frameError(where: string, offset: number, message: string): FrameParse {

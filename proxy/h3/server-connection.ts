@@ -29,7 +29,8 @@
 import type { FieldLine } from '../qpack/qpack.types.ts';
 import type { H3Event, H3Frame } from './h3.types.ts';
 import { H3_ERROR_CODE } from './h3.types.ts';
-import { buildFrameHeader, concat, frameAllowed, FRAME_TABLE } from './frame.ts';
+import { concatBytes } from '../bytes.ts';
+import { buildFrameHeader, frameAllowed, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
 import { H3ConnectionBase, type H3EngineOptions, type H3SendState, type H3StreamState } from './connection-common.ts';
 import { checkRequestHeaders, checkTrailers, fieldSectionSize, responseFieldLines } from './message.ts';
@@ -165,7 +166,7 @@ export class H3ServerConnection extends H3ConnectionBase<H3Event, RequestStream>
     const s = this.requests.get(streamId);
     if (this.failed || !s) return { status: 'invalid', reason: `stream ${streamId} is not an open request stream` };
     if (s.send !== 'body') return { status: 'invalid', reason: `stream ${streamId}: DATA needs final response headers first and an open stream` };
-    const out = bytes.length > 0 ? concat(buildFrameHeader(FRAME_TABLE.DATA.type, bytes.length), bytes) : new Uint8Array(0);
+    const out = bytes.length > 0 ? concatBytes(buildFrameHeader(FRAME_TABLE.DATA.type, bytes.length), bytes) : new Uint8Array(0);
     this.send(streamId, out, fin);
     if (fin) this.endSend(s);
     return { status: 'sent', bytes: out.length };
@@ -293,7 +294,7 @@ export class H3ServerConnection extends H3ConnectionBase<H3Event, RequestStream>
     const limit = this.peerSettings.maxFieldSectionSize;
     if (size > limit) return { kind: 'failed', outcome: this.failResponse(s, status, 'H3_EXCESSIVE_LOAD', size, limit, `field section of ${size} bytes exceeds the peer's SETTINGS_MAX_FIELD_SECTION_SIZE ${limit} (RFC 9114 §4.2.2)`) };
     const section = this.encoder.encodeFieldSection(fields);
-    return { kind: 'frame', frame: concat(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section) };
+    return { kind: 'frame', frame: concatBytes(buildFrameHeader(FRAME_TABLE.HEADERS.type, section.length), section) };
   }
 
   /** A HEADERS frame larger than our buffer: this stream alone fails with H3_INTERNAL_ERROR (seed crash 1). */

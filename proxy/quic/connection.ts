@@ -25,6 +25,7 @@
  * (RFC 9000 §17.2.5.2: integrity tag checked, new Initial keys and DCID, token in every later Initial,
  * loss recovery of the Initial space reset, RFC 9002 §6.3). Not yet: 0-RTT, preferred_address, a key update forced by the AEAD confidentiality limit (RFC 9001 §6.6).
  */
+import { joinBytes } from '../bytes.ts';
 import { ClientHandshake, type ClientHandshakeConfig, type ClientHandshakeOptions } from '../tls13/client.ts';
 import type { EncryptionLevel, HandshakeEvent } from '../tls13/handshake.types.ts';
 import { ServerHandshake, type ServerHandshakeConfig, type ServerHandshakeOptions } from '../tls13/server.ts';
@@ -1073,7 +1074,7 @@ export class QuicConnection {
     }
     // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
     if (this.role === 'client' && sentHandshake && !this.discarded.initial) this.discardSpace('initial', now);
-    return concat(parts);
+    return joinBytes(parts);
   }
 
   private fillSpace(space: SpaceId, b: PacketBuilder, ackOnly: boolean, now: number): void {
@@ -1167,21 +1168,10 @@ export class QuicConnection {
         keyPhase: space === 'application' ? this.keyPhase : 0,
       }));
     }
-    const data = concat(parts);
+    const data = joinBytes(parts);
     if (data.length === 0 || data.length > this.recovery.amplification.allowance()) return null;
     this.recovery.amplification.onSent(data.length);
     this.stats.packetsOut += parts.length;
     return data;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

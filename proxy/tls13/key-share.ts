@@ -27,6 +27,7 @@ import {
   generateKeyPairSync,
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { concatBytes } from '../bytes.ts';
 import { fail, ok } from './alert.ts';
 import { NAMED_GROUP } from './tls13.types.ts';
 import type { SupportedGroupName, TlsResult } from './tls13.types.ts';
@@ -117,13 +118,6 @@ function p256Secret(ecdh: ReturnType<typeof createECDH>, peer: Uint8Array, what:
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 /** Generates the client's share for `group` (section 4.2.8). */
 export function generateClientKeyShare(group: SupportedGroupName, opts: KeyShareOptions = {}): ClientKeyShare {
   const code = NAMED_GROUP[group];
@@ -145,7 +139,7 @@ export function generateClientKeyShare(group: SupportedGroupName, opts: KeyShare
   const x = x25519Pair(opts.x25519PrivateKey);
   return {
     group: code,
-    keyExchange: concat(ek, x.publicRaw),
+    keyExchange: concatBytes(ek, x.publicRaw),
     complete(server) {
       const want = KEY_SHARE_SIZES.X25519MLKEM768.server;
       if (server.length !== want) {
@@ -158,7 +152,7 @@ export function generateClientKeyShare(group: SupportedGroupName, opts: KeyShare
         return fail('illegal_parameter', 'server key_share: ML-KEM-768 ciphertext does not decapsulate', 0);
       }
       const ecdhe = x25519Secret(x.privateKey, server.subarray(MLKEM768.ciphertext), 'server key_share');
-      return ecdhe.ok ? ok(concat(mlkem, ecdhe.value)) : ecdhe;
+      return ecdhe.ok ? ok(concatBytes(mlkem, ecdhe.value)) : ecdhe;
     },
   };
 }
@@ -201,5 +195,5 @@ export function acceptClientKeyShare(
   const own = x25519Pair(opts.x25519PrivateKey);
   const s = x25519Secret(own.privateKey, clientKeyExchange.subarray(MLKEM768.encapsulationKey), 'client key_share');
   if (!s.ok) return s;
-  return ok({ keyExchange: concat(new Uint8Array(ciphertext), own.publicRaw), sharedSecret: concat(new Uint8Array(sharedKey), s.value) });
+  return ok({ keyExchange: concatBytes(new Uint8Array(ciphertext), own.publicRaw), sharedSecret: concatBytes(new Uint8Array(sharedKey), s.value) });
 }

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { H3ClientEngine, H3QuicClient, checkResponseHeaders, requestFieldLines } from '../../../proxy/h3/client-connection.ts';
 import type { H3QuicClientEvent } from '../../../proxy/h3/client-connection.types.ts';
 import { H3ServerConnection } from '../../../proxy/h3/server-connection.ts';
-import { buildFrame, concat, parseFrame } from '../../../proxy/h3/frame.ts';
+import { concatBytes } from '../../../proxy/bytes.ts';
+import { buildFrame, parseFrame } from '../../../proxy/h3/frame.ts';
 import { H3_ERROR_CODE } from '../../../proxy/h3/h3.types.ts';
 import type { H3Action, H3Request } from '../../../proxy/h3/h3.types.ts';
 import { QpackStaticEncoder } from '../../../proxy/qpack/encoder.ts';
@@ -76,7 +77,7 @@ class TestServer {
         else if (ev.kind === 'data') this.reqs.get(ev.streamId)?.body.push(ev.bytes);
         else if (ev.kind === 'end') {
           const r = this.reqs.get(ev.streamId);
-          if (r) this.handler(this, ev.streamId, r.req, concat(...r.body));
+          if (r) this.handler(this, ev.streamId, r.req, concatBytes(...r.body));
         }
       }
     }
@@ -168,7 +169,7 @@ describe('H3QuicClient against H3ServerConnection over the in-memory QUIC pair',
     expect(s.result(id).body).toBe('origin POST /up 5000');
     const seen = s.server.reqs.get(id)!;
     expect(seen.req.headers).toEqual([{ name: 'x-test', value: 'yes' }]);
-    expect(sameBytes(concat(...seen.body), pattern(5000))).toBe(true);
+    expect(sameBytes(concatBytes(...seen.body), pattern(5000))).toBe(true);
   });
 
   it('runs 40 concurrent requests on one connection, each with its own response', () => {
@@ -194,7 +195,7 @@ describe('H3QuicClient against H3ServerConnection over the in-memory QUIC pair',
     const chunks: Uint8Array[] = [];
     expect(s.pair.runUntil(() => s.result(id).end === 'end', 60_000)).toBe(true);
     for (const e of s.events) if (e.kind === 'data' && e.streamId === id) chunks.push(e.bytes);
-    expect(sameBytes(concat(...chunks), big)).toBe(true);
+    expect(sameBytes(concatBytes(...chunks), big)).toBe(true);
   });
 
   it('reports interim responses, then the final one and its trailers', () => {
@@ -283,11 +284,11 @@ describe('H3ClientEngine with scripted server bytes', () => {
 
   it('completes a response with content-length, and fails one whose body does not match it (stream error only)', () => {
     const c = engine();
-    c.onStreamData(0, concat(headers([{ name: ':status', value: '200' }, { name: 'content-length', value: '5' }]), dataFrame('hello')), true);
+    c.onStreamData(0, concatBytes(headers([{ name: ':status', value: '200' }, { name: 'content-length', value: '5' }]), dataFrame('hello')), true);
     expect(c.take().events.map((e) => e.kind)).toEqual(['response', 'data', 'end']);
     expect(c.sendRequest(4, GET, true).status).toBe('sent');
     c.take();
-    c.onStreamData(4, concat(headers([{ name: ':status', value: '200' }, { name: 'content-length', value: '9' }]), dataFrame('hello')), true);
+    c.onStreamData(4, concatBytes(headers([{ name: ':status', value: '200' }, { name: 'content-length', value: '9' }]), dataFrame('hello')), true);
     const { actions, events } = c.take();
     expect(events.at(-1)).toMatchObject({ kind: 'stream-error', streamId: 4, code: H3_ERROR_CODE.H3_MESSAGE_ERROR });
     expect(actions.some((a) => a.kind === 'close')).toBe(false);
@@ -336,7 +337,7 @@ describe('H3ClientEngine with scripted server bytes', () => {
 
   it('a control stream that does not start with SETTINGS is H3_MISSING_SETTINGS', () => {
     const c = engine(null);
-    c.onStreamData(3, concat(bytes('00'), buildFrame({ type: 'GOAWAY', id: 0 })), false);
+    c.onStreamData(3, concatBytes(bytes('00'), buildFrame({ type: 'GOAWAY', id: 0 })), false);
     expect(closeCode(c)).toBe(H3_ERROR_CODE.H3_MISSING_SETTINGS);
   });
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { FS_RESP_HEADERS_OVERFLOW, H3ServerConnection, type H3ServerOptions } from '../../../proxy/h3/server-connection.ts';
 import { PanicError } from '../../../diag/invariants.ts';
-import { buildFrame, concat, parseFrame } from '../../../proxy/h3/frame.ts';
+import { concatBytes } from '../../../proxy/bytes.ts';
+import { buildFrame, parseFrame } from '../../../proxy/h3/frame.ts';
 import { H3_ERROR_CODE } from '../../../proxy/h3/h3.types.ts';
 import type { H3Action, H3Event, H3Frame } from '../../../proxy/h3/h3.types.ts';
 import { QpackStaticEncoder } from '../../../proxy/qpack/encoder.ts';
@@ -46,7 +47,7 @@ function collect(actions: H3Action[]) {
     }
     const e = out.get(a.streamId) ?? { bytes: new Uint8Array(0), fin: false };
     if (a.kind === 'send') {
-      e.bytes = concat(e.bytes, a.bytes);
+      e.bytes = concatBytes(e.bytes, a.bytes);
       e.fin ||= a.fin;
     } else if (a.kind === 'reset-stream') e.reset = a.code;
     else e.stop = a.code;
@@ -115,7 +116,7 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
 
   it('POST with a body split across chunks and trailers', () => {
     const s = server();
-    const req = concat(
+    const req = concatBytes(
       headers([...GET.map((f) => (f.name === ':method' ? { name: ':method', value: 'POST' } : f)), { name: 'content-length', value: '11' }]),
       data('hello '),
       buildFrame({ type: 'unknown', frameType: 0x21, payload: text('pad') }),
@@ -142,14 +143,14 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
     // it: a DATA frame header or payload stays half parsed; the resume hands the rest in one chunk.
     const post = [...GET.map((f) => (f.name === ':method' ? { name: ':method', value: 'POST' } : f)), { name: 'content-length', value: '300' }];
     const body = 'x'.repeat(200) + 'y'.repeat(100);
-    const req = concat(headers(post), data(body.slice(0, 200)), data(body.slice(200)));
+    const req = concatBytes(headers(post), data(body.slice(0, 200)), data(body.slice(200)));
     const firstData = headers(post).length;
     for (const cut of [firstData + 1, firstData + 2 + 50, firstData + 2 + 200 + 1]) {
       const t = server();
       t.onStreamData(0, req.subarray(0, cut), false);
       const before = t.take().events;
       // Stream 4 completes while stream 0 is paused.
-      t.onStreamData(4, concat(headers(GET)), true);
+      t.onStreamData(4, concatBytes(headers(GET)), true);
       const other = t.take().events;
       expect(other.map((e) => e.kind)).toEqual(['request', 'end']);
       t.onStreamData(0, req.subarray(cut), true);
@@ -270,9 +271,9 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
   it('content-length mismatches and a stream without HEADERS are stream errors (§4.1.2)', () => {
     const post = [...GET, { name: 'content-length', value: '3' }];
     const s = server();
-    s.onStreamData(0, concat(headers(post), data('abcd')), false);
+    s.onStreamData(0, concatBytes(headers(post), data('abcd')), false);
     expect(s.take().events.at(-1)).toMatchObject({ kind: 'stream-error', code: H3_ERROR_CODE.H3_MESSAGE_ERROR });
-    s.onStreamData(4, concat(headers(post), data('ab')), true);
+    s.onStreamData(4, concatBytes(headers(post), data('ab')), true);
     expect(s.take().events.at(-1)).toMatchObject({ kind: 'stream-error', streamId: 4, code: H3_ERROR_CODE.H3_MESSAGE_ERROR });
     s.onStreamData(8, new Uint8Array(0), true);
     expect(s.take().events).toMatchObject([{ kind: 'stream-error', streamId: 8, code: H3_ERROR_CODE.H3_REQUEST_INCOMPLETE }]);
@@ -282,11 +283,11 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
   it('frames out of order on a request stream are connection errors H3_FRAME_UNEXPECTED', () => {
     const cases: Uint8Array[] = [
       data('x'),
-      concat(headers(GET), buildFrame({ type: 'SETTINGS', settings: { qpackMaxTableCapacity: 0, qpackBlockedStreams: 0, maxFieldSectionSize: Infinity, other: new Map() } })),
-      concat(headers(GET), buildFrame({ type: 'GOAWAY', id: 0 })),
-      concat(headers(GET), buildFrame({ type: 'PUSH_PROMISE', pushId: 0, fieldSection: bytes('0000') })),
-      concat(headers(GET), headers([{ name: 'x', value: '1' }]), data('late')),
-      concat(headers(GET), bytes('02 00')), // HTTP/2 PRIORITY
+      concatBytes(headers(GET), buildFrame({ type: 'SETTINGS', settings: { qpackMaxTableCapacity: 0, qpackBlockedStreams: 0, maxFieldSectionSize: Infinity, other: new Map() } })),
+      concatBytes(headers(GET), buildFrame({ type: 'GOAWAY', id: 0 })),
+      concatBytes(headers(GET), buildFrame({ type: 'PUSH_PROMISE', pushId: 0, fieldSection: bytes('0000') })),
+      concatBytes(headers(GET), headers([{ name: 'x', value: '1' }]), data('late')),
+      concatBytes(headers(GET), bytes('02 00')), // HTTP/2 PRIORITY
     ];
     for (const c of cases) {
       const s = server();
@@ -296,7 +297,7 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
       expect(collect(actions).close).toMatchObject({ kind: 'close', code: H3_ERROR_CODE.H3_FRAME_UNEXPECTED });
     }
     const t = server();
-    t.onStreamData(0, concat(headers(GET), bytes('00 05 61')), true);
+    t.onStreamData(0, concatBytes(headers(GET), bytes('00 05 61')), true);
     expect(t.error).toMatchObject({ code: 'H3_FRAME_ERROR' });
   });
 
@@ -307,10 +308,10 @@ describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
     // RFC 9204 B.2 encoder stream: Set Dynamic Table Capacity 220, Insert With Name Reference :authority www.example.com,
     // Insert :path /sample/path. Section `0381 10 11` references both (RIC 2, Base 0, post-base 0 and 1).
     const section = bytes('0381 10 11');
-    const req = concat(buildFrame({ type: 'HEADERS', fieldSection: concat(section, enc.encodeFieldSection([{ name: ':method', value: 'GET' }, { name: ':scheme', value: 'https' }]).subarray(2)) }), data('body'));
+    const req = concatBytes(buildFrame({ type: 'HEADERS', fieldSection: concatBytes(section, enc.encodeFieldSection([{ name: ':method', value: 'GET' }, { name: ':scheme', value: 'https' }]).subarray(2)) }), data('body'));
     s.onStreamData(0, req, true);
     expect(s.take().events).toEqual([]);
-    s.onStreamData(6, concat(bytes('02'), bytes('3fbd01 c00f7777772e6578616d706c652e636f6d c10c2f73616d706c652f70617468')), false);
+    s.onStreamData(6, concatBytes(bytes('02'), bytes('3fbd01 c00f7777772e6578616d706c652e636f6d c10c2f73616d706c652f70617468')), false);
     const { actions, events } = s.take();
     expect(events[0]).toMatchObject({ kind: 'request', request: { method: 'GET', authority: 'www.example.com', path: '/sample/path' } });
     expect(kinds(events)).toEqual(['request', 'data', 'end']);
@@ -330,11 +331,11 @@ describe('H3ServerConnection unidirectional streams (RFC 9114 §6.2)', () => {
 
   it('control stream errors', () => {
     connErr((s) => s.onStreamData(2, bytes('00 07 01 00'), false), 'H3_MISSING_SETTINGS');
-    connErr((s) => s.onStreamData(2, concat(CLIENT_CONTROL, bytes('04 00')), false), 'H3_FRAME_UNEXPECTED');
-    connErr((s) => s.onStreamData(2, concat(CLIENT_CONTROL, bytes('00 00')), false), 'H3_FRAME_UNEXPECTED');
-    connErr((s) => s.onStreamData(2, concat(CLIENT_CONTROL, bytes('01 00')), false), 'H3_FRAME_UNEXPECTED');
-    connErr((s) => s.onStreamData(2, concat(CLIENT_CONTROL, bytes('03 01 00')), false), 'H3_ID_ERROR');
-    connErr((s) => s.onStreamData(2, concat(CLIENT_CONTROL, bytes('07 01 04 07 01 08')), false), 'H3_ID_ERROR');
+    connErr((s) => s.onStreamData(2, concatBytes(CLIENT_CONTROL, bytes('04 00')), false), 'H3_FRAME_UNEXPECTED');
+    connErr((s) => s.onStreamData(2, concatBytes(CLIENT_CONTROL, bytes('00 00')), false), 'H3_FRAME_UNEXPECTED');
+    connErr((s) => s.onStreamData(2, concatBytes(CLIENT_CONTROL, bytes('01 00')), false), 'H3_FRAME_UNEXPECTED');
+    connErr((s) => s.onStreamData(2, concatBytes(CLIENT_CONTROL, bytes('03 01 00')), false), 'H3_ID_ERROR');
+    connErr((s) => s.onStreamData(2, concatBytes(CLIENT_CONTROL, bytes('07 01 04 07 01 08')), false), 'H3_ID_ERROR');
     connErr((s) => s.onStreamData(2, bytes('00 04 02 00 01'), false), 'H3_SETTINGS_ERROR');
     connErr((s) => s.onStreamData(2, bytes('00 04 01 01'), false), 'H3_FRAME_ERROR');
     connErr((s) => s.onStreamData(2, CLIENT_CONTROL, true), 'H3_CLOSED_CRITICAL_STREAM');
@@ -350,7 +351,7 @@ describe('H3ServerConnection unidirectional streams (RFC 9114 §6.2)', () => {
 
   it('accepts MAX_PUSH_ID, GOAWAY and unknown frames after SETTINGS', () => {
     const s = server();
-    s.onStreamData(2, concat(bytes('0d 01 05'), bytes('21 03 616263'), bytes('07 01 08'), bytes('07 01 04')), false);
+    s.onStreamData(2, concatBytes(bytes('0d 01 05'), bytes('21 03 616263'), bytes('07 01 08'), bytes('07 01 04')), false);
     expect(s.error).toBeUndefined();
     expect(s.take().events).toEqual([{ kind: 'goaway', id: 8 }, { kind: 'goaway', id: 4 }]);
   });
