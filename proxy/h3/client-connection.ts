@@ -265,9 +265,6 @@ export class H3ClientEngine extends H3ConnectionBase<H3ClientEvent, RequestStrea
 
   /** A decoded HEADERS section: an interim or final response, or trailers. */
   protected override onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
-    if (fieldSectionSize(fields) > this.localSettings.maxFieldSectionSize) {
-      return this.streamError(s, 'H3_EXCESSIVE_LOAD', `field section of ${fieldSectionSize(fields)} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`);
-    }
     if (s.recv === 'body') {
       for (const f of fields) {
         const e = f.name.startsWith(':') ? `pseudo-header field ${f.name} in trailers (RFC 9114 §4.3)` : checkField(f);

@@ -30,6 +30,7 @@ import { H3_ERROR_CODE, H3_STREAM_TYPE } from './h3.types.ts';
 import { concatBytes } from '../bytes.ts';
 import { buildFrame, FRAME_TABLE } from './frame.ts';
 import { FrameReader, type FrameReaderItem } from './frame-reader.ts';
+import { fieldSectionSize } from './message.ts';
 import { DEFAULT_H3_SETTINGS } from './settings.ts';
 import { H3TP } from './trace.ts';
 
@@ -204,7 +205,7 @@ export abstract class H3ConnectionBase<E extends { readonly kind: string }, S ex
   protected abstract onControlFrameAfterSettings(f: H3Frame, offset: number, where: string): boolean;
   /** One frame or DATA chunk of a request stream; false when the stream or connection failed. */
   protected abstract onStreamItem(s: S, it: FrameReaderItem): boolean;
-  /** A decoded HEADERS section of a request stream; false when the stream failed. */
+  /** A decoded HEADERS section of a request stream, within our size limit; false when the stream failed. */
   protected abstract onHeaders(s: S, fields: FieldLine[]): boolean;
   /** The peer ended a request stream before its (final) HEADERS: fail the stream (§4.1). */
   protected abstract onFinBeforeHeaders(s: S): void;
@@ -370,7 +371,19 @@ export abstract class H3ConnectionBase<E extends { readonly kind: string }, S ex
       s.held = [];
       return true;
     }
-    return this.onHeaders(s, d.section.fields);
+    return this.headersDecoded(s, d.section.fields);
+  }
+
+  /**
+   * A decoded HEADERS section: larger than our SETTINGS_MAX_FIELD_SECTION_SIZE fails the stream
+   * with H3_EXCESSIVE_LOAD (RFC 9114 §4.2.2), whichever side we are; else `onHeaders`.
+   */
+  private headersDecoded(s: S, fields: FieldLine[]): boolean {
+    const size = fieldSectionSize(fields);
+    if (size > this.localSettings.maxFieldSectionSize) {
+      return this.streamError(s, 'H3_EXCESSIVE_LOAD', `field section of ${size} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`);
+    }
+    return this.onHeaders(s, fields);
   }
 
   private onSectionDecoded(streamId: number, fields: FieldLine[]): void {
@@ -378,7 +391,7 @@ export abstract class H3ConnectionBase<E extends { readonly kind: string }, S ex
     if (!s || !s.held) return;
     const held = s.held;
     s.held = undefined;
-    if (!this.onHeaders(s, fields)) return;
+    if (!this.headersDecoded(s, fields)) return;
     for (let i = 0; i < held.length; i++) {
       const again = s.held as FrameReaderItem[] | undefined; // set again when trailers block too
       if (again) {

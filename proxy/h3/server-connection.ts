@@ -259,9 +259,6 @@ export class H3ServerConnection extends H3ConnectionBase<H3Event, RequestStream>
 
   /** A decoded HEADERS section: the request header section or the trailers. */
   protected override onHeaders(s: RequestStream, fields: FieldLine[]): boolean {
-    if (fieldSectionSize(fields) > this.localSettings.maxFieldSectionSize) {
-      return this.streamError(s, 'H3_EXCESSIVE_LOAD', `field section of ${fieldSectionSize(fields)} bytes exceeds our SETTINGS_MAX_FIELD_SECTION_SIZE ${this.localSettings.maxFieldSectionSize} (RFC 9114 §4.2.2)`);
-    }
     if (s.recv === 'body') {
       const e = checkTrailers(fields);
       if (e) return this.streamError(s, 'H3_MESSAGE_ERROR', e);

@@ -98,6 +98,18 @@ describe('H3ServerConnection start-up (RFC 9114 §6.2.1, RFC 9204 §4.2)', () =>
 });
 
 describe('H3ServerConnection request streams (RFC 9114 §4)', () => {
+  it('a request header section above our SETTINGS_MAX_FIELD_SECTION_SIZE fails that stream alone with H3_EXCESSIVE_LOAD (§4.2.2)', () => {
+    const s = server({ maxFieldSectionSize: 200 });
+    s.onStreamData(0, headers([...GET, { name: 'x-big', value: 'a'.repeat(300) }]), true);
+    s.onStreamData(4, headers(GET), true);
+    const { events, actions } = s.take();
+    const { streams, close } = collect(actions);
+    expect(close).toBeUndefined();
+    expect(streams.get(0)?.reset).toBe(H3_ERROR_CODE.H3_EXCESSIVE_LOAD);
+    expect(events.some((e) => e.kind === 'request' && e.streamId === 0)).toBe(false);
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'request', streamId: 4 }));
+  });
+
   it('GET: request event, then 200 with a body', () => {
     const s = server();
     s.onStreamData(0, headers(GET), true);
