@@ -53,7 +53,7 @@ import { verifyRetry } from './retry.ts';
 import { SendBuffer } from './send-buffer.ts';
 import type { SentRecord } from './sent-record.ts';
 import { SPACE_IDS, type SentPacket, type SpaceId } from './spaces.ts';
-import { StreamSet } from './streams.ts';
+import { StreamSet, type LocalStreamLimits } from './streams.ts';
 import type { Role } from './stream-id.ts';
 import { encodeTransportParameters, decodeTransportParameters } from './transport-params.ts';
 import type { TransportParameters } from './transport-params.types.ts';
@@ -61,21 +61,13 @@ import type { TransportParameters } from './transport-params.types.ts';
 /** Smallest datagram carrying a client Initial, or a server's ack-eliciting Initial (RFC 9000 §14.1). */
 export const MIN_INITIAL_DATAGRAM = 1200;
 
-/** Our transport settings (RFC 9000 §18.2), durations in milliseconds. */
-export interface TransportSettings {
-  /** 0 disables the idle timeout on our side. */
-  readonly maxIdleTimeout: number;
-  readonly initialMaxData: number;
-  readonly initialMaxStreamDataBidiLocal: number;
-  readonly initialMaxStreamDataBidiRemote: number;
-  readonly initialMaxStreamDataUni: number;
-  readonly initialMaxStreamsBidi: number;
-  readonly initialMaxStreamsUni: number;
-  readonly ackDelayExponent: number;
-  readonly maxAckDelay: number;
-  /** How many connection ids of the peer we keep (RFC 9000 §5.1.1, §18.2; at least 2). */
-  readonly activeConnectionIdLimit: number;
-}
+/**
+ * Our transport settings (RFC 9000 §18.2), durations in milliseconds: the transport parameters we
+ * choose (`maxIdleTimeout` 0 disables the idle timeout on our side; `activeConnectionIdLimit` is
+ * how many connection ids of the peer we keep, §5.1.1, at least 2).
+ */
+export type TransportSettings = LocalStreamLimits &
+  Pick<TransportParameters, 'maxIdleTimeout' | 'ackDelayExponent' | 'maxAckDelay' | 'activeConnectionIdLimit'>;
 
 /** Defaults: 30 s idle, 4 MB per connection, 1 MB per stream, 100 bidirectional and 3 unidirectional streams. */
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {

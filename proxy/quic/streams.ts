@@ -96,15 +96,11 @@ export interface QuicStream {
   readonly recv: RecvSide | undefined;
 }
 
-/** Our receive limits (our transport parameters, RFC 9000 §18.2). */
-export interface LocalStreamLimits {
-  readonly initialMaxData: number;
-  readonly initialMaxStreamDataBidiLocal: number;
-  readonly initialMaxStreamDataBidiRemote: number;
-  readonly initialMaxStreamDataUni: number;
-  readonly initialMaxStreamsBidi: number;
-  readonly initialMaxStreamsUni: number;
-}
+/** Our receive limits: the flow-control part of our transport parameters (RFC 9000 §18.2). */
+export type LocalStreamLimits = Pick<
+  TransportParameters,
+  'initialMaxData' | 'initialMaxStreamDataBidiLocal' | 'initialMaxStreamDataBidiRemote' | 'initialMaxStreamDataUni' | 'initialMaxStreamsBidi' | 'initialMaxStreamsUni'
+>;
 
 /** Largest number of out-of-order ranges a stream's reassembly buffer tracks. */
 export const STREAM_NCBUF_MAX_RANGES = 1024;
