@@ -170,13 +170,7 @@ export function writeLongHeader(h: LongHeaderFields): Uint8Array {
   const tokenPart = h.type === 'initial' ? varintLength(token.length) + token.length : 0;
   const out = new Uint8Array(1 + 4 + 1 + h.dcid.length + 1 + h.scid.length + tokenPart + lenSize + h.pnLength);
   out[0] = 0xc0 | (LONG_PACKET_TYPE[h.type as LongPacketType] << 4) | (h.pnLength - 1);
-  let p = writeU32(out, 1, h.version ?? QUIC_V1);
-  out[p++] = h.dcid.length;
-  out.set(h.dcid, p);
-  p += h.dcid.length;
-  out[p++] = h.scid.length;
-  out.set(h.scid, p);
-  p += h.scid.length;
+  let p = writeLongHeaderIds(out, h.version ?? QUIC_V1, h.dcid, h.scid);
   if (h.type === 'initial') {
     p = writeVarint(out, p, token.length);
     out.set(token, p);
@@ -214,15 +208,23 @@ export function buildVersionNegotiation(dcid: Uint8Array, scid: Uint8Array, vers
   if (dcid.length > 255 || scid.length > 255) throw new RangeError('version negotiation: connection id over 255 bytes');
   const out = new Uint8Array(1 + 4 + 1 + dcid.length + 1 + scid.length + 4 * versions.length);
   out[0] = 0x80 | (unused & 0x7f);
-  let p = writeU32(out, 1, 0);
+  let p = writeLongHeaderIds(out, 0, dcid, scid);
+  for (const v of versions) p = writeU32(out, p, v);
+  return out;
+}
+
+/**
+ * Writes what follows the first byte of every long header (RFC 9000 §17.2): the version, then each
+ * connection id after its length byte, from `out[1]`. Returns the position after the source id.
+ */
+export function writeLongHeaderIds(out: Uint8Array, version: number, dcid: Uint8Array, scid: Uint8Array): number {
+  let p = writeU32(out, 1, version);
   out[p++] = dcid.length;
   out.set(dcid, p);
   p += dcid.length;
   out[p++] = scid.length;
   out.set(scid, p);
-  p += scid.length;
-  for (const v of versions) p = writeU32(out, p, v);
-  return out;
+  return p + scid.length;
 }
 
 /** Writes `pn` big-endian on `length` bytes at `out[pos]`. */

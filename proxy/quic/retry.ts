@@ -4,6 +4,8 @@
  * packet without its tag), empty plaintext.
  */
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { concatBytes } from '../bytes.ts';
+import { writeLongHeaderIds } from './header.ts';
 import { MAX_CID_LENGTH, QUIC_V1, RETRY_INTEGRITY_TAG_LENGTH, type RetryPacket } from './packet.types.ts';
 
 /** Retry integrity key of QUIC v1 (RFC 9001 §5.8). */
@@ -47,20 +49,8 @@ export function buildRetry(f: RetryFields): Uint8Array {
   if (f.dcid.length > MAX_CID_LENGTH || f.scid.length > MAX_CID_LENGTH) throw new RangeError('Retry: connection id over 20 bytes');
   const body = new Uint8Array(1 + 4 + 1 + f.dcid.length + 1 + f.scid.length + f.token.length);
   body[0] = 0xf0 | ((f.unused ?? 0) & 0x0f);
-  body[4] = QUIC_V1;
-  let p = 5;
-  body[p++] = f.dcid.length;
-  body.set(f.dcid, p);
-  p += f.dcid.length;
-  body[p++] = f.scid.length;
-  body.set(f.scid, p);
-  p += f.scid.length;
-  body.set(f.token, p);
-  const tag = retryIntegrityTag(f.odcid, body);
-  const out = new Uint8Array(body.length + tag.length);
-  out.set(body, 0);
-  out.set(tag, body.length);
-  return out;
+  body.set(f.token, writeLongHeaderIds(body, QUIC_V1, f.dcid, f.scid));
+  return concatBytes(body, retryIntegrityTag(f.odcid, body));
 }
 
 /**
