@@ -58,9 +58,18 @@ function callChain(ex: Explanation): string[] {
 }
 
 function context(ex: Explanation): string[] {
-  const lines = heading('Context');
   const c = ex.context;
-  if (!c) return [...lines, '(the fault names no connection, stream or object)'];
+  if (!c) return [...heading('Context'), '(the fault names no connection, stream or object)'];
+  return [...heading('Context'), ...contextLines(ex, c, 'not found')];
+}
+
+/**
+ * The lines describing the fault's context object (decode's "Context" section and the report's
+ * "Context object" part): the object and its detail, its connection, or `missing` when the ids
+ * name nothing in the live-object table, then notes and details.
+ */
+export function contextLines(ex: Explanation, c: NonNullable<Explanation['context']>, missing: string): string[] {
+  const lines: string[] = [];
   if (c.object) {
     lines.push(`${c.object.kind} ${hexId(c.object.id)} on thread ${c.object.thread}:`);
     lines.push(...objectDetail(c.object, ex.objects, ex.now).map((l) => `  ${l}`));
@@ -69,7 +78,7 @@ function context(ex: Explanation): string[] {
       lines.push(...objectDetail(c.connection, ex.objects, ex.now).map((l) => `  ${l}`));
     }
   } else if (c.connId || c.streamId) {
-    lines.push(`connection ${hexId(c.connId)}, stream ${hexId(c.streamId)}: not found`);
+    lines.push(`connection ${hexId(c.connId)}, stream ${hexId(c.streamId)}: ${missing}`);
   }
   for (const n of c.notes) lines.push(`note: ${n}`);
   if (c.details) {

@@ -15,8 +15,9 @@ import { basename } from 'node:path';
 import type { Explanation } from '../snapshot/explain.ts';
 import type { KnownIssueResult } from '../signatures.types.ts';
 import { formatFrame } from '../symbolicate.ts';
+import { contextLines } from '../render/decode.ts';
 import { formatUptime } from '../render/info.ts';
-import { formatMs, hexId, objectDetail, sessLine } from '../render/sess.ts';
+import { formatMs, hexId, sessLine } from '../render/sess.ts';
 
 /** Default byte budget of the Markdown (GitHub issue bodies hold 65536 characters). */
 export const DEFAULT_REPORT_MAX_BYTES = 60 * 1024;
@@ -155,22 +156,7 @@ function callChainPart(ex: Explanation): Part {
 function contextPart(ex: Explanation): Part {
   const c = ex.context;
   if (!c) return part({ title: 'Context object', intro: ['The fault names no connection, stream or object.'] });
-  const lines: string[] = [];
-  if (c.object) {
-    lines.push(`${c.object.kind} ${hexId(c.object.id)} on thread ${c.object.thread}:`);
-    lines.push(...objectDetail(c.object, ex.objects, ex.now).map((l) => `  ${l}`));
-    if (c.connection && c.connection.id !== c.object.id) {
-      lines.push(`its connection ${hexId(c.connection.id)}:`);
-      lines.push(...objectDetail(c.connection, ex.objects, ex.now).map((l) => `  ${l}`));
-    }
-  } else if (c.connId || c.streamId) {
-    lines.push(`connection ${hexId(c.connId)}, stream ${hexId(c.streamId)}: not in the live-object table`);
-  }
-  for (const n of c.notes) lines.push(`note: ${n}`);
-  if (c.details) {
-    lines.push('details:');
-    for (const [k, v] of Object.entries(c.details)) lines.push(`  ${k}: ${String(v)}`);
-  }
+  const lines = contextLines(ex, c, 'not in the live-object table');
   const what = c.object ? `The ${c.object.kind} being handled: \`${hexId(c.object.id)}\`${c.object.info ? ` ${mdCode(c.object.info)}` : ''}.` : '';
   return part({ title: 'Context object', intro: what ? [what] : [], body: lines, details: lines.length > 40 ? `${lines.length} lines` : undefined });
 }
