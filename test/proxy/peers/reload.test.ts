@@ -12,7 +12,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStickTable, StickTable } from '../../../proxy/stick/table.ts';
-import { parseStickKey } from '../../../proxy/stick/key.ts';
+import { dump, put } from './table-fixture.ts';
 import type { StickTableDef } from '../../../proxy/stick/stick.types.ts';
 import { createStickTableBuffers, StickTableRegistry } from '../../../proxy/stick/registry.ts';
 import { PeerSession } from '../../../proxy/peers/session.ts';
@@ -40,21 +40,6 @@ const DEF: StickTableDef = {
 let clock = 5_000_000;
 const now = () => clock;
 const newTable = () => new StickTable(createStickTable(DEF), DEF, now);
-const key = (ip: string) => parseStickKey('ip', 4, ip);
-
-function put(t: StickTable, ip: string, gpc0: number): void {
-  const h = t.acquire(key(ip));
-  t.set(h, 'gpc0', gpc0);
-  t.add(h, 'http_req_cnt', 1);
-  t.touchAndRelease(h);
-}
-
-function dump(t: StickTable): string[] {
-  return t
-    .list()
-    .map((v) => `${v.key} ${v.data.map((d) => `${d.type}=${d.value}`).join(' ')}`)
-    .sort();
-}
 
 /** One process of instance `me` (same name on both sides of a reload). */
 function proc(me: string, remotes: string[], opts: { waitLocal?: boolean; table?: StickTable } = {}) {

@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStickTable, StickTable } from '../../../proxy/stick/table.ts';
-import { parseStickKey } from '../../../proxy/stick/key.ts';
+import { dump, ipKey, put } from './table-fixture.ts';
 import type { StickTableDef } from '../../../proxy/stick/stick.types.ts';
 import { PeerSession, PEER_HEARTBEAT_MS, PEER_TIMEOUT_MS } from '../../../proxy/peers/session.ts';
 import { FS_LEARN_RELEASED_SESSION, PeersSection, syncPeerLearnState } from '../../../proxy/peers/sync.ts';
@@ -34,21 +34,6 @@ const DEF: StickTableDef = {
 let clock = 1_000_000;
 const now = () => clock;
 const newTable = () => new StickTable(createStickTable(DEF), DEF, now);
-const key = (ip: string) => parseStickKey('ip', 4, ip);
-
-function put(t: StickTable, ip: string, gpc0: number): void {
-  const h = t.acquire(key(ip));
-  t.set(h, 'gpc0', gpc0);
-  t.add(h, 'http_req_cnt', 1);
-  t.touchAndRelease(h);
-}
-
-function dump(t: StickTable): string[] {
-  return t
-    .list()
-    .map((v) => `${v.key} ${v.data.map((d) => `${d.type}=${d.value}`).join(' ')}`)
-    .sort();
-}
 
 /** One section per instance, each with its own table. */
 function instance(name: string, remotes: string[], table = newTable()) {
@@ -188,7 +173,7 @@ describe('peer session: resync', () => {
     const C = instance('c', ['a']);
     // A knows entries of its own and entries learned from c
     put(A.table, '10.0.0.1', 1);
-    A.table.applyLearned(key('10.0.0.3'), [{ type: 'gpc0', value: 3 }], undefined, 2);
+    A.table.applyLearned(ipKey('10.0.0.3'), [{ type: 'gpc0', value: 3 }], undefined, 2);
     clock += 10_000; // A's resync timeout passed: it answers 'finished'
     const B = instance('b', ['a', 'c']);
     expect(B.sec.learn).toBe('needed');
