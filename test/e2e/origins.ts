@@ -6,8 +6,10 @@
  * top level, run after the describe-level ones that stop the proxies in front of them).
  */
 import { afterAll } from 'vitest';
+import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** A listening origin. */
 export interface Origin {
@@ -83,4 +85,20 @@ export function httpOrigin(handler: (req: IncomingMessage, res: ServerResponse) 
 /** A raw TCP origin: `onConnection` gets each accepted socket (to answer, stay silent, or die). */
 export function tcpOrigin(onConnection: (s: Socket) => void): Promise<Origin> {
   return listen(createTcpServer(onConnection));
+}
+
+/** Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2 item 5.4). */
+export function wsAccept(key: string): string {
+  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+}
+
+/** A WebSocket origin: 101 to every upgrade request, then it echoes every byte; `plain` to other requests. */
+export function wsEchoOrigin(): Promise<Origin> {
+  const srv = createHttpServer((_req, res) => res.end('plain\n'));
+  srv.on('upgrade', (req: IncomingMessage, sock: Duplex) => {
+    sock.on('error', () => {});
+    sock.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${wsAccept(String(req.headers['sec-websocket-key']))}\r\n\r\n`);
+    sock.pipe(sock);
+  });
+  return listen(srv);
 }

@@ -10,26 +10,11 @@
  *   finds none left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { buildConfig, pollUntil, startProxy, type Proxy } from './harness.ts';
-import { listen, type Origin } from './origins.ts';
+import { wsEchoOrigin, type Origin } from './origins.ts';
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-/** A WebSocket origin echoing every byte once upgraded. */
-async function wsOrigin(): Promise<Origin> {
-  const srv = createHttpServer((_req, res) => res.end('plain\n'));
-  srv.on('upgrade', (req: IncomingMessage, sock: Duplex) => {
-    sock.on('error', () => {});
-    const accept = createHash('sha1').update(String(req.headers['sec-websocket-key']) + WS_GUID).digest('base64');
-    sock.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`);
-    sock.pipe(sock);
-  });
-  return listen(srv);
-}
 
 /** Opens a WebSocket through the proxy and waits for the 101 and one echo; the socket stays open. */
 async function openWs(port: number): Promise<Socket> {
@@ -66,7 +51,7 @@ describe('stick-table references of a dead worker', () => {
   const socks: Socket[] = [];
 
   beforeAll(async () => {
-    ws = await wsOrigin();
+    ws = await wsEchoOrigin();
     p = await startProxy({
       config: (dir, port) =>
         buildConfig(dir, { nbthread: 2, global: ['watchdog-timeout 1s', 'hard-stop-after 3s'], timeouts: { client: '30s', connect: '1s', server: '30s' } }, {

@@ -12,12 +12,11 @@
  *   kill is a BUG_ON, which would kill the worker), and the entry expires afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { buildConfig, pollUntil, poolsUsed, expectPoolsAt, startProxy, sleep, type Proxy } from './harness.ts';
-import { httpOrigin, listen, type Origin } from './origins.ts';
+import { httpOrigin, wsEchoOrigin, type Origin } from './origins.ts';
 
 /** One GET on a fresh connection (Connection: close): status and body. */
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -43,18 +42,6 @@ function field(line: string | undefined, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-async function wsOrigin(): Promise<Origin> {
-  const srv = createHttpServer((_req, res) => res.end('plain\n'));
-  srv.on('upgrade', (req: IncomingMessage, sock: Duplex) => {
-    sock.on('error', () => {});
-    const accept = createHash('sha1').update(String(req.headers['sec-websocket-key']) + WS_GUID).digest('base64');
-    sock.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`);
-    sock.pipe(sock);
-  });
-  return listen(srv);
-}
 
 /** Opens a WebSocket through the proxy, waits for the 101, echoes `ping`, and returns a closer. */
 async function openWs(port: number): Promise<{ close(): Promise<void> }> {
@@ -90,7 +77,7 @@ describe('tracking counters and stickiness', () => {
     app = await httpOrigin(answer('app\n'));
     a = await httpOrigin(answer('server a\n'));
     b = await httpOrigin(answer('server b\n'));
-    ws = await wsOrigin();
+    ws = await wsEchoOrigin();
     p = await startProxy({
       args: ['--dM', 'tag,integrity'],
       config: (dir, port) =>

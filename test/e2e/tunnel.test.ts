@@ -11,14 +11,8 @@ import { connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { buildConfig, startProxy, type Proxy, poolsUsed, expectPoolsAt, pollUntil, sleep } from './harness.ts';
-import { listen, type Origin } from './origins.ts';
+import { listen, wsAccept, type Origin } from './origins.ts';
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-/** Sec-WebSocket-Accept for a key (RFC 6455 §4.2.2 item 5.4). */
-function acceptFor(key: string): string {
-  return createHash('sha1').update(key + WS_GUID).digest('base64');
-}
 
 /**
  * /ws: 101 with the WebSocket handshake, then echo; /refuse: 426; /plain: 200 to the upgrade request.
@@ -53,7 +47,7 @@ async function wsOrigin(): Promise<Origin> {
       'HTTP/1.1 101 Switching Protocols\r\n' +
         `upgrade: ${req.headers.upgrade}\r\n` +
         'connection: Upgrade\r\n' +
-        `sec-websocket-accept: ${acceptFor(key)}\r\n` +
+        `sec-websocket-accept: ${wsAccept(key)}\r\n` +
         `x-seen-connection: ${req.headers.connection}\r\n\r\n`,
     );
     if (head.length > 0) sock.write(head);
@@ -161,7 +155,7 @@ describe('WebSocket and tunnels', () => {
     expect(head).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     expect(head).toMatch(/\r\nupgrade: websocket\r\n/i);
     expect(head).toMatch(/\r\nconnection: upgrade\r\n/i);
-    expect(head).toContain(`sec-websocket-accept: ${acceptFor(key)}\r\n`);
+    expect(head).toContain(`sec-websocket-accept: ${wsAccept(key)}\r\n`);
     // The server saw the upgrade offer (Upgrade is hop-by-hop, yet forwarded for a switch).
     expect(head).toMatch(/x-seen-connection: upgrade/i);
     expect(rest.length).toBe(0);
