@@ -33,7 +33,7 @@ import { startChecks, type Checker } from '../checks/checker.ts';
 import { startDemoOrigin, type DemoOrigin } from '../demo/origin.ts';
 import '../trace-sources.ts'; // every source known before the first worker starts
 import { declareTraceSource } from '../../diag/trace.ts';
-import { tickClock, useLiveClock } from '../../diag/ring.ts';
+import { useLiveClock } from '../../diag/ring.ts';
 import { StickExpiry, StickTableRegistry, createStickTableBuffers } from '../stick/registry.ts';
 import { PeersRuntime } from '../peers/runtime.ts';
 
@@ -262,7 +262,6 @@ export class Supervisor {
   }
 
   private async onExit(slot: Slot, code: number): Promise<void> {
-    tickClock();
     if (this.slots.get(slot.thread) !== slot) return;
     if (slot.stopping || this.stopping) {
       // A worker that faulted while draining (seed crash 2 struck during the GOAWAY drain of a
@@ -349,7 +348,6 @@ export class Supervisor {
   }
 
   private checkWatchdog(): void {
-    tickClock();
     const now = Date.now();
     const limit = this.config.global.watchdogTimeout;
     for (const slot of this.slots.values()) {
