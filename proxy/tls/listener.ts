@@ -54,11 +54,17 @@ export function createTlsListener(b: BindConfig & { ssl: BindSslConfig }, fe: Fr
   const entries: CertContext[] = certs.map((c) => ({ names: c.names, cert: c, ctx: createSecureContext({ cert: c.certPem, key: c.keyPem }) }));
   const pick = createSniMatcher(entries);
   const def = certs[0];
-  /** Handshakes in progress: `ip:port` → start time (ms), for durations. */
-  const starts = new Map<string, number>();
-  /** Address of each accepted TCP connection, read while it is open (for handshake failures). */
-  const accepted = new WeakMap<Socket, string>();
   const peerOf = (s: Socket) => `${s.remoteAddress}:${s.remotePort}`;
+  /**
+   * Each accepted TCP connection's address (read while it is open: a client that sent its alert and
+   * closed leaves none on the TLS socket) and its accept time, for handshake durations.
+   */
+  const accepted = new WeakMap<Socket, { peer: string; t0: number }>();
+  /** What was recorded at accept for the TLS socket `sock` (node:tls keeps the TCP one as `_parent`, which has no public name). */
+  const acceptOf = (sock: TLSSocket) => {
+    const raw = (sock as unknown as { _parent?: Socket })._parent;
+    return (raw && accepted.get(raw)) ?? { peer: peerOf(sock), t0: undefined };
+  };
 
   const srv = createServer(
     {
@@ -73,9 +79,7 @@ export function createTlsListener(b: BindConfig & { ssl: BindSslConfig }, fe: Fr
     },
     (sock: TLSSocket) => {
       tickClock();
-      const peer = peerOf(sock);
-      const t0 = starts.get(peer);
-      starts.delete(peer);
+      const { peer, t0 } = acceptOf(sock);
       if (STP.acceptDone.on) {
         const f = sessionFacts(sock);
         const chosen = basename(pick(f.sni).entry.cert.file);
@@ -88,20 +92,12 @@ export function createTlsListener(b: BindConfig & { ssl: BindSslConfig }, fe: Fr
   srv.on('connection', (raw: Socket) => {
     tickClock();
     const peer = peerOf(raw);
-    accepted.set(raw, peer);
-    starts.set(peer, Date.now());
-    raw.once('close', () => starts.delete(peer));
+    accepted.set(raw, { peer, t0: Date.now() });
     if (STP.acceptStart.on) STP.acceptStart.emit(0, 0, 0, 0, 0, `${peer} fe=${fe.name}`);
   });
   srv.on('tlsClientError', (err: NodeJS.ErrnoException, sock: TLSSocket) => {
     tickClock();
-    // The TCP connection may be gone already (a client that sent its alert and closed): its
-    // address is then unreadable on the TLS socket, but was read from the TCP socket at accept
-    // (node:tls keeps that one as `_parent`, which has no public name).
-    const raw = (sock as unknown as { _parent?: Socket })._parent;
-    const peer = (raw && accepted.get(raw)) ?? peerOf(sock);
-    const t0 = starts.get(peer);
-    starts.delete(peer);
+    const { peer, t0 } = acceptOf(sock);
     if (STP.acceptError.on) STP.acceptError.emit(0, 0, t0 === undefined ? 0 : Date.now() - t0, 0, 0, `${peer} fe=${fe.name}: ${describeTlsError(err)}`);
     // node:tls leaves a timed-out handshake open when this event has a listener.
     sock.destroy();
