@@ -44,6 +44,14 @@ export function formatLogDate(ms: number): string {
   );
 }
 
+/** Epoch ms of a date as {@link formatLogDate} prints it, without brackets (`21/Mar/2025:10:00:00.123`), or undefined. */
+export function parseLogDate(s: string): number | undefined {
+  const m = /^(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})$/.exec(s);
+  const month = m ? MONTHS.indexOf(m[2]) : -1;
+  if (!m || month < 0) return undefined;
+  return Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]));
+}
+
 /** Seconds with millisecond precision and a sign: `+1.234s`. */
 function relSec(ms: number): string {
   return `${ms < 0 ? '-' : '+'}${(Math.abs(ms) / 1000).toFixed(3)}s`;

@@ -10,6 +10,7 @@
 import type { LcLogEntry, LiveObject, ObjKind } from '../../../diag/lifecycle.types.ts';
 import type { RingRecord } from '../../../diag/ring.types.ts';
 import { TRACE_LEVELS, type TraceLevel, type TracePointInfo } from '../../../diag/trace.types.ts';
+import { parseLogDate } from '../../../diag/render/sess.ts';
 import type { ThreadView } from '../../../diag/views.types.ts';
 import type { PoolRow } from './model.ts';
 
@@ -211,16 +212,6 @@ export function parseShowEvents(text: string, ring: string): ParsedEvents {
     recs.push({ seq: seq++, time, thread, point, connId: Number(m[9] ?? 0), streamId: Number(m[10] ?? 0), args: [0, 0, 0], text: m[8] });
   }
   return { rings: [...byThread.entries()].sort((a, b) => a[0] - b[0]).map(([thread, records]) => ({ ring, thread, records })), points };
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Epoch ms of a log date as diag/render/sess.ts formatLogDate prints it (`21/Mar/2025:10:00:00.123`, UTC), or undefined. */
-export function parseLogDate(s: string): number | undefined {
-  const m = /^(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})$/.exec(s);
-  const month = m ? MONTHS.indexOf(m[2]) : -1;
-  if (!m || month < 0) return undefined;
-  return Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]));
 }
 
 /**
