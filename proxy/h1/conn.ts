@@ -43,6 +43,7 @@ import { createForward, newForwardLog, type Forward, type ForwardHost, type Forw
 import { CTR } from '../stream/counters.ts';
 import { endedStreamLog, FrontendConns } from '../stream/stream-log.ts';
 import { closePrivateServerConn } from '../stream/server-conn.ts';
+import { batchWrites, flushWrites } from '../stream/write-batch.ts';
 import { formatConnectLog, formatHttpLog } from '../log/httplog.ts';
 import { connectionFacts } from '../acl/context.ts';
 import type { Logger } from '../log/sink.ts';
@@ -326,7 +327,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     tickClock();
     if (closing) {
       // Our side is closed and the client still keeps its own open: drop the connection.
-      if (what === 'timeout client') sock.destroy();
+      if (what === 'timeout client') destroyNow();
       return;
     }
     const fwd = stream?.fwd;
@@ -343,7 +344,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       stream!.term ??= 'cD';
       fwd.abort(what);
       closing = true;
-      sock.destroy();
+      destroyNow();
       return;
     }
     ctx.lifecycle.event(conn.lc!, 'timeout', ms);
@@ -354,6 +355,12 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       closing = true;
       sock.end();
     }
+  }
+
+  /** Closes at once, after sending what this turn wrote (destroy() would discard it: write-batch.ts). */
+  function destroyNow(): void {
+    flushWrites(sock);
+    sock.destroy();
   }
 
   function handle(events: H1Event[]): void {
@@ -442,7 +449,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
             ctx.lifecycle.event(stream.lc!, 'error', ev.status);
             endStream(stream);
             closing = true;
-            sock.destroy();
+            destroyNow();
             return;
           }
         }
@@ -486,7 +493,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
           ctx.lifecycle.event(s.lc!, 'error', 0);
           endStream(s);
           closing = true;
-          sock.destroy();
+          destroyNow();
           return;
         }
         tunnelled = true;
@@ -550,7 +557,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         ctx.lifecycle.event(s.lc!, 'error', 0);
         endStream(s);
         closing = true;
-        sock.destroy();
+        destroyNow();
       },
     };
   }
@@ -576,12 +583,11 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       bytes = [errorResponse(503)];
     }
     let n = 0;
-    sock.cork();
+    batchWrites(sock);
     for (const b of bytes) {
       n += b.length;
       sock.write(b);
     }
-    sock.uncork();
     s.bytes = n;
     s.stk?.bytesOut(n);
     CTR.reply(fk, s.status, n, s.term);

@@ -46,6 +46,7 @@ import { CTR } from './counters.ts';
 import { nowMs, tickClock } from '../../diag/ring.ts';
 import type { TrackCounters } from '../stick/track.ts';
 import { storeStickServer, type StickDecision } from './rules.ts';
+import { batchWrites } from './write-batch.ts';
 
 /**
  * The message form of a response, for a client side that frames it itself (HTTP/3, RFC 9114 §4.1):
@@ -531,6 +532,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.tunnelUp += bytes.length;
     CTR.srvIn(this.sk, bytes.length);
     this.showPhase();
+    batchWrites(sc.sock!);
     if (!sc.sock!.write(bytes) && !this.pausedClient) {
       this.pausedClient = true;
       this.client.pause();
@@ -660,12 +662,11 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     if (this.timeoutServer !== undefined && sock.timeout !== this.timeoutServer) sock.setTimeout(this.timeoutServer);
     this.ready = true;
     this.showPhase();
-    sock.cork();
+    batchWrites(sock);
     sock.write(bytes);
     if (BTP.request.on) BTP.request.emit(this.connId, this.streamId, bytes.length, 0, 0, this.srvLabel);
     this.lc.event(this.streamLc, 'state', 2);
     for (const p of this.pending) sock.write(p);
-    sock.uncork();
     CTR.srvIn(this.sk, bytes.length + this.pendingBytes);
     if (this.pending.length > 0) this.pending = [];
     this.pendingBytes = 0;
@@ -691,6 +692,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     let ok = true;
     CTR.srvInPieces(this.sk, pieces);
     const sock = this.sc!.sock!;
+    batchWrites(sock);
     for (const p of pieces) ok = sock.write(p) && ok;
     if (!ok && !this.pausedClient) {
       this.pausedClient = true;
@@ -731,15 +733,10 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   }
 
   private onResponse(events: H1ResponseEvent[]): void {
-    // One read from the server usually holds the head and the body: cork so they leave in one
-    // writev instead of a write each (a syscall is most of a small request's cost).
-    const client = this.client;
-    client.cork();
-    try {
-      this.onResponseEvents(events);
-    } finally {
-      client.uncork();
-    }
+    // One read from the server usually holds the head and the body: they leave together, with the
+    // other writes of this event-loop turn (write-batch.ts).
+    if (!this.msg) batchWrites(this.client);
+    this.onResponseEvents(events);
   }
 
   private onResponseEvents(events: H1ResponseEvent[]): void {

@@ -27,6 +27,7 @@ import { BTP } from './trace.ts';
 import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { tickClock } from '../../diag/ring.ts';
+import { flushWrites } from './write-batch.ts';
 import { describeTlsError, resolveServerSni, serverTlsOptions } from '../tls/client.ts';
 import { STP } from '../tls/trace.ts';
 
@@ -366,6 +367,7 @@ export function closeServerConn(c: ServerConn, why: string): void {
     if (i >= 0) list!.splice(i, 1);
   }
   const sock = c.sock!;
+  flushWrites(sock); // what this turn wrote to it leaves first (write-batch.ts)
   sock.destroy();
   if (BTP.close.on) BTP.close.emit(0, 0, c.lc!.id, 0, 0, why);
   c.lifecycle!.event(c.lc!, 'close');
