@@ -34,14 +34,20 @@ function flushAll(): void {
   // Swap first: a socket written again while this flush runs starts the next turn's batch.
   const list = corked;
   corked = spare;
+  let failure: unknown;
   for (let i = 0; i < list.length; i++) {
     const s = list[i];
     if (s[BATCH] !== true) continue; // flushed early by flushWrites()
     s[BATCH] = false;
-    s.uncork();
+    try {
+      s.uncork();
+    } catch (e) {
+      failure ??= e; // the other sockets of the turn are still flushed
+    }
   }
   list.length = 0;
   spare = list;
+  if (failure !== undefined) throw failure;
 }
 
 /**

@@ -145,3 +145,34 @@ describe('flushWrites', () => {
     expect(client.writableCorked).toBe(0);
   });
 });
+
+describe('the end-of-turn flush', () => {
+  it('flushes every other socket of the turn when one of them throws, then reports the error', async () => {
+    const { client, received } = await pair();
+    const failing = {
+      cork() {},
+      uncork() {
+        throw new Error('uncork failed');
+      },
+    };
+    // The error reaches the process as an uncaught exception (in the worker: its crash handler);
+    // the runner's own listeners are set aside meanwhile so that it does not count it as a failure.
+    const seen: unknown[] = [];
+    const runners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', (e) => seen.push(e));
+    try {
+      batchWrites(failing);
+      batchWrites(client);
+      client.write('still sent');
+      await turn();
+    } finally {
+      process.removeAllListeners('uncaughtException');
+      for (const l of runners) process.on('uncaughtException', l);
+    }
+    expect(seen).toHaveLength(1);
+    expect((seen[0] as Error).message).toBe('uncork failed');
+    expect(client.writableCorked).toBe(0);
+    await until(() => received().length === 10);
+  });
+});
