@@ -18,7 +18,7 @@ import type { DecodedSnapshot, SnapshotThread } from './snapshot/model.types.ts'
 import { THREAD_STATUS, TS, ThreadState } from './thread-state.ts';
 import { TraceControl } from './trace-control.ts';
 import type { TracePointInfo } from './trace.types.ts';
-import type { ProcessInfo, RecorderSource, RingEvents, ThreadView, TraceStatusEntry } from './views.types.ts';
+import type { ProcessInfo, RecorderSource, RingEvents, ThreadView } from './views.types.ts';
 
 export type { ProcessInfo, RecorderSource, RingEvents, ThreadView, TraceStatusEntry } from './views.types.ts';
 
