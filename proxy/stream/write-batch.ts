@@ -16,7 +16,7 @@
  * have been written in this turn is flushed with flushWrites() before it is destroyed.
  */
 
-/** A writable side that can hold its writes: a net.Socket, a tls.TLSSocket, or a no-op (HTTP/3). */
+/** A writable side that can hold its writes: a net.Socket or a tls.TLSSocket (anything with cork/uncork). */
 export interface Corkable {
   cork(): void;
   uncork(): void;
