@@ -240,20 +240,11 @@ export class QuicPair {
   /** Handles everything scheduled in the next `ms` milliseconds of virtual time, then sets the clock to their end. */
   runFor(ms: number): void {
     const end = this.now + ms;
-    let last = this.now;
-    let sameTime = 0;
+    const spin = { last: this.now, same: 0 };
     for (let n = 0; n < 1_000_000; n++) {
       const next = this.nextTime();
       if (next === undefined || next > end) break;
-      this.step();
-      // As in runUntil: a timer that stays due without progress would spin.
-      if (this.now === last && ++sameTime > 1000) {
-        this.now += 1;
-        sameTime = 0;
-      } else if (this.now !== last) {
-        sameTime = 0;
-        last = this.now;
-      }
+      this.stepWithoutSpinning(spin);
     }
     this.now = Math.max(this.now, end);
   }
@@ -261,18 +252,26 @@ export class QuicPair {
   /** Steps until `done()` holds (true) or the virtual clock passes `maxTime` ms from now or nothing is scheduled (false). */
   runUntil(done: () => boolean, maxTime = 60_000): boolean {
     const limit = this.now + maxTime;
-    let sameTime = 0;
-    let last = this.now;
+    const spin = { last: this.now, same: 0 };
     while (!done()) {
-      if (this.now > limit || !this.step()) return done();
-      // A timer that stays due without progress would spin: advance the clock a little.
-      if (this.now === last && ++sameTime > 1000) {
-        this.now += 1;
-        sameTime = 0;
-      } else if (this.now !== last) {
-        sameTime = 0;
-        last = this.now;
-      }
+      if (this.now > limit || !this.stepWithoutSpinning(spin)) return done();
+    }
+    return true;
+  }
+
+  /**
+   * step(), for the loops of runFor() and runUntil(): a timer that stays due without progress would
+   * spin, so after 1000 steps at the same time (`spin` counts them across calls) the clock advances
+   * 1 ms. Returns step()'s answer; nothing else happens when it is false.
+   */
+  private stepWithoutSpinning(spin: { last: number; same: number }): boolean {
+    if (!this.step()) return false;
+    if (this.now === spin.last && ++spin.same > 1000) {
+      this.now += 1;
+      spin.same = 0;
+    } else if (this.now !== spin.last) {
+      spin.same = 0;
+      spin.last = this.now;
     }
     return true;
   }
