@@ -12,8 +12,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStickTable, StickTable } from '../../../proxy/stick/table.ts';
-import { dump, put } from './table-fixture.ts';
-import type { StickTableDef } from '../../../proxy/stick/stick.types.ts';
+import { dump, peersTableDef, put } from './table-fixture.ts';
 import { createStickTableBuffers, StickTableRegistry } from '../../../proxy/stick/registry.ts';
 import { PeerSession } from '../../../proxy/peers/session.ts';
 import { PEERS_RESYNC_TIMEOUT_MS, PeersSection } from '../../../proxy/peers/sync.ts';
@@ -23,19 +22,7 @@ import { parseConfigText } from '../../../proxy/config/parser.ts';
 import { createPki } from '../tls/pki.ts';
 import { freePort } from '../../e2e/harness.ts';
 
-const DEF: StickTableDef = {
-  name: 'p/t',
-  type: 'ip',
-  keySize: 4,
-  size: 4096,
-  expire: 60_000,
-  nopurge: false,
-  peers: 'p',
-  store: [
-    { type: 'gpc0', period: 0 },
-    { type: 'http_req_cnt', period: 0 },
-  ],
-};
+const DEF = peersTableDef();
 
 let clock = 5_000_000;
 const now = () => clock;

@@ -8,28 +8,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStickTable, StickTable } from '../../../proxy/stick/table.ts';
-import { dump, ipKey, put } from './table-fixture.ts';
-import type { StickTableDef } from '../../../proxy/stick/stick.types.ts';
+import { dump, ipKey, peersTableDef, put } from './table-fixture.ts';
 import { PeerSession, PEER_HEARTBEAT_MS, PEER_TIMEOUT_MS } from '../../../proxy/peers/session.ts';
 import { FS_LEARN_RELEASED_SESSION, PeersSection, syncPeerLearnState } from '../../../proxy/peers/sync.ts';
 import { PeerDecoder } from '../../../proxy/peers/codec.ts';
 import { PanicError } from '../../../diag/invariants.ts';
 import type { PeerMessage } from '../../../proxy/peers/peers.types.ts';
 
-const DEF: StickTableDef = {
-  name: 'p/t',
-  type: 'ip',
-  keySize: 4,
-  size: 4096,
-  expire: 60_000,
-  nopurge: false,
-  peers: 'p',
-  store: [
-    { type: 'gpc0', period: 0 },
-    { type: 'http_req_cnt', period: 0 },
-    { type: 'http_req_rate', period: 10_000 },
-  ],
-};
+const DEF = peersTableDef([{ type: 'http_req_rate', period: 10_000 }]);
 
 let clock = 1_000_000;
 const now = () => clock;
