@@ -283,7 +283,15 @@ export async function runH3Load(o: H3LoadOptions): Promise<H3LoadResult> {
     const poll = setInterval(() => {
       if (readyCount < conns.length) return;
       clearInterval(poll);
-      duration = setTimeout(stop, o.seconds! * 1000);
+      // Node's timers count from the loop's cached time, which may lag the clock the period is
+      // measured with: stop only once the measured period is complete, else wait for the rest.
+      const periodMs = o.seconds! * 1000;
+      const stopWhenDone = (): void => {
+        const left = periodMs - (clock() - measureStart);
+        if (left > 0) duration = setTimeout(stopWhenDone, Math.max(1, Math.ceil(left)));
+        else stop();
+      };
+      duration = setTimeout(stopWhenDone, periodMs);
     }, 5);
     void done.then(() => clearInterval(poll));
   }
