@@ -50,6 +50,7 @@ import type { Logger } from '../log/sink.ts';
 import { backendRulesFor, decideRequest, hasConnectionRules, renderReply, rulesFor, runConnectionRules, runResponseRules, runStickRules, type RuleReply } from '../stream/rules.ts';
 import { TrackCounters } from '../stick/track.ts';
 import { threadStickTables } from '../stick/registry.ts';
+import { LazyTimer } from '../stream/lazy-timer.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
 interface H1Conn {
@@ -192,7 +193,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const clientTimeout = fe.timeouts.client ?? DEFAULT_CLIENT_TIMEOUT;
   const requestTimeout = fe.timeouts.httpRequest;
   const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
-  let reqTimer: NodeJS.Timeout | undefined;
+  /** `timeout http-request` / `http-keep-alive` (lazy: re-armed twice per request, rarely expiring). */
+  const reqTimer = new LazyTimer(onRequestTimer);
   /** The request timer's duration, and what expires when it fires ('' when disarmed). */
   let reqTimerMs = 0;
   let reqTimerWhat = '';
@@ -300,21 +302,17 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   /**
    * Arms the request-side timer (`timeout http-request` / `http-keep-alive`) for `ms`, or disarms it
-   * (undefined). Re-arming with the duration the timer already has refreshes it in place, and
-   * disarming only forgets what expires (a stale expiry then does nothing): this runs two or three
-   * times per request, where allocating and linking a new Timeout each time is measurable.
+   * (undefined). This runs two or three times per request: a LazyTimer makes it a deadline store.
    */
   function armRequestTimer(ms: number | undefined, what: string): void {
     ctx.lifecycle.armTimer(conn.lc!, LC_TIMER_OF_KEYWORD[what] ?? 0, ms); // show sess: exp=
     reqTimerWhat = ms === undefined ? '' : what;
-    if (ms === undefined) return;
-    if (reqTimer !== undefined && reqTimerMs === ms) {
-      reqTimer.refresh();
+    if (ms === undefined) {
+      reqTimer.disarm();
       return;
     }
-    clearTimeout(reqTimer);
     reqTimerMs = ms;
-    reqTimer = setTimeout(onRequestTimer, ms);
+    reqTimer.arm(ms);
   }
 
   function onRequestTimer(): void {
@@ -498,8 +496,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         }
         tunnelled = true;
         awaitingUpgrade = false;
-        clearTimeout(reqTimer);
-        reqTimer = undefined;
+        reqTimer.cancel();
         reqTimerWhat = '';
         ctx.lifecycle.event(conn.lc!, 'upgrade', 101);
         ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.tunnel);
@@ -684,8 +681,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     released = true;
     feConns.closed(fe.name);
     CTR.close(fk);
-    clearTimeout(reqTimer);
-    reqTimer = undefined;
+    reqTimer.cancel();
     held = [];
     rawHeld = [];
     if (stream) {

@@ -28,6 +28,7 @@ import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { flushWrites } from './write-batch.ts';
+import { LazyTimer } from './lazy-timer.ts';
 import { describeTlsError, resolveServerSni, serverTlsOptions } from '../tls/client.ts';
 import { STP } from '../tls/trace.ts';
 
@@ -58,7 +59,10 @@ export interface ServerConn {
   requests: number;
   state: 'connecting' | 'active' | 'idle' | 'closed';
   owner: ServerConnOwner | undefined;
+  /** `timeout connect`, while connecting. */
   timer: NodeJS.Timeout | undefined;
+  /** IDLE_TIMEOUT, armed while idle (lazy: parking and taking it back costs no timer work). */
+  idle: LazyTimer | undefined;
   lifecycle: Lifecycle | undefined;
   /** The server has `ssl`: the socket is a TLSSocket. */
   tls: boolean;
@@ -86,6 +90,7 @@ function blank(): ServerConn {
     state: 'connecting',
     owner: undefined,
     timer: undefined,
+    idle: undefined,
     lifecycle: undefined,
     tls: false,
     sni: undefined,
@@ -168,6 +173,9 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
   // Every handler checks that `c` still holds this socket: once closed, the object goes back to its
   // pool and may already carry another connection when the socket's last events arrive.
   const mine = () => c.sock === sock;
+  c.idle = new LazyTimer(() => {
+    if (mine() && c.state === 'idle') closeServerConn(c, 'idle timeout');
+  }, true);
   /** TLS: the TCP connection is up and the handshake is in progress (failures are handshake failures). */
   let handshaking = false;
   const t0 = Date.now();
@@ -272,10 +280,9 @@ export function takeIdle(
 ): ServerConn | undefined {
   const mode = rt.cfg.reuse;
   const sni = server.ssl ? resolveServerSni(server.sni, host) : undefined;
-  const fits = (c: ServerConn) => c.rt === rt && c.server === server && c.tls === server.ssl && c.sni === sni;
   if (mode === 'never') {
     const c = privateIdle.get(clientConn);
-    if (!c || !fits(c)) return undefined;
+    if (!c || !fits(c, rt, server, sni)) return undefined;
     privateIdle.delete(clientConn);
     c.privateTo = 0;
     return attachIdle(c, owner, streamId);
@@ -285,16 +292,21 @@ export function takeIdle(
   for (let i = list.length - 1; i >= 0; i--) {
     const c = list[i];
     const ok = mode === 'always' || !firstRequest || (mode === 'aggressive' && c.requests > 1);
-    if (!ok || !fits(c)) continue;
-    list.splice(i, 1);
+    if (!ok || !fits(c, rt, server, sni)) continue;
+    if (i === list.length - 1) list.pop(); // the usual case: the most recently parked
+    else list.splice(i, 1);
     return attachIdle(c, owner, streamId);
   }
   return undefined;
 }
 
+/** `c` connects to `server` of `rt` with the same TLS and SNI (it may serve that request). */
+function fits(c: ServerConn, rt: BackendRuntime, server: ServerConfig, sni: string | undefined): boolean {
+  return c.rt === rt && c.server === server && c.tls === server.ssl && c.sni === sni;
+}
+
 function attachIdle(c: ServerConn, owner: ServerConnOwner, streamId: number): ServerConn {
-  clearTimeout(c.timer);
-  c.timer = undefined;
+  c.idle!.disarm();
   c.state = 'active';
   c.owner = owner;
   c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.active, LC_TIMER.none, undefined);
@@ -340,11 +352,7 @@ export function parkServerConn(c: ServerConn, privateTo = 0): void {
   // next backend's differs): a 'timeout' while idle is ignored, and IDLE_TIMEOUT closes it first.
   c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.idle, LC_TIMER.none, undefined);
   c.lifecycle!.event(c.lc!, 'detach');
-  c.timer = setTimeout(() => {
-    tickClock();
-    closeServerConn(c, 'idle timeout');
-  }, IDLE_TIMEOUT);
-  c.timer.unref();
+  c.idle!.arm(IDLE_TIMEOUT);
 }
 
 /**
@@ -358,6 +366,7 @@ export function closeServerConn(c: ServerConn, why: string): void {
   c.owner = undefined;
   clearTimeout(c.timer);
   c.timer = undefined;
+  c.idle?.cancel();
   if (wasIdle && c.privateTo !== 0) {
     if (privateIdle.get(c.privateTo) === c) privateIdle.delete(c.privateTo);
     c.privateTo = 0;
