@@ -128,13 +128,31 @@ export interface OpenOptions {
 }
 
 /**
- * A socket connecting to `server`: TCP, or TLS (node:tls) sending `sni` when the server has `ssl`.
- * When the TLS options cannot be built (the CA file became unreadable since the configuration was
- * checked), a socket that fails at once with an `SSL setup failure` error, like a refused connection.
+ * What a plain TCP server socket reads into (one per thread): Node's `onread` option, instead of
+ * the Readable stream's fresh 64 KiB allocation, push, 'data' event and next-tick read-ahead per
+ * read. The bytes are copied out before the callback returns (the next read overwrites them).
  */
-function connectSocket(server: ServerConfig, sni: string | undefined): Socket {
-  const addr = { host: server.host, port: server.port, noDelay: true };
-  if (!server.ssl) return netConnect(addr);
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * A socket connecting to `server`: TCP, or TLS (node:tls) sending `sni` when the server has `ssl`.
+ * Every chunk read goes to `onData`, as a Buffer the callee owns. When the TLS options cannot be
+ * built (the CA file became unreadable since the configuration was checked), a socket that fails at
+ * once with an `SSL setup failure` error, like a refused connection.
+ */
+function connectSocket(server: ServerConfig, sni: string | undefined, onData: (chunk: Buffer) => void): Socket {
+  if (!server.ssl) {
+    const onread = {
+      buffer: READ_BUFFER,
+      callback(n: number, buf: Uint8Array): boolean {
+        const chunk = Buffer.allocUnsafe(n); // small reads are slices of Node's shared pool
+        chunk.set(buf.subarray(0, n));
+        onData(chunk);
+        return true; // pausing is the owner's, through sock.pause()
+      },
+    };
+    return netConnect({ host: server.host, port: server.port, noDelay: true, onread });
+  }
   let opts: ConnectionOptions;
   try {
     opts = serverTlsOptions(server, sni);
@@ -146,7 +164,7 @@ function connectSocket(server: ServerConfig, sni: string | undefined): Socket {
     return sock;
   }
   // node:tls passes only the address to the TCP connect: set no-delay on the socket itself.
-  return tlsConnect({ host: server.host, port: server.port, ...opts }).setNoDelay(true);
+  return tlsConnect({ host: server.host, port: server.port, ...opts }).setNoDelay(true).on('data', onData);
 }
 
 /**
@@ -168,7 +186,16 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
   c.state = 'connecting';
   c.parser = createResponseParser({ maxHeaderBytes: o.bufsize, maxHeaders: o.maxhdr });
   if (BTP.connect.on) BTP.connect.emit(o.connId, o.streamId, c.lc.id, 0, 0, what);
-  const sock = connectSocket(server, c.sni);
+  const sock = connectSocket(server, c.sni, (chunk) => {
+    tickClock();
+    if (!mine()) return;
+    if (c.state === 'idle') {
+      // A server speaking while idle is out of protocol (RFC 9112 §9.3): drop the connection.
+      closeServerConn(c, 'data on an idle connection');
+      return;
+    }
+    c.owner?.serverData(chunk);
+  });
   c.sock = sock;
   // Every handler checks that `c` still holds this socket: once closed, the object goes back to its
   // pool and may already carry another connection when the socket's last events arrive.
@@ -212,16 +239,6 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     o.lifecycle.event(c.lc!, 'attach', o.streamId);
     if (BTP.connected.on) BTP.connected.emit(o.connId, o.streamId, c.lc!.id, 0, 0, what);
     c.owner?.serverConnected();
-  });
-  sock.on('data', (chunk: Buffer) => {
-    tickClock();
-    if (!mine()) return;
-    if (c.state === 'idle') {
-      // A server speaking while idle is out of protocol (RFC 9112 §9.3): drop the connection.
-      closeServerConn(c, 'data on an idle connection');
-      return;
-    }
-    c.owner?.serverData(chunk);
   });
   sock.on('timeout', () => {
     tickClock();
