@@ -53,6 +53,22 @@ export const COMMA = 44;
 /** A whole string that is a token (RFC 9110 §5.6.2): 1*tchar. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * True if field name `name` equals `lower`, a lower-case name, ignoring ASCII case (RFC 9110 §5.1).
+ * Allocation-free: toLowerCase() makes a string of every mixed-case name, and this runs for every
+ * field of every head, several times.
+ */
+export function fieldNameIs(name: string, lower: string): boolean {
+  const n = lower.length;
+  if (name.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
+}
+
 /** The value of a hex digit byte; `c` must have the HEX class (callers test it first). */
 export function hexValue(c: number): number {
   return c <= 57 ? c - 48 : (c | 0x20) - 87;

@@ -3,11 +3,7 @@
  * fields in order, and what the framing rules decided (persistence, body kind, 100-continue).
  */
 import type { H1BodyKind, H1Header, H1HeadEvent, H1TargetForm, H1Version } from './h1.types.ts';
-
-/** True if `name` equals `lower` (an already lower-cased name) ignoring ASCII case. */
-function nameIs(name: string, lower: string): boolean {
-  return name.length === lower.length && name.toLowerCase() === lower;
-}
+import { fieldNameIs as nameIs } from './chars.ts';
 
 /**
  * A parsed request head. A class so that the case-insensitive lookups are shared methods rather than

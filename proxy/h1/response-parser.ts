@@ -65,10 +65,6 @@ const S_FIELDS = 7;
 
 const HTTP_SLASH = [72, 84, 84, 80, 47]; // "HTTP/"
 
-/** True if `name` equals `lower` (an already lower-cased name) ignoring ASCII case. */
-function nameIs(name: string, lower: string): boolean {
-  return name.length === lower.length && name.toLowerCase() === lower;
-}
 
 /**
  * A parsed response head (see H1ResponseHeadEvent). A class so that the case-insensitive lookups
@@ -107,14 +103,14 @@ class ResponseHead implements H1ResponseHeadEvent {
 
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
-    for (const h of this.headers) if (nameIs(h[0], lower)) return h[1];
+    for (const h of this.headers) if (chars.fieldNameIs(h[0], lower)) return h[1];
     return undefined;
   }
 
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
     const out: string[] = [];
-    for (const h of this.headers) if (nameIs(h[0], lower)) out.push(h[1]);
+    for (const h of this.headers) if (chars.fieldNameIs(h[0], lower)) out.push(h[1]);
     return out;
   }
 

@@ -6,7 +6,7 @@
  * which turns the refusals returned here into error events with precise offsets.
  */
 import { listElements, TRANSFER_CODING } from './semantics.ts';
-import { TOKEN } from './chars.ts';
+import { fieldNameIs, TOKEN } from './chars.ts';
 import type { H1Header } from './h1.types.ts';
 import type { H1ResponseBodyKind, H1ResponseErrorCode, H1ResponseVersion } from './response.types.ts';
 
@@ -57,8 +57,7 @@ function scanResponseField(
   tab: boolean,
   k: number,
 ): ResponseRefusal | undefined {
-  const lower = name.length <= 17 ? name.toLowerCase() : '';
-  if (lower === 'content-length') {
+  if (fieldNameIs(name, 'content-length')) {
     // "Content-Length: 5, 5" and repeated identical fields are one value (RFC 9110 §8.6)
     for (const el of listElements(value)) {
       if (!/^[0-9]+$/.test(el)) return { code: 'content-length-invalid', at: k };
@@ -68,7 +67,7 @@ function scanResponseField(
       scan.cl = v;
     }
     if (scan.clIndex < 0) scan.clIndex = k;
-  } else if (lower === 'transfer-encoding') {
+  } else if (fieldNameIs(name, 'transfer-encoding')) {
     if (scan.teIndex < 0) scan.teIndex = k;
     // HTAB is OWS (RFC 9110 §5.6.3), but llhttp no longer sees "chunked" in "chunked<HTAB>" and reads
     // the body until close: a tab anywhere in the field is refused, since framing must not be ambiguous.
@@ -84,7 +83,7 @@ function scanResponseField(
       if (chunked && ++scan.chunkedCount > 1) return { code: 'te-chunked-repeated', at: k };
       scan.chunkedLast = chunked;
     }
-  } else if (lower === 'connection') {
+  } else if (fieldNameIs(name, 'connection')) {
     for (const el of listElements(value)) {
       if (el === '') continue;
       if (!TOKEN.test(el)) return { code: 'connection-invalid', at: k };
@@ -93,7 +92,7 @@ function scanResponseField(
       else if (opt === 'keep-alive') scan.ka = true;
       else if (opt === 'upgrade') scan.connUpgrade = true;
     }
-  } else if (lower === 'upgrade') scan.upgrade = true;
+  } else if (fieldNameIs(name, 'upgrade')) scan.upgrade = true;
   return undefined;
 }
 

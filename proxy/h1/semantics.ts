@@ -7,7 +7,7 @@
  * Pure functions of their arguments; the byte-level state machine that finds the strings lives in
  * parser.ts and turns the refusals returned here into error events with precise offsets.
  */
-import { BACKSLASH, COMMA, DQUOTE, TOKEN } from './chars.ts';
+import { BACKSLASH, COMMA, DQUOTE, fieldNameIs, TOKEN } from './chars.ts';
 import type { H1BodyKind, H1ErrorCode, H1Header, H1TargetForm, H1Version } from './h1.types.ts';
 
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -130,26 +130,25 @@ export function checkHeaders(
 
   for (let k = 0; k < headers.length; k++) {
     const [name, value] = headers[k];
-    const lower = name.length <= 17 ? name.toLowerCase() : '';
-    if (lower === 'content-length') {
+    if (fieldNameIs(name, 'content-length')) {
       const v = contentLength(value, cl);
       if (typeof v === 'string') return { code: v, at: k };
       cl = v;
       if (clIndex < 0) clIndex = k;
-    } else if (lower === 'transfer-encoding') {
+    } else if (fieldNameIs(name, 'transfer-encoding')) {
       if (teIndex < 0) teIndex = k;
       if (!addCodings(value, k, codings)) return { code: 'te-invalid', at: k };
-    } else if (lower === 'host') {
+    } else if (fieldNameIs(name, 'host')) {
       // RFC 9110 §7.2, RFC 9112 §3.2: one Host field, whose value is uri-host [ ":" port ]
       if (hostIndex >= 0) return { code: 'host-repeated', at: k };
       if (!HOST_VALUE.test(value)) return { code: 'host-invalid', at: k };
       hostIndex = k;
-    } else if (lower === 'connection') {
+    } else if (fieldNameIs(name, 'connection')) {
       const opts = connectionOptions(value);
       if (opts < 0) return { code: 'connection-invalid', at: k };
       if (opts & CONN_CLOSE) close = true;
       if (opts & CONN_KEEP_ALIVE) ka = true;
-    } else if (lower === 'expect') {
+    } else if (fieldNameIs(name, 'expect')) {
       if (version === '1.1' && value.toLowerCase() === '100-continue') expectContinue = true;
     }
   }
