@@ -10,7 +10,7 @@
  * how the server frames the forwarded body (the framing comes from the request parser's decision).
  */
 import { encodeChunk, lastChunk } from './response.ts';
-import { CLASS, FVCHAR, HTAB, SP, TARGET, TOKEN } from './chars.ts';
+import { CLASS, fieldNameIs, FVCHAR, HTAB, SP, TARGET, TOKEN } from './chars.ts';
 import { listElements } from './response-semantics.ts';
 import type { H1HeadEvent } from './h1.types.ts';
 
@@ -77,9 +77,10 @@ export interface RequestHeadInit {
   upgrade?: boolean;
 }
 
-/** A set of lower-case field names, as hopByHopNames() answers it. */
+/** A set of field names, as hopByHopNames() answers it, matched ignoring ASCII case (RFC 9110 §5.1). */
 export interface FieldNameFilter {
-  has(lowerName: string): boolean;
+  /** Whether `name`, in any case, is in the set; never allocates (runs for every forwarded field). */
+  has(name: string): boolean;
 }
 
 /** hopByHopFilter()'s answer: the fixed hop-by-hop names, Connection's options (`extra`), Content-Length. */
@@ -93,12 +94,16 @@ class HopByHopFilter implements FieldNameFilter {
     this.dropLength = dropLength;
   }
   has(n: string): boolean {
-    if (HOP_BY_HOP_FIELDS.has(n)) return !(this.keepUpgrade && n === 'upgrade');
-    if (this.extra.length > 0 && this.extra.includes(n)) return true;
-    return n === 'content-length' && this.dropLength;
+    for (let i = 0; i < HOP_BY_HOP_LIST.length; i++) {
+      if (fieldNameIs(n, HOP_BY_HOP_LIST[i])) return !(this.keepUpgrade && i === UPGRADE_AT);
+    }
+    for (let i = 0; i < this.extra.length; i++) if (fieldNameIs(n, this.extra[i])) return true;
+    return this.dropLength && fieldNameIs(n, 'content-length');
   }
 }
 
+const HOP_BY_HOP_LIST: readonly string[] = [...HOP_BY_HOP_FIELDS];
+const UPGRADE_AT = HOP_BY_HOP_LIST.indexOf('upgrade');
 const NO_EXTRA: readonly string[] = [];
 const COMMON_FILTERS = [
   new HopByHopFilter(NO_EXTRA, false, false),
@@ -118,7 +123,7 @@ export function hopByHopFilter(headers: readonly (readonly [string, string])[], 
   let extra: string[] | undefined;
   for (let i = 0; i < headers.length; i++) {
     const name = headers[i][0];
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (!fieldNameIs(name, 'connection')) continue;
     for (const el of listElements(headers[i][1])) {
       const opt = el.toLowerCase();
       if (opt !== '' && !PROTECTED_FIELDS.has(opt) && !HOP_BY_HOP_FIELDS.has(opt)) (extra ??= []).push(opt);
@@ -199,9 +204,8 @@ export function writeRequestHead(init: RequestHeadInit): Uint8Array {
         `request field ${name} has a value with CR, LF, NUL, another control character or a non-Latin-1 character (RFC 9110 §5.5)`,
       );
     }
-    const lower = name.toLowerCase();
-    if (drop.has(lower)) continue;
-    if (lower === 'upgrade') upgrades++;
+    if (drop.has(name)) continue;
+    if (fieldNameIs(name, 'upgrade')) upgrades++;
     text += `${name}: ${value}\r\n`;
   }
   if (upgrade && upgrades === 0) {

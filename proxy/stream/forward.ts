@@ -716,7 +716,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   private messageFields(ev: H1ResponseHeadEvent): H1Header[] {
     const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
     const out: H1Header[] = [];
-    for (const h of ev.headers) if (!drop.has(h[0].toLowerCase())) out.push(h);
+    for (const h of ev.headers) if (!drop.has(h[0])) out.push(h);
     if (ev.bodyKind === 'length') out.push(['content-length', String(ev.contentLength ?? 0)]);
     return out;
   }
@@ -782,7 +782,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     // Fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten.
     const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
     const headers: ResponseHeader[] = [];
-    for (const h of ev.headers) if (!drop.has(h[0].toLowerCase())) headers.push(h);
+    for (const h of ev.headers) if (!drop.has(h[0])) headers.push(h);
     if (ev.status === 101) {
       // The switch itself (RFC 9110 §7.8): the Upgrade field(s) and `Connection: upgrade` go through.
       for (const h of ev.headers) if (h[0].toLowerCase() === 'upgrade') headers.push(h);

@@ -114,6 +114,8 @@ describe('request writer: head', () => {
     const names = hopByHopNames([['connection', 'X-A, ,x-b, host']]);
     expect(names.has('x-a') && names.has('x-b') && names.has('content-length')).toBe(true);
     expect(names.has('host')).toBe(false);
+    expect(names.has('X-a') && names.has('Content-Length') && names.has('TRANSFER-ENCODING')).toBe(true); // any case
+    expect(names.has('x-ab') || names.has('x')).toBe(false);
     expect(hopByHopNames([], true).has('upgrade')).toBe(false);
   });
 });
