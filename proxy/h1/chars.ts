@@ -53,6 +53,47 @@ export const COMMA = 44;
 /** A whole string that is a token (RFC 9110 §5.6.2): 1*tchar. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/*
+ * String checks for the writers and the framing rules, as loops over CLASS rather than regular
+ * expressions: they run several times per forwarded message on short strings, where a RegExp call
+ * (and the last-match state it writes) costs more than the loop.
+ */
+
+/** True if `s` is a token (RFC 9110 §5.6.2): 1*tchar, the TOKEN expression. */
+export function isToken(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || (CLASS[c] & TCHAR) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * True if every character of `s` may appear in a field value or a reason phrase: HTAB, SP, VCHAR or
+ * obs-text (RFC 9110 §5.5, RFC 9112 §4); true for ''. Refuses CR, LF, NUL, other controls, DEL and
+ * anything above U+00FF (not Latin-1).
+ */
+export function isFieldText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || !((CLASS[c] & FVCHAR) !== 0 || c === SP || c === HTAB)) return false;
+  }
+  return true;
+}
+
+/** True if `s` is 1*DIGIT (RFC 9110 §8.6 Content-Length). */
+export function isDigits(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
  * True if field name `name` equals `lower`, a lower-case name, ignoring ASCII case (RFC 9110 §5.1).
  * Allocation-free: toLowerCase() makes a string of every mixed-case name, and this runs for every

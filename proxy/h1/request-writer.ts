@@ -10,7 +10,7 @@
  * how the server frames the forwarded body (the framing comes from the request parser's decision).
  */
 import { encodeChunk, lastChunk } from './response.ts';
-import { CLASS, fieldNameIs, FVCHAR, HTAB, SP, TARGET, TOKEN } from './chars.ts';
+import { CLASS, fieldNameIs, isFieldText, isToken, TARGET } from './chars.ts';
 import { listElements } from './response-semantics.ts';
 import type { H1HeadEvent } from './h1.types.ts';
 
@@ -148,16 +148,8 @@ export function framingOf(head: Pick<H1HeadEvent, 'bodyKind' | 'contentLength'>)
   return { kind: 'none' };
 }
 
-function isFieldText(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || !(CLASS[c] & FVCHAR || c === SP || c === HTAB)) return false;
-  }
-  return true;
-}
-
 function checkRequestLine(method: string, target: string): void {
-  if (!TOKEN.test(method)) {
+  if (!isToken(method)) {
     throw new RequestEncodeError('method-invalid', `cannot forward method ${JSON.stringify(method)}: not a token (RFC 9110 §9.1)`);
   }
   let ok = target.length > 0;
@@ -195,7 +187,7 @@ export function writeRequestHead(init: RequestHeadInit): Uint8Array {
   let text = `${init.method} ${init.target} HTTP/1.1\r\n`;
   let upgrades = 0;
   for (const [name, value] of init.headers) {
-    if (!TOKEN.test(name)) {
+    if (!isToken(name)) {
       throw new RequestEncodeError('field-name-invalid', `request field name ${JSON.stringify(name)} is not a token (RFC 9110 §5.1)`);
     }
     if (!isFieldText(value)) {

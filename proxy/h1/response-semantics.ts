@@ -5,8 +5,8 @@
  * §15.2.2). The response counterpart of semantics.ts; pure functions, used by response-parser.ts,
  * which turns the refusals returned here into error events with precise offsets.
  */
-import { listElements, TRANSFER_CODING } from './semantics.ts';
-import { fieldNameIs, TOKEN } from './chars.ts';
+import { contentLength, listElements, TRANSFER_CODING } from './semantics.ts';
+import { fieldNameIs, isToken } from './chars.ts';
 import type { H1Header } from './h1.types.ts';
 import type { H1ResponseBodyKind, H1ResponseErrorCode, H1ResponseVersion } from './response.types.ts';
 
@@ -58,14 +58,9 @@ function scanResponseField(
   k: number,
 ): ResponseRefusal | undefined {
   if (fieldNameIs(name, 'content-length')) {
-    // "Content-Length: 5, 5" and repeated identical fields are one value (RFC 9110 §8.6)
-    for (const el of listElements(value)) {
-      if (!/^[0-9]+$/.test(el)) return { code: 'content-length-invalid', at: k };
-      const v = Number(el);
-      if (!Number.isSafeInteger(v)) return { code: 'content-length-overflow', at: k };
-      if (scan.cl !== undefined && v !== scan.cl) return { code: 'content-length-conflict', at: k };
-      scan.cl = v;
-    }
+    const v = contentLength(value, scan.cl);
+    if (typeof v === 'string') return { code: v, at: k };
+    scan.cl = v;
     if (scan.clIndex < 0) scan.clIndex = k;
   } else if (fieldNameIs(name, 'transfer-encoding')) {
     if (scan.teIndex < 0) scan.teIndex = k;
@@ -86,7 +81,7 @@ function scanResponseField(
   } else if (fieldNameIs(name, 'connection')) {
     for (const el of listElements(value)) {
       if (el === '') continue;
-      if (!TOKEN.test(el)) return { code: 'connection-invalid', at: k };
+      if (!isToken(el)) return { code: 'connection-invalid', at: k };
       const opt = el.toLowerCase();
       if (opt === 'close') scan.close = true;
       else if (opt === 'keep-alive') scan.ka = true;

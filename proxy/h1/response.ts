@@ -8,6 +8,7 @@
  * invalid or injected bytes on the wire: a status outside 100..599, a CR/LF/NUL in a field value or
  * reason, a field name that is not a token.
  */
+import { isFieldText, isToken } from './chars.ts';
 
 /** Why a response could not be encoded; `code` is stable for tests and traces. */
 export class H1EncodeError extends TypeError {
@@ -117,9 +118,6 @@ export function statusHasNoContent(status: number): boolean {
 /** A field line to write: [name, value]. Names are written as given (HAProxy sends lower case). */
 export type ResponseHeader = readonly [name: string, value: string];
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// field-value / reason-phrase bytes: HTAB, SP, VCHAR, obs-text (RFC 9110 §5.5, RFC 9112 §4)
-const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function checkStatus(status: number): void {
   if (!Number.isInteger(status) || status < 100 || status > 599) {
@@ -133,10 +131,10 @@ function checkStatus(status: number): void {
 function fieldLines(headers: readonly ResponseHeader[], what: string): string {
   let s = '';
   for (const [name, value] of headers) {
-    if (!TOKEN.test(name)) {
+    if (!isToken(name)) {
       throw new H1EncodeError('field-name-invalid', `${what} field name ${JSON.stringify(name)} is not a token (RFC 9110 §5.1)`);
     }
-    if (!FIELD_TEXT.test(value)) {
+    if (!isFieldText(value)) {
       throw new H1EncodeError(
         'field-value-invalid',
         `${what} field ${name} has a value with CR, LF, NUL, another control character or a non-Latin-1 character (RFC 9110 §5.5)`,
@@ -166,7 +164,7 @@ export interface ResponseHeadInit {
 export function writeResponseHead(init: ResponseHeadInit): Uint8Array {
   checkStatus(init.status);
   const reason = init.reason ?? reasonPhrase(init.status);
-  if (!FIELD_TEXT.test(reason)) {
+  if (!isFieldText(reason)) {
     throw new H1EncodeError('reason-invalid', `reason phrase ${JSON.stringify(reason)} has a forbidden character (RFC 9112 §4)`);
   }
   const text = `HTTP/1.1 ${init.status} ${reason}\r\n${fieldLines(init.headers, 'response')}\r\n`;

@@ -7,7 +7,7 @@
  * Pure functions of their arguments; the byte-level state machine that finds the strings lives in
  * parser.ts and turns the refusals returned here into error events with precise offsets.
  */
-import { BACKSLASH, COMMA, DQUOTE, fieldNameIs, TOKEN } from './chars.ts';
+import { BACKSLASH, COMMA, DQUOTE, fieldNameIs, isDigits, isToken } from './chars.ts';
 import type { H1BodyKind, H1ErrorCode, H1Header, H1TargetForm, H1Version } from './h1.types.ts';
 
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -182,21 +182,31 @@ export function checkHeaders(
   };
 }
 
+/** Why a Content-Length field is refused (the same codes on the request and the response side). */
+export type ContentLengthRefusal = 'content-length-invalid' | 'content-length-overflow' | 'content-length-conflict';
+
 /**
- * The value of a Content-Length field given the value `prev` of the earlier ones, or why it is
- * refused. "Content-Length: 5, 5" and repeated identical fields are one value; differing ones are
- * not (RFC 9110 §8.6, RFC 9112 §6.3).
+ * The value of a Content-Length field given the value `prev` of the earlier ones (undefined: none),
+ * or why it is refused. "Content-Length: 5, 5" and repeated identical fields are one value;
+ * differing ones are not (RFC 9110 §8.6, RFC 9112 §6.3). Shared by both sides' framing rules.
  */
-function contentLength(value: string, prev: number | undefined): number | H1ErrorCode {
+export function contentLength(value: string, prev: number | undefined): number | ContentLengthRefusal {
+  if (isDigits(value)) return lengthElement(value, prev); // the usual single number, not split
   let cl = prev;
   for (const el of listElements(value)) {
-    if (!/^[0-9]+$/.test(el)) return 'content-length-invalid';
-    const v = Number(el);
-    if (!Number.isSafeInteger(v)) return 'content-length-overflow';
-    if (cl !== undefined && v !== cl) return 'content-length-conflict';
+    const v = lengthElement(el, cl);
+    if (typeof v === 'string') return v;
     cl = v;
   }
   return cl!; // listElements() returns at least one element
+}
+
+function lengthElement(el: string, prev: number | undefined): number | ContentLengthRefusal {
+  if (!isDigits(el)) return 'content-length-invalid';
+  const v = Number(el);
+  if (!Number.isSafeInteger(v)) return 'content-length-overflow';
+  if (prev !== undefined && v !== prev) return 'content-length-conflict';
+  return v;
 }
 
 /** A transfer coding named in Transfer-Encoding field `at`. */
@@ -252,7 +262,7 @@ function connectionOptions(value: string): number {
   let opts = 0;
   for (const el of listElements(value)) {
     if (el === '') continue;
-    if (!TOKEN.test(el)) return -1;
+    if (!isToken(el)) return -1;
     const opt = el.toLowerCase();
     if (opt === 'close') opts |= CONN_CLOSE;
     else if (opt === 'keep-alive') opts |= CONN_KEEP_ALIVE;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldNameIs } from '../../../proxy/h1/chars.ts';
+import { fieldNameIs, isDigits, isFieldText, isToken } from '../../../proxy/h1/chars.ts';
 
 describe('fieldNameIs', () => {
   it('compares ignoring ASCII case only (RFC 9110 §5.1)', () => {
@@ -24,5 +24,27 @@ describe('fieldNameIs', () => {
     for (const a of tchars) {
       for (const b of tchars.toLowerCase()) expect(fieldNameIs(a, b), `${a} ${b}`).toBe(a.toLowerCase() === b);
     }
+  });
+});
+
+describe('isToken, isFieldText, isDigits', () => {
+  // The regular expressions they replace, character by character.
+  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
+  const chars = [...Array(0x101).keys()].map((c) => String.fromCharCode(c)).concat(['\u2028', '\ud83d']);
+
+  it('agree with the grammar on every Latin-1 character and beyond', () => {
+    for (const ch of chars) {
+      expect(isToken(ch), `token ${ch.charCodeAt(0)}`).toBe(TOKEN.test(ch));
+      expect(isToken(`a${ch}b`), `token a.b ${ch.charCodeAt(0)}`).toBe(TOKEN.test(`a${ch}b`));
+      expect(isFieldText(`x ${ch}`), `field ${ch.charCodeAt(0)}`).toBe(FIELD_TEXT.test(`x ${ch}`));
+      expect(isDigits(`1${ch}`), `digits ${ch.charCodeAt(0)}`).toBe(/^[0-9]+$/.test(`1${ch}`));
+    }
+  });
+
+  it('treat the empty string as the grammar does', () => {
+    expect(isToken('')).toBe(false);
+    expect(isDigits('')).toBe(false);
+    expect(isFieldText('')).toBe(true);
   });
 });
