@@ -50,7 +50,7 @@ import type { Logger } from '../log/sink.ts';
 import { backendRulesFor, decideRequest, hasConnectionRules, renderReply, rulesFor, runConnectionRules, runResponseRules, runStickRules, type RuleReply } from '../stream/rules.ts';
 import { TrackCounters } from '../stick/track.ts';
 import { threadStickTables } from '../stick/registry.ts';
-import { LazyTimer } from '../stream/lazy-timer.ts';
+import { InactivityTimer, LazyTimer } from '../stream/lazy-timer.ts';
 
 /** Per-connection state, pooled (pool `connection`). */
 interface H1Conn {
@@ -193,6 +193,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   const clientTimeout = fe.timeouts.client ?? DEFAULT_CLIENT_TIMEOUT;
   const requestTimeout = fe.timeouts.httpRequest;
   const keepAliveTimeout = fe.timeouts.httpKeepAlive ?? requestTimeout ?? clientTimeout;
+  /** `timeout client` (then `timeout tunnel`): reads and writes push it back (see InactivityTimer). */
+  const clientIdle = new InactivityTimer(sock, () => onTimeout('timeout client', clientTimeout));
   /** `timeout http-request` / `http-keep-alive` (lazy: re-armed twice per request, rarely expiring). */
   const reqTimer = new LazyTimer(onRequestTimer);
   /** The request timer's duration, and what expires when it fires ('' when disarmed). */
@@ -231,7 +233,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
   }
 
   sock.setNoDelay(true);
-  sock.setTimeout(clientTimeout, () => onTimeout('timeout client', clientTimeout));
+  clientIdle.set(clientTimeout);
   // The first request is awaited under `timeout http-request` from the accept (HAProxy manual 4.2:
   // it "protects against established connections on which nothing is sent", with a 408);
   // `timeout http-keep-alive` only applies between requests. Unset: `timeout client` alone.
@@ -240,6 +242,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
 
   sock.on('data', (chunk: Buffer) => {
     tickClock();
+    clientIdle.read();
     (stream?.stk ?? connTrack)?.bytesIn(chunk.length); // before feed(): the stream may end in it
     feed(chunk);
     CTR.rx(fk, stream?.fwd?.beCtr ?? 0, chunk.length); // bin of the frontend and of the stream's backend
@@ -473,6 +476,8 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       maxhdr: ctx.maxhdr,
       serverClose: fe.httpServerClose,
       feCtr: fk,
+      clientWrote: () => clientIdle.wrote(),
+      clientTimeout: () => clientIdle.ms,
       responseHead(f, res) {
         const s = mine(f);
         if (!s) return undefined;
@@ -502,7 +507,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
         ctx.lifecycle.setState(conn.lc!, LC_CONN_STATE.tunnel);
         if (ms !== undefined) {
           tunnelTimeout = ms;
-          sock.setTimeout(ms, () => onTimeout('timeout tunnel', ms));
+          clientIdle.set(ms); // onTimeout() names it `timeout tunnel` once tunnelled
         }
         const raw = rawHeld;
         rawHeld = [];
@@ -585,6 +590,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
       n += b.length;
       sock.write(b);
     }
+    clientIdle.wrote();
     s.bytes = n;
     s.stk?.bytesOut(n);
     CTR.reply(fk, s.status, n, s.term);
@@ -639,6 +645,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     sock.cork();
     for (const b of bytes) sock.write(b);
     sock.uncork();
+    clientIdle.wrote();
     sock.end();
   }
 
@@ -682,6 +689,7 @@ export function serveH1(sock: Socket, fe: FrontendConfig, ctx: H1Context): { clo
     feConns.closed(fe.name);
     CTR.close(fk);
     reqTimer.cancel();
+    clientIdle.cancel();
     held = [];
     rawHeld = [];
     if (stream) {

@@ -125,6 +125,10 @@ export interface ForwardHost {
   upgraded?(f: Forward, tunnelTimeout: number | undefined): void;
   /** The frontend's record base in the traffic counters (proxy/stream/counters.ts; 0 or unset: none). */
   feCtr?: number;
+  /** The stream wrote to `sock` (a byte-stream client: its `timeout client` counts from now). */
+  clientWrote?(): void;
+  /** The client side's inactivity timeout in ms (0: none) when `sock.timeout` does not say it. */
+  clientTimeout?(): number;
 }
 
 /**
@@ -370,7 +374,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     else if (this.ready && this.requestDone) lc.setPhase(streamLc, S['waiting-response'], T.server, timeoutServer);
     else if (this.ready) {
       // The body comes from the client (`timeout client`) while the server waits (`timeout server`).
-      const cl = this.client.timeout || undefined;
+      const cl = (this.host.clientTimeout?.() ?? this.client.timeout) || undefined;
       const byClient = cl !== undefined && (timeoutServer === undefined || cl <= timeoutServer);
       lc.setPhase(streamLc, S['receiving-body'], byClient ? T.client : T.server, byClient ? cl : timeoutServer);
     } else if (this.sc) lc.setPhase(streamLc, S.connecting, T.connect, this.rt.connectTimeout);
@@ -533,7 +537,9 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     CTR.srvIn(this.sk, bytes.length);
     this.showPhase();
     batchWrites(sc.sock!);
-    if (!sc.sock!.write(bytes) && !this.pausedClient) {
+    const ok = sc.sock!.write(bytes);
+    sc.inactive!.wrote();
+    if (!ok && !this.pausedClient) {
       this.pausedClient = true;
       this.client.pause();
     }
@@ -658,8 +664,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     c.requests++;
     c.parser!.expect(head.method, { upgrade: this.upgradeRequested });
     const sock = c.sock!;
-    // Re-arming a socket timeout re-creates its timer: only when it changes (the write refreshes it).
-    if (this.timeoutServer !== undefined && sock.timeout !== this.timeoutServer) sock.setTimeout(this.timeoutServer);
+    if (c.inactive!.ms !== (this.timeoutServer ?? 0)) c.inactive!.set(this.timeoutServer);
     this.ready = true;
     this.showPhase();
     batchWrites(sock);
@@ -667,6 +672,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     if (BTP.request.on) BTP.request.emit(this.connId, this.streamId, bytes.length, 0, 0, this.srvLabel);
     this.lc.event(this.streamLc, 'state', 2);
     for (const p of this.pending) sock.write(p);
+    c.inactive!.wrote();
     CTR.srvIn(this.sk, bytes.length + this.pendingBytes);
     if (this.pending.length > 0) this.pending = [];
     this.pendingBytes = 0;
@@ -694,6 +700,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     const sock = this.sc!.sock!;
     batchWrites(sock);
     for (const p of pieces) ok = sock.write(p) && ok;
+    this.sc!.inactive!.wrote();
     if (!ok && !this.pausedClient) {
       this.pausedClient = true;
       this.client.pause();
@@ -726,7 +733,9 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.track?.bytesOut(b.length);
     CTR.tx(this.fk, this.bk, b.length);
     if (this.flog) this.flog.bytes = this.respBytes;
-    if (!this.client.write(b) && !this.pausedServer && this.sc) {
+    const ok = this.client.write(b);
+    this.host.clientWrote?.();
+    if (!ok && !this.pausedServer && this.sc) {
       this.pausedServer = true;
       this.sc.sock!.pause();
     }
@@ -874,7 +883,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
     this.tunnelled = true;
     const c = this.sc!;
     const ms = this.cfg.timeouts.tunnel ?? this.timeoutServer;
-    c.sock!.setTimeout(ms ?? 0);
+    c.inactive!.set(ms);
     this.lc.event(this.streamLc, 'upgrade', status, 'tunnel');
     this.showPhase();
     c.lifecycle!.event(c.lc!, 'upgrade', status);

@@ -89,3 +89,70 @@ export class LazyTimer {
     if (this.#unref) this.#timer.unref();
   }
 }
+
+/** The writable side an InactivityTimer watches for progress (a net.Socket or tls.TLSSocket). */
+export interface PendingWrites {
+  /** Bytes written but not yet accepted by the kernel (node:stream's writableLength). */
+  readonly writableLength: number;
+}
+
+/**
+ * A socket's inactivity timeout (`timeout client`, `timeout server`, `timeout tunnel`; HAProxy
+ * configuration manual 4.2): it expires when nothing was read or written for its duration. The
+ * owner reports reads (read()) and writes (wrote()); a LazyTimer makes each report a deadline store,
+ * where socket.setTimeout() relinks a Node timer on every read and write. Like socket.setTimeout(),
+ * bytes draining to a slow peer count as activity: at its deadline, a timer whose socket's pending
+ * writes shrank since the last write (or the last such check) waits one more period instead of
+ * expiring. Its Node timer is unref'd, as a socket's is.
+ */
+export class InactivityTimer {
+  #ms = 0;
+  /** writableLength at the last write or progress check. */
+  #pending = 0;
+  readonly #sock: PendingWrites;
+  readonly #timer: LazyTimer;
+
+  /** `onIdle` runs at each expiry; the timer then stays disarmed until the next read, write or set(). */
+  constructor(sock: PendingWrites, onIdle: () => void) {
+    this.#sock = sock;
+    this.#timer = new LazyTimer(() => {
+      const pending = sock.writableLength;
+      if (pending > 0 && pending !== this.#pending) {
+        this.#pending = pending; // bytes left since: the peer is reading, slowly
+        this.#timer.arm(this.#ms);
+        return;
+      }
+      onIdle();
+    }, true);
+  }
+
+  /** Sets the allowed inactivity, counted from now (0 or undefined: none, disarmed). */
+  set(ms: number | undefined): void {
+    this.#ms = ms !== undefined && ms > 0 ? ms : 0;
+    if (this.#ms > 0) this.#timer.arm(this.#ms);
+    else this.#timer.disarm();
+  }
+
+  /** The allowed inactivity in ms, 0 for none. */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  /** Bytes were read: the inactivity counts from now. */
+  read(): void {
+    if (this.#ms > 0) this.#timer.arm(this.#ms);
+  }
+
+  /** Bytes were written (call after write()): the inactivity counts from now. */
+  wrote(): void {
+    if (this.#ms === 0) return;
+    this.#timer.arm(this.#ms);
+    this.#pending = this.#sock.writableLength;
+  }
+
+  /** Disarms it for good (the socket is done); set() may arm it again. */
+  cancel(): void {
+    this.#ms = 0;
+    this.#timer.cancel();
+  }
+}

@@ -28,7 +28,7 @@ import { declarePool, declarePoolSite, type Pool } from '../../diag/pool.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { tickClock } from '../../diag/ring.ts';
 import { flushWrites } from './write-batch.ts';
-import { LazyTimer } from './lazy-timer.ts';
+import { InactivityTimer, LazyTimer } from './lazy-timer.ts';
 import { describeTlsError, resolveServerSni, serverTlsOptions } from '../tls/client.ts';
 import { STP } from '../tls/trace.ts';
 
@@ -44,7 +44,7 @@ export interface ServerConnOwner {
   serverClosed(reason: string): void;
   /** The socket's send buffer drained (backpressure towards the server is over). */
   serverDrain(): void;
-  /** The socket was inactive for the time set with `sock.setTimeout()` (`timeout server`). */
+  /** Nothing was read or written for its `timeout server` (or `timeout tunnel`): see ServerConn.inactive. */
   serverTimedOut(): void;
 }
 
@@ -63,6 +63,11 @@ export interface ServerConn {
   timer: NodeJS.Timeout | undefined;
   /** IDLE_TIMEOUT, armed while idle (lazy: parking and taking it back costs no timer work). */
   idle: LazyTimer | undefined;
+  /**
+   * `timeout server` (or `timeout tunnel`) while a stream uses it: the stream sets it and reports its
+   * writes (wrote()), the connection its reads. Its expiry calls the owner's serverTimedOut().
+   */
+  inactive: InactivityTimer | undefined;
   lifecycle: Lifecycle | undefined;
   /** The server has `ssl`: the socket is a TLSSocket. */
   tls: boolean;
@@ -91,6 +96,7 @@ function blank(): ServerConn {
     owner: undefined,
     timer: undefined,
     idle: undefined,
+    inactive: undefined,
     lifecycle: undefined,
     tls: false,
     sni: undefined,
@@ -194,6 +200,7 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
       closeServerConn(c, 'data on an idle connection');
       return;
     }
+    c.inactive!.read();
     c.owner?.serverData(chunk);
   });
   c.sock = sock;
@@ -203,6 +210,9 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
   c.idle = new LazyTimer(() => {
     if (mine() && c.state === 'idle') closeServerConn(c, 'idle timeout');
   }, true);
+  c.inactive = new InactivityTimer(sock, () => {
+    if (mine() && c.state === 'active') c.owner?.serverTimedOut();
+  });
   /** TLS: the TCP connection is up and the handshake is in progress (failures are handshake failures). */
   let handshaking = false;
   const t0 = Date.now();
@@ -239,10 +249,6 @@ export function openServerConn(rt: BackendRuntime, server: ServerConfig, owner: 
     o.lifecycle.event(c.lc!, 'attach', o.streamId);
     if (BTP.connected.on) BTP.connected.emit(o.connId, o.streamId, c.lc!.id, 0, 0, what);
     c.owner?.serverConnected();
-  });
-  sock.on('timeout', () => {
-    tickClock();
-    if (mine() && c.state === 'active') c.owner?.serverTimedOut();
   });
   sock.on('drain', () => {
     if (mine()) c.owner?.serverDrain();
@@ -365,8 +371,7 @@ export function parkServerConn(c: ServerConn, privateTo = 0): void {
   }
   c.state = 'idle';
   c.owner = undefined;
-  // Its `timeout server` stays armed (re-armed by the next request's write, re-created only if the
-  // next backend's differs): a 'timeout' while idle is ignored, and IDLE_TIMEOUT closes it first.
+  c.inactive!.cancel(); // the next stream sets its own; IDLE_TIMEOUT governs it meanwhile
   c.lifecycle!.setPhase(c.lc!, LC_CONN_STATE.idle, LC_TIMER.none, undefined);
   c.lifecycle!.event(c.lc!, 'detach');
   c.idle!.arm(IDLE_TIMEOUT);
@@ -384,6 +389,7 @@ export function closeServerConn(c: ServerConn, why: string): void {
   clearTimeout(c.timer);
   c.timer = undefined;
   c.idle?.cancel();
+  c.inactive?.cancel();
   if (wasIdle && c.privateTo !== 0) {
     if (privateIdle.get(c.privateTo) === c) privateIdle.delete(c.privateTo);
     c.privateTo = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LazyTimer } from '../../../proxy/stream/lazy-timer.ts';
+import { InactivityTimer, LazyTimer } from '../../../proxy/stream/lazy-timer.ts';
 import { nowMs, tickClock } from '../../../diag/ring.ts';
 
 /** Ref'd Node timers pending in this thread. */
@@ -99,5 +99,74 @@ describe('LazyTimer', () => {
     await sleep(300);
     expect(fired).toBe(3);
     expect(t.armed).toBe(false);
+  });
+});
+
+describe('InactivityTimer', () => {
+  /** A socket stand-in whose pending write bytes the test sets. */
+  const sock = () => ({ writableLength: 0 });
+
+  it('expires after its duration without reads or writes; each pushes it back', async () => {
+    const fired: number[] = [];
+    const t = new InactivityTimer(sock(), () => fired.push(nowMs()));
+    tickClock();
+    t.set(60);
+    expect(t.ms).toBe(60);
+    await sleep(40);
+    tickClock();
+    t.read();
+    await sleep(40);
+    tickClock();
+    t.wrote();
+    const last = nowMs();
+    await sleep(40); // 120 ms after set(): a timer that ignored the read and the write would have fired
+    expect(fired).toEqual([]);
+    await sleep(120);
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(last + 60);
+    t.cancel();
+  });
+
+  it('set(0) or set(undefined) disarms it, and reads then do not arm it', async () => {
+    let fired = 0;
+    const t = new InactivityTimer(sock(), () => fired++);
+    tickClock();
+    t.set(30);
+    t.set(undefined);
+    t.read();
+    t.wrote();
+    expect(t.ms).toBe(0);
+    await sleep(100);
+    expect(fired).toBe(0);
+  });
+
+  it('a peer draining pending writes counts as activity; one that stops draining expires one period later', async () => {
+    const s = sock();
+    const fired: number[] = [];
+    const t = new InactivityTimer(s, () => fired.push(nowMs()));
+    tickClock();
+    t.set(50);
+    s.writableLength = 100_000;
+    t.wrote();
+    s.writableLength = 60_000; // drained some before the deadline
+    await sleep(80);
+    expect(fired).toEqual([]);
+    const stalled = nowMs();
+    await sleep(100); // no progress in the period that followed
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(stalled);
+    t.cancel();
+  });
+
+  it('pending writes that never drain do not hold it off', async () => {
+    const s = sock();
+    let fired = 0;
+    const t = new InactivityTimer(s, () => fired++);
+    tickClock();
+    t.set(40);
+    s.writableLength = 100_000;
+    t.wrote();
+    await sleep(120);
+    expect(fired).toBe(1);
   });
 });
