@@ -1,7 +1,8 @@
 /**
  * Lazy timers: for deadlines that are pushed back or cancelled far more often than they expire
  * (`timeout http-keep-alive` / `http-request` between requests, the idle delay of a parked server
- * connection). Arming records a deadline and nothing else when a Node timer is already pending for
+ * connection, and through InactivityTimer `timeout client/server/tunnel`, pushed back by every read
+ * and write). Arming records a deadline and nothing else when a Node timer is already pending for
  * an earlier or equal date; that timer, when it fires, sleeps again for what is left, or expires.
  * This is HAProxy's way with task expiry dates (a task's `expire` is moved freely, the wake-up
  * checks it): per request, a keep-alive connection re-arms its request timer twice and a reused
