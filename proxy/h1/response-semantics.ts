@@ -5,8 +5,8 @@
  * §15.2.2). The response counterpart of semantics.ts; pure functions, used by response-parser.ts,
  * which turns the refusals returned here into error events with precise offsets.
  */
-import { contentLength, listElements, TRANSFER_CODING } from './semantics.ts';
-import { fieldNameIs, isToken } from './chars.ts';
+import { CONN_CLOSE, CONN_KEEP_ALIVE, CONN_UPGRADE, connectionOptions, contentLength, listElements, TRANSFER_CODING } from './semantics.ts';
+import { fieldNameIs } from './chars.ts';
 import type { H1Header } from './h1.types.ts';
 import type { H1ResponseBodyKind, H1ResponseErrorCode, H1ResponseVersion } from './response.types.ts';
 
@@ -79,14 +79,11 @@ function scanResponseField(
       scan.chunkedLast = chunked;
     }
   } else if (fieldNameIs(name, 'connection')) {
-    for (const el of listElements(value)) {
-      if (el === '') continue;
-      if (!isToken(el)) return { code: 'connection-invalid', at: k };
-      const opt = el.toLowerCase();
-      if (opt === 'close') scan.close = true;
-      else if (opt === 'keep-alive') scan.ka = true;
-      else if (opt === 'upgrade') scan.connUpgrade = true;
-    }
+    const opts = connectionOptions(value);
+    if (opts < 0) return { code: 'connection-invalid', at: k };
+    if (opts & CONN_CLOSE) scan.close = true;
+    if (opts & CONN_KEEP_ALIVE) scan.ka = true;
+    if (opts & CONN_UPGRADE) scan.connUpgrade = true;
   } else if (fieldNameIs(name, 'upgrade')) scan.upgrade = true;
   return undefined;
 }

@@ -251,21 +251,26 @@ function checkCodings(codings: Coding[], version: H1Version, teIndex: number, cl
   return undefined;
 }
 
-const CONN_CLOSE = 1;
-const CONN_KEEP_ALIVE = 2;
+/** connectionOptions() bit: `close`. */
+export const CONN_CLOSE = 1;
+/** connectionOptions() bit: `keep-alive`. */
+export const CONN_KEEP_ALIVE = 2;
+/** connectionOptions() bit: `upgrade` (RFC 9110 §7.8). */
+export const CONN_UPGRADE = 4;
 
 /**
- * The options of a Connection field that matter to persistence (RFC 9110 §7.6.1, RFC 9112 §9.3):
- * CONN_CLOSE | CONN_KEEP_ALIVE bits, or -1 if an option is not a token.
+ * The options of a Connection field that matter to persistence and upgrades (RFC 9110 §7.6.1,
+ * §7.8, RFC 9112 §9.3), matched ignoring case: CONN_CLOSE | CONN_KEEP_ALIVE | CONN_UPGRADE bits, or
+ * -1 if an option is not a token. Shared by the request and response sides.
  */
-function connectionOptions(value: string): number {
+export function connectionOptions(value: string): number {
   let opts = 0;
   for (const el of listElements(value)) {
     if (el === '') continue;
     if (!isToken(el)) return -1;
-    const opt = el.toLowerCase();
-    if (opt === 'close') opts |= CONN_CLOSE;
-    else if (opt === 'keep-alive') opts |= CONN_KEEP_ALIVE;
+    if (fieldNameIs(el, 'close')) opts |= CONN_CLOSE;
+    else if (fieldNameIs(el, 'keep-alive')) opts |= CONN_KEEP_ALIVE;
+    else if (fieldNameIs(el, 'upgrade')) opts |= CONN_UPGRADE;
   }
   return opts;
 }
