@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { H1Header, H1HeadEvent, H1Version } from '../h1/h1.types.ts';
 import type { AclHeaders, RequestContext } from './acl.types.ts';
 import { splitTarget } from './http-values.ts';
+import { fieldValue, fieldValues } from '../h1/head.ts';
 
 /** What the connection driver knows about the connection that carried a request. */
 export interface ConnectionFacts {
@@ -56,11 +57,7 @@ export function requestContextFromHead(head: H1HeadEvent, conn: ConnectionFacts)
 
 /** Header lookups over a list of field lines (names compared ignoring ASCII case, RFC 9110 §5.1). */
 export function headersFromFields(fields: readonly H1Header[]): AclHeaders {
-  const all = (name: string): string[] => {
-    const lower = name.toLowerCase();
-    return fields.filter((f) => f[0].toLowerCase() === lower).map((f) => f[1]);
-  };
-  return { get: (name) => all(name)[0], getAll: all, headers: fields };
+  return { get: (name) => fieldValue(fields, name), getAll: (name) => fieldValues(fields, name), headers: fields };
 }
 
 /** Fields of {@link requestContext}; every one optional. */

@@ -3,7 +3,25 @@
  * fields in order, and what the framing rules decided (persistence, body kind, 100-continue).
  */
 import type { H1BodyKind, H1Header, H1HeadEvent, H1TargetForm, H1Version } from './h1.types.ts';
-import { fieldNameIs as nameIs } from './chars.ts';
+import { fieldNameIs } from './chars.ts';
+
+/**
+ * The value of the first field named `name` (any case, RFC 9110 §5.1) in `headers`, or undefined.
+ * The lookup of request and response heads and of the ACL context.
+ */
+export function fieldValue(headers: readonly H1Header[], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const h of headers) if (fieldNameIs(h[0], lower)) return h[1];
+  return undefined;
+}
+
+/** The values of every field named `name` (any case) in `headers`, in order. */
+export function fieldValues(headers: readonly H1Header[], name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (const h of headers) if (fieldNameIs(h[0], lower)) out.push(h[1]);
+  return out;
+}
 
 /**
  * A parsed request head. A class so that the case-insensitive lookups are shared methods rather than
@@ -46,17 +64,12 @@ export class RequestHead implements H1HeadEvent {
 
   /** The value of the first field named `name` (any case), or undefined. */
   get(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    for (const h of this.headers) if (nameIs(h[0], lower)) return h[1];
-    return undefined;
+    return fieldValue(this.headers, name);
   }
 
   /** The values of every field named `name` (any case), in order. */
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
-    const out: string[] = [];
-    for (const h of this.headers) if (nameIs(h[0], lower)) out.push(h[1]);
-    return out;
+    return fieldValues(this.headers, name);
   }
 
   /** Whether a field named `name` (any case) is present. */

@@ -22,6 +22,7 @@
  * the input is split (only the sizes of `data` and `tunnel-data` events do).
  */
 import { FieldScanner } from './field-scanner.ts';
+import { fieldValue, fieldValues } from './head.ts';
 import * as body from './body-decoder.ts';
 import { H1_RESPONSE_ERRORS } from './response.types.ts';
 import type {
@@ -102,16 +103,11 @@ class ResponseHead implements H1ResponseHeadEvent {
   }
 
   get(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    for (const h of this.headers) if (chars.fieldNameIs(h[0], lower)) return h[1];
-    return undefined;
+    return fieldValue(this.headers, name);
   }
 
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
-    const out: string[] = [];
-    for (const h of this.headers) if (chars.fieldNameIs(h[0], lower)) out.push(h[1]);
-    return out;
+    return fieldValues(this.headers, name);
   }
 
   has(name: string): boolean {

@@ -51,6 +51,7 @@ import { splitTarget } from '../acl/http-values.ts';
 import { ipInNetwork, parseIpAddress, parseIpNetwork } from '../acl/ip.ts';
 import { errorResponse } from '../h1/errors.ts';
 import { writeResponse } from '../h1/response.ts';
+import { fieldNameIs } from '../h1/chars.ts';
 import { compileLogFormat, type FormatContext, type LogFormat, type ResponseFacts } from './log-format.ts';
 import { CHECK_IF } from '../../diag/invariants.ts';
 import { threadStickTables } from '../stick/registry.ts';
@@ -137,7 +138,7 @@ function tableOf(name: string | undefined, ref: SourceRef): StickTable | undefin
 
 function headerIs(name: string): (h: H1Header) => boolean {
   const lower = name.toLowerCase();
-  return (h) => h[0].toLowerCase() === lower;
+  return (h) => fieldNameIs(h[0], lower);
 }
 
 /** Removes, in place, every field for which `drop` is true. */
