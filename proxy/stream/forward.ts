@@ -36,6 +36,7 @@ import type { LbServer } from '../lb/lb.types.ts';
 import type { Lifecycle, LcHandle } from '../../diag/lifecycle.ts';
 import { LC_STREAM_STATE, LC_TIMER } from '../../diag/lifecycle.types.ts';
 import { writeRequestHead, framingOf, createChunkedEncoder, hopByHopFilter, type ChunkedEncoder, type RequestFraming } from '../h1/request-writer.ts';
+import { fieldNameIs } from '../h1/chars.ts';
 import { writeResponseHead, encodeChunk, lastChunk, type ResponseHeader } from '../h1/response.ts';
 import { listElements } from '../h1/response-semantics.ts';
 import { shouldRedispatch } from '../lb/retry.ts';
@@ -160,6 +161,17 @@ export interface ForwardLog {
 /** A blank ForwardLog. */
 export function newForwardLog(): ForwardLog {
   return { backend: undefined, server: undefined, tw: -1, tc: -1, tr: -1, bytes: 0, retries: 0, redispatched: false, beconn: 0, srvConn: 0, srvQueue: 0, termination: undefined, status: -1 };
+}
+
+/**
+ * The fields of a response that go on to the client: all but the hop-by-hop ones (RFC 9110 §7.6.1)
+ * and, for a response with content, Content-Length (the caller frames the content itself).
+ */
+function endToEndFields(ev: H1ResponseHeadEvent): H1Header[] {
+  const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
+  const out: H1Header[] = [];
+  for (const h of ev.headers) if (!drop.has(h[0])) out.push(h);
+  return out;
 }
 
 /** Streams being forwarded to each backend by this thread (`%bc`). */
@@ -721,9 +733,7 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
 
   /** The response fields for a message client side: hop-by-hop fields removed, Content-Length kept (RFC 9110 §7.6.1). */
   private messageFields(ev: H1ResponseHeadEvent): H1Header[] {
-    const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
-    const out: H1Header[] = [];
-    for (const h of ev.headers) if (!drop.has(h[0])) out.push(h);
+    const out = endToEndFields(ev);
     if (ev.bodyKind === 'length') out.push(['content-length', String(ev.contentLength ?? 0)]);
     return out;
   }
@@ -788,13 +798,10 @@ class ForwardStream implements Forward, SlotWaiter, ServerConnOwner {
   }
 
   private responseHead(ev: H1ResponseHeadEvent, interim: boolean): Uint8Array {
-    // Fields never copied to the client (RFC 9110 §7.6.1); framing is rewritten.
-    const drop = hopByHopFilter(ev.headers, false, ev.bodyKind !== 'none');
-    const headers: ResponseHeader[] = [];
-    for (const h of ev.headers) if (!drop.has(h[0])) headers.push(h);
+    const headers: ResponseHeader[] = endToEndFields(ev); // framing is rewritten below
     if (ev.status === 101) {
       // The switch itself (RFC 9110 §7.8): the Upgrade field(s) and `Connection: upgrade` go through.
-      for (const h of ev.headers) if (h[0].toLowerCase() === 'upgrade') headers.push(h);
+      for (const h of ev.headers) if (fieldNameIs(h[0], 'upgrade')) headers.push(h);
       headers.push(['connection', 'upgrade']);
     } else if (!interim) {
       if (ev.bodyKind === 'length') headers.push(['content-length', String(ev.contentLength ?? 0)]);
