@@ -11,6 +11,7 @@ import { createBackendRuntime, type BackendRuntime } from '../../../proxy/stream
 import { closeServerConn, IDLE_TIMEOUT, openServerConn, parkServerConn, takeIdle, type ServerConn, type ServerConnOwner } from '../../../proxy/stream/server-conn.ts';
 import { createIdCounter, createLiveTable, Lifecycle } from '../../../diag/lifecycle.ts';
 import { tickClock } from '../../../diag/ring.ts';
+import { recordingOwner } from './server-conn-owner.ts';
 
 let origin: Server;
 let port: number;
@@ -39,27 +40,11 @@ function backend(): BackendRuntime {
   return createBackendRuntime(r.config!.backends[0]);
 }
 
-function owner(): { o: ServerConnOwner; connected: Promise<void> } {
-  let done!: () => void;
-  const connected = new Promise<void>((r) => (done = r));
-  const o: ServerConnOwner = {
-    serverConnected: () => done(),
-    serverConnectFailed: (reason) => {
-      throw new Error(`connect failed: ${reason}`);
-    },
-    serverData: () => {},
-    serverClosed: () => {},
-    serverDrain: () => {},
-    serverTimedOut: () => {},
-  };
-  return { o, connected };
-}
-
 /** A connection to the origin, established with real timers, then timers and clock faked. */
 async function connected(rt: BackendRuntime): Promise<{ c: ServerConn; o: ServerConnOwner }> {
-  const { o, connected } = owner();
+  const { o, settled } = recordingOwner();
   const c = openServerConn(rt, rt.servers.get('s1')!, o, { lifecycle, streamId: 1, connId: 1, bufsize: 16384, maxhdr: 101 })!;
-  await connected;
+  expect(await settled).toEqual({ ok: true });
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
   tickClock();
   return { c, o };

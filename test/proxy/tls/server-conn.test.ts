@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { parseConfigText } from '../../../proxy/config/parser.ts';
 import { createBackendRuntime, type BackendRuntime } from '../../../proxy/stream/backend-runtime.ts';
-import { closeServerConn, openServerConn, parkServerConn, takeIdle, type ServerConn, type ServerConnOwner } from '../../../proxy/stream/server-conn.ts';
+import { closeServerConn, openServerConn, parkServerConn, takeIdle, type ServerConn } from '../../../proxy/stream/server-conn.ts';
 import { createIdCounter, createLiveTable, Lifecycle } from '../../../diag/lifecycle.ts';
 import { createPki, type Pki } from './pki.ts';
+import { recordingOwner } from '../stream/server-conn-owner.ts';
 
 let pki: Pki;
 let other: Pki;
@@ -44,23 +45,8 @@ function backend(settings: string): BackendRuntime {
   return createBackendRuntime(r.config!.backends[0]);
 }
 
-/** An owner recording what the connection reports; `settled` resolves on connected/connectFailed. */
-function owner() {
-  let settle!: (v: { ok: true } | { ok: false; reason: string }) => void;
-  const settled = new Promise<{ ok: true } | { ok: false; reason: string }>((r) => (settle = r));
-  const o: ServerConnOwner = {
-    serverConnected: () => settle({ ok: true }),
-    serverConnectFailed: (reason) => settle({ ok: false, reason }),
-    serverData: () => {},
-    serverClosed: () => {},
-    serverDrain: () => {},
-    serverTimedOut: () => {},
-  };
-  return { o, settled };
-}
-
 async function open(rt: BackendRuntime, host: string | undefined) {
-  const { o, settled } = owner();
+  const { o, settled } = recordingOwner();
   const c: ServerConn = openServerConn(rt, rt.servers.get('s1')!, o, { lifecycle, streamId: 1, connId: 1, bufsize: 16384, maxhdr: 101, host })!;
   const sock = c.sock!;
   return { c, sock, result: await settled };
@@ -84,9 +70,9 @@ describe('TLS server connections', () => {
     const server = rt.servers.get('s1')!;
     const { c } = await open(rt, 'x.b.test');
     parkServerConn(c);
-    expect(takeIdle(rt, server, false, 1, owner().o, 2, 'y.b.test')).toBeUndefined();
-    expect(takeIdle(rt, server, false, 1, owner().o, 2, undefined)).toBeUndefined();
-    expect(takeIdle(rt, server, false, 1, owner().o, 2, 'X.B.test:443')).toBe(c); // host names ignore case
+    expect(takeIdle(rt, server, false, 1, recordingOwner().o, 2, 'y.b.test')).toBeUndefined();
+    expect(takeIdle(rt, server, false, 1, recordingOwner().o, 2, undefined)).toBeUndefined();
+    expect(takeIdle(rt, server, false, 1, recordingOwner().o, 2, 'X.B.test:443')).toBe(c); // host names ignore case
     closeServerConn(c, 'test done');
   });
 
@@ -95,7 +81,7 @@ describe('TLS server connections', () => {
     const { c } = await open(rt, 'anything.example');
     expect(c.sni).toBe('a.test');
     parkServerConn(c);
-    expect(takeIdle(rt, rt.servers.get('s1')!, false, 1, owner().o, 2, 'other.example')).toBe(c);
+    expect(takeIdle(rt, rt.servers.get('s1')!, false, 1, recordingOwner().o, 2, 'other.example')).toBe(c);
     closeServerConn(c, 'test done');
   });
 
