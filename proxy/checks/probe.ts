@@ -88,11 +88,15 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
       sock?.destroy();
       resolve({ passed, status, code, info, durationMs: Math.round(performance.now() - t0) });
     };
-    const timer = setTimeout(() => {
+    // The verdict waits one loop turn after the timer: Node runs expired timers before it polls
+    // for I/O, so after a stall of the event loop (GC, CPU starvation under load) the timer would
+    // otherwise win against a connection or response that had arrived in time. A stall longer
+    // than `inter` used to put healthy servers DOWN.
+    const timer = setTimeout(() => setImmediate(() => {
       if (handshaking) finish(false, 'L6TOUT', 0, 'SSL handshake timeout');
       else if (!connected) finish(false, 'L4TOUT', 0, `at initial connection step of tcp-check`);
       else finish(false, 'L7TOUT', 0, '');
-    }, t.timeoutMs);
+    }), t.timeoutMs);
     const ssl = t.tls?.ssl === true;
     let tlsOpts: ConnectionOptions | undefined;
     if (ssl) {

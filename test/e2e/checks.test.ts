@@ -76,9 +76,9 @@ async function statRow(p: Proxy, px: string, sv: string): Promise<Record<string,
  * workers each server gets at least n/2 - 1.
  */
 function expectBoth(counts: Record<string, number>, n: number): void {
-  expect(Object.keys(counts).sort()).toEqual(['a', 'b']);
-  expect(counts.a! + counts.b!).toBe(n);
-  expect(Math.min(counts.a!, counts.b!)).toBeGreaterThanOrEqual(n / 2 - 1);
+  expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['a', 'b']);
+  expect(counts.a! + counts.b!, JSON.stringify(counts)).toBe(n);
+  expect(Math.min(counts.a!, counts.b!), JSON.stringify(counts)).toBeGreaterThanOrEqual(n / 2 - 1);
 }
 
 describe('TCP health checks', () => {

@@ -60,6 +60,20 @@ describe('TCP connect check', () => {
     const r = await probe({ host: '127.0.0.1', port: closedPort, timeoutMs: 1000 });
     expect(r).toMatchObject({ passed: false, status: 'L4CON', info: 'Connection refused' });
   });
+
+  it('a stalled event loop does not turn a connection that completed in time into L4TOUT', async () => {
+    // The connect is issued on the next tick; the loop then stalls for three timeouts (as under
+    // GC or CPU starvation). When it resumes, the expired timer and the completed connect are
+    // both pending: the connect must win, or healthy servers flap DOWN on a loaded machine.
+    for (let i = 0; i < 3; i++) {
+      const r = probe({ host: '127.0.0.1', port: ok.port, timeoutMs: 50 });
+      process.nextTick(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until);
+      });
+      expect(await r).toMatchObject({ passed: true, status: 'L4OK' });
+    }
+  });
 });
 
 describe('HTTP check (option httpchk)', () => {
