@@ -77,6 +77,12 @@ export const PICK_VECTORS: PickVector[] = [
   { name: 'rr state changes', balance: 'balance roundrobin', servers: ['weight 3', 'weight 2', 'weight 1'], algo: 'roundrobin',
     actions: [...reqs(4), { cmd: 'set server be/a state drain' }, ...reqs(5), { cmd: 'set server be/a state ready' }, ...reqs(7), { cmd: 'set server be/b state maint' }, ...reqs(3), { cmd: 'set server be/b state ready' }, ...reqs(12)],
     expected: words('a b a c b b b b c a b a c b a a a c a a b c a b a a b c a b a') },
+  // A server back from maintenance after the other served alone for a while catches up in a
+  // burst (8 in a row at equal weights), then alternation resumes: FWRR places it at the start
+  // of the current window (fwrr_set_server_status_up()).
+  { name: 'rr maint after a long solo', balance: 'balance roundrobin', servers: ['', ''], algo: 'roundrobin',
+    actions: [...reqs(2), { cmd: 'set server be/a state maint' }, ...reqs(13), { cmd: 'set server be/a state ready' }, ...reqs(20)],
+    expected: words('a b b b b b b b b b b b b b b a a a a a a a a b a b a b a b a b a b a') },
   { name: 'rr backup', balance: 'balance roundrobin', servers: ['weight 2', 'weight 1', 'backup', 'backup'], algo: 'roundrobin',
     actions: [...reqs(3), { cmd: 'set server be/a state maint' }, { cmd: 'set server be/b state maint' }, ...reqs(3), { cmd: 'set server be/c state maint' }, ...reqs(2), { cmd: 'set server be/c state ready' }, ...reqs(2), { cmd: 'set server be/b state ready' }, ...reqs(3)],
     expected: words('a a b c c c d d c c b b b') },
