@@ -31,9 +31,9 @@ export class LazyTimer {
     const deadline = this.#deadline;
     if (deadline === 0) return; // disarmed since: nothing to do, no timer left behind
     tickClock();
-    const left = deadline - nowMs();
-    if (left > 0) {
-      this.#schedule(left); // pushed back since this timer was set: sleep for the rest
+    const now = nowMs();
+    if (deadline > now) {
+      this.#schedule(now, deadline); // pushed back since this timer was set: sleep for the rest
       return;
     }
     this.#deadline = 0;
@@ -51,13 +51,14 @@ export class LazyTimer {
 
   /** Arms (or re-arms) it to expire `ms` milliseconds from now (ms > 0; fractions round up). */
   arm(ms: number): void {
-    const deadline = nowMs() + Math.ceil(ms);
+    const now = nowMs();
+    const deadline = now + Math.ceil(ms);
     this.#deadline = deadline;
     if (this.#timer !== undefined) {
       if (this.#due <= deadline) return; // fires first and sleeps again for the difference
       clearTimeout(this.#timer);
     }
-    this.#schedule(deadline - nowMs());
+    this.#schedule(now, deadline);
   }
 
   /** Disarms it: no expiry until the next arm(). A pending Node timer is left to fire into nothing. */
@@ -84,9 +85,10 @@ export class LazyTimer {
     return this.#deadline;
   }
 
-  #schedule(ms: number): void {
-    this.#due = nowMs() + ms;
-    this.#timer = setTimeout(this.#fire, ms);
+  /** Creates the Node timer for `due`, `now` being the clock read by the caller. */
+  #schedule(now: number, due: number): void {
+    this.#due = due;
+    this.#timer = setTimeout(this.#fire, due - now);
     if (this.#unref) this.#timer.unref();
   }
 }
