@@ -66,7 +66,6 @@ const S_FIELDS = 7;
 
 const HTTP_SLASH = [72, 84, 84, 80, 47]; // "HTTP/"
 
-
 /**
  * A parsed response head (see H1ResponseHeadEvent). A class so that the case-insensitive lookups
  * (RFC 9110 §5.1) are shared methods and the event stays plain data for comparison and tracing.

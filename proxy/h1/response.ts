@@ -118,7 +118,6 @@ export function statusHasNoContent(status: number): boolean {
 /** A field line to write: [name, value]. Names are written as given (HAProxy sends lower case). */
 export type ResponseHeader = readonly [name: string, value: string];
 
-
 function checkStatus(status: number): void {
   if (!Number.isInteger(status) || status < 100 || status > 599) {
     throw new H1EncodeError(
